@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The backend interface.  The engine loads, optimises and shape-infers the
+ * graph, then hands it to one backend.  The rest of the library never
+ * includes a backend's own headers. */
+#ifndef MACE_BACKEND_H
+#define MACE_BACKEND_H
+
+#include "internal.h"
+
+/* The settings of a MaceConfig, readable by backends. */
+struct MaceConfig {
+  MaceBackendType backend;
+  int threads;
+  int optimize;
+  int allow_fallback;
+  char *cl_device;          /* NULL = first GPU, else first device */
+  char *program_cache;      /* NULL = default location */
+  char *program_cache_mode; /* "read-write", "read-only", "off", "rebuild" */
+  char *tuning_cache;       /* NULL = default location */
+  int tune;
+  int n_shapes;
+  char **shape_names;
+  int *shape_ndims;
+  int64_t (*shape_dims)[MACE_MAX_DIMS];
+};
+
+typedef struct MaceBackend MaceBackend;
+
+typedef struct {
+  const char *name;
+  /* Required.  Called once the graph is optimised and every value's dtype
+   * and shape is known (values with `dynamic` set are not: a backend that
+   * cannot handle them fails with MACE_ERROR_UNSUPPORTED).  Constants hold
+   * data.  Places nodes, builds programs (through the program cache),
+   * allocates memory.  With allow_fallback == 0 a node the backend cannot
+   * run is an error naming it; otherwise it runs on the CPU op (def->run)
+   * with a log line.  `pool` is the engine's CPU pool for fallback nodes. */
+  MaceStatus (*prepare) (MaceBackend **out, MaceGraph *graph,
+                         const MaceConfig *config, MaceThreadPool *pool,
+                         MaceError *err);
+  /* Required.  inputs[i] are host tensors in graph-input order (shapes
+   * equal to the prepared ones); outputs[i] are host tensors already
+   * shaped and allocated by the engine, in graph-output order. */
+  MaceStatus (*run) (MaceBackend *backend, MaceTensor **inputs,
+                     MaceTensor **outputs, MaceError *err);
+  /* Optional: cache counters. */
+  void (*get_stats) (MaceBackend *backend, MaceCacheStats *stats);
+  /* Required. */
+  void (*free) (MaceBackend *backend);
+} MaceBackendVtbl;
+
+#ifdef MACE_HAVE_OPENCL
+extern const MaceBackendVtbl mace_cl_backend;
+#endif
+
+#endif

@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Placeholder: ops of this family are being written. */
+#include "internal.h"
+
+const MaceOpDef mace_ops_pool[] = {
+  { NULL, NULL, NULL, NULL, 0, NULL },
+};
