@@ -1,0 +1,481 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Convert an UpscalerJS ESRGAN-slim Keras "layers-model" (TensorFlow.js
+model.json + group1-shard1of1.bin) into an ONNX model (opset 13).
+
+The ONNX model keeps the Keras interface: input ``LR`` NHWC [1, H, W, 3]
+float in [0, 255] (H and W dynamic), output ``SR`` NHWC [1, s*H, s*W, 3].
+Inside it is NCHW: Transpose in, Conv / Relu / Concat / Add /
+Resize(nearest), Transpose out.
+
+Usage:
+  esrgan_to_onnx.py MODEL_JSON [-o OUT.onnx] [--check]
+  esrgan_to_onnx.py --check-only OUT.onnx MODEL_JSON
+
+--check evaluates the Keras graph directly with NumPy (float64, from the
+JSON and the weights; shares no code with the ONNX builder) on a random
+1x24x20x3 input (seed 1234) and runs the converted ONNX with OpenCV DNN
+(or, when OpenCV cannot run it, a small NumPy interpreter of the ONNX
+graph); it fails when the relative L2 error is above 1e-5.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+OPSET = 13
+CHECK_SEED = 1234
+CHECK_SHAPE = (1, 24, 20, 3)
+CHECK_TOL = 1e-5
+
+HANDLED = ("InputLayer", "Conv2D", "Activation", "ReLU", "Concatenate",
+           "Add", "UpSampling2D")
+
+
+class ConvertError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_keras(model_json):
+    """Return (layers, inputs, outputs, weights) from a layers-model JSON.
+
+    layers: list of dicts {name, cls, cfg, inbound: [names]} in file order.
+    weights: dict name -> np.float32 array, read in manifest order.
+    """
+    with open(model_json) as f:
+        m = json.load(f)
+    if m.get("format") not in (None, "layers-model"):
+        raise ConvertError("%s: format %r is not a layers-model"
+                           % (model_json, m.get("format")))
+    topo = m["modelTopology"]
+    mc = topo.get("model_config", topo)
+    if mc.get("class_name") not in ("Functional", "Model"):
+        raise ConvertError("%s: model class %r is not handled (want a "
+                           "functional model)" % (model_json,
+                                                  mc.get("class_name")))
+    cfg = mc["config"]
+    layers = []
+    for l in cfg["layers"]:
+        cls = l["class_name"]
+        if cls not in HANDLED:
+            raise ConvertError(
+                "%s: layer %r has class %s, which this converter does not "
+                "handle (handled: %s)" % (model_json, l["name"], cls,
+                                          ", ".join(HANDLED)))
+        nodes = l.get("inbound_nodes", [])
+        if len(nodes) > 1:
+            raise ConvertError("%s: layer %r is shared (%d inbound nodes); "
+                               "not handled" % (model_json, l["name"],
+                                                len(nodes)))
+        inbound = []
+        for n in (nodes[0] if nodes else []):
+            if n[1] != 0 or n[2] != 0:
+                raise ConvertError("%s: layer %r takes a non-first node/"
+                                   "tensor of %r; not handled"
+                                   % (model_json, l["name"], n[0]))
+            inbound.append(n[0])
+        layers.append({"name": l["name"], "cls": cls, "cfg": l["config"],
+                       "inbound": inbound})
+    inputs = [x[0] for x in cfg["input_layers"]]
+    outputs = [x[0] for x in cfg["output_layers"]]
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ConvertError("%s: want one input and one output, got %s / %s"
+                           % (model_json, inputs, outputs))
+
+    base = os.path.dirname(os.path.abspath(model_json))
+    weights = {}
+    for group in m["weightsManifest"]:
+        blob = b"".join(open(os.path.join(base, p), "rb").read()
+                        for p in group["paths"])
+        off = 0
+        for w in group["weights"]:
+            if w.get("dtype", "float32") != "float32" or "quantization" in w:
+                raise ConvertError("%s: weight %s is %s%s; only plain float32"
+                                   " is handled" % (model_json, w["name"],
+                                                    w.get("dtype"),
+                                                    " (quantized)" if
+                                                    "quantization" in w
+                                                    else ""))
+            n = int(np.prod(w["shape"])) if w["shape"] else 1
+            if off + 4 * n > len(blob):
+                raise ConvertError("%s: weights file too short for %s"
+                                   % (model_json, w["name"]))
+            a = np.frombuffer(blob, dtype="<f4", count=n, offset=off)
+            weights[w["name"]] = a.reshape(w["shape"]).astype(np.float32)
+            off += 4 * n
+        if off != len(blob):
+            raise ConvertError("%s: %d bytes of weights left over after the "
+                               "manifest" % (model_json, len(blob) - off))
+    return layers, inputs[0], outputs[0], weights
+
+
+def conv_params(layer, weights):
+    """Validate a Conv2D config and return (kernel HWIO, bias or None, pads)."""
+    c = layer["cfg"]
+    name = layer["name"]
+    if c.get("data_format", "channels_last") != "channels_last":
+        raise ConvertError("Conv2D %s: data_format %s not handled"
+                           % (name, c["data_format"]))
+    if list(c.get("strides", [1, 1])) != [1, 1]:
+        raise ConvertError("Conv2D %s: strides %s not handled"
+                           % (name, c["strides"]))
+    if list(c.get("dilation_rate", [1, 1])) != [1, 1]:
+        raise ConvertError("Conv2D %s: dilation %s not handled"
+                           % (name, c["dilation_rate"]))
+    if c.get("groups", 1) != 1:
+        raise ConvertError("Conv2D %s: groups %s not handled"
+                           % (name, c["groups"]))
+    if c.get("activation", "linear") not in ("linear", "relu"):
+        raise ConvertError("Conv2D %s: activation %s not handled"
+                           % (name, c["activation"]))
+    k = weights.get(name + "/kernel")
+    if k is None:
+        raise ConvertError("Conv2D %s: no weight %s/kernel" % (name, name))
+    kh, kw = c["kernel_size"]
+    if k.shape[:2] != (kh, kw) or k.shape[3] != c["filters"]:
+        raise ConvertError("Conv2D %s: kernel shape %s does not match config"
+                           % (name, k.shape))
+    b = weights.get(name + "/bias") if c.get("use_bias", True) else None
+    if c.get("padding") == "same":
+        # TF "same" at stride 1: total k-1, the odd pixel goes at the end.
+        pads = ((kh - 1) // 2, (kw - 1) // 2, kh - 1 - (kh - 1) // 2,
+                kw - 1 - (kw - 1) // 2)
+    elif c.get("padding") == "valid":
+        pads = (0, 0, 0, 0)
+    else:
+        raise ConvertError("Conv2D %s: padding %s not handled"
+                           % (name, c.get("padding")))
+    return k, b, pads
+
+
+def upsample_size(layer):
+    c = layer["cfg"]
+    if c.get("interpolation", "nearest") != "nearest":
+        raise ConvertError("UpSampling2D %s: interpolation %s not handled"
+                           % (layer["name"], c["interpolation"]))
+    if c.get("data_format", "channels_last") != "channels_last":
+        raise ConvertError("UpSampling2D %s: data_format not handled"
+                           % layer["name"])
+    return tuple(int(v) for v in c["size"])
+
+
+def nhwc_axis_to_nchw(axis, layer):
+    a = {-1: 1, 3: 1, 1: 2, 2: 3, -3: 2, -2: 3}.get(axis)
+    if a is None:
+        raise ConvertError("Concatenate %s: axis %s not handled"
+                           % (layer["name"], axis))
+    return a
+
+
+def activation(layer):
+    if layer["cls"] == "ReLU":
+        c = layer["cfg"]
+        if c.get("max_value") is not None or c.get("negative_slope", 0) \
+                or c.get("threshold", 0):
+            raise ConvertError("ReLU %s: max_value/negative_slope/threshold "
+                               "not handled" % layer["name"])
+        return "relu"
+    a = layer["cfg"]["activation"]
+    if a not in ("relu", "linear"):
+        raise ConvertError("Activation %s: %s not handled"
+                           % (layer["name"], a))
+    return a
+
+
+def model_scale(layers):
+    s = 1
+    for l in layers:
+        if l["cls"] == "UpSampling2D":
+            sh, sw = upsample_size(l)
+            if sh != sw:
+                raise ConvertError("UpSampling2D %s: unequal size %s"
+                                   % (l["name"], (sh, sw)))
+            s *= sh
+    return s
+
+
+# ------------------------------------------------- Keras graph in NumPy
+
+
+def keras_conv_nhwc(x, k, b, pads):
+    """Direct convolution, NHWC x HWIO, float64, stride 1."""
+    pt, pl, pb, pr = pads
+    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    kh, kw = k.shape[:2]
+    n, hp, wp, _ = xp.shape
+    ho, wo = hp - kh + 1, wp - kw + 1
+    out = np.zeros((n, ho, wo, k.shape[3]), dtype=np.float64)
+    for dy in range(kh):
+        for dx in range(kw):
+            out += np.tensordot(xp[:, dy:dy + ho, dx:dx + wo, :],
+                                k[dy, dx].astype(np.float64), axes=([3], [0]))
+    if b is not None:
+        out += b.astype(np.float64)
+    return out
+
+
+def keras_eval(layers, inp, outp, weights, x):
+    """Evaluate the Keras graph on x (NHWC), in float64."""
+    vals = {}
+    for l in layers:
+        ins = [vals[n] for n in l["inbound"]]
+        cls = l["cls"]
+        if cls == "InputLayer":
+            y = x.astype(np.float64)
+        elif cls == "Conv2D":
+            k, b, pads = conv_params(l, weights)
+            y = keras_conv_nhwc(ins[0], k, b, pads)
+            if l["cfg"].get("activation") == "relu":
+                y = np.maximum(y, 0)
+        elif cls in ("Activation", "ReLU"):
+            y = np.maximum(ins[0], 0) if activation(l) == "relu" else ins[0]
+        elif cls == "Concatenate":
+            y = np.concatenate(ins, axis=l["cfg"].get("axis", -1))
+        elif cls == "Add":
+            y = ins[0]
+            for t in ins[1:]:
+                y = y + t
+        elif cls == "UpSampling2D":
+            sh, sw = upsample_size(l)
+            y = np.repeat(np.repeat(ins[0], sh, axis=1), sw, axis=2)
+        vals[l["name"]] = y
+    return vals[outp]
+
+
+# ----------------------------------------------------------- ONNX builder
+
+
+def build_onnx(layers, inp, outp, weights, scale, doc=""):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes, inits = [], []
+    names = {}  # Keras layer name -> NCHW tensor name
+
+    def nchw(name):
+        return names[name]
+
+    for l in layers:
+        cls, name = l["cls"], l["name"]
+        ins = [nchw(n) for n in l["inbound"]]
+        if cls == "InputLayer":
+            nodes.append(helper.make_node("Transpose", [name], [name + "_nchw"],
+                                          name=name + "_to_nchw",
+                                          perm=[0, 3, 1, 2]))
+            names[name] = name + "_nchw"
+            continue
+        out = name if name != outp else name + "_nchw"
+        if cls == "Conv2D":
+            k, b, pads = conv_params(l, weights)
+            w = np.ascontiguousarray(k.transpose(3, 2, 0, 1))  # HWIO -> OIHW
+            inits.append(numpy_helper.from_array(w, name + "/kernel"))
+            cin = [ins[0], name + "/kernel"]
+            if b is not None:
+                inits.append(numpy_helper.from_array(b, name + "/bias"))
+                cin.append(name + "/bias")
+            relu = l["cfg"].get("activation") == "relu"
+            cout = out + "_pre" if relu else out
+            nodes.append(helper.make_node(
+                "Conv", cin, [cout], name=name,
+                kernel_shape=list(k.shape[:2]), strides=[1, 1],
+                dilations=[1, 1], group=1,
+                pads=[pads[0], pads[1], pads[2], pads[3]]))
+            if relu:
+                nodes.append(helper.make_node("Relu", [cout], [out],
+                                              name=name + "_relu"))
+        elif cls in ("Activation", "ReLU"):
+            if activation(l) == "relu":
+                nodes.append(helper.make_node("Relu", ins, [out], name=name))
+            else:
+                nodes.append(helper.make_node("Identity", ins, [out],
+                                              name=name))
+        elif cls == "Concatenate":
+            axis = nhwc_axis_to_nchw(l["cfg"].get("axis", -1), l)
+            nodes.append(helper.make_node("Concat", ins, [out], name=name,
+                                          axis=axis))
+        elif cls == "Add":
+            if len(ins) == 2:
+                nodes.append(helper.make_node("Add", ins, [out], name=name))
+            else:
+                nodes.append(helper.make_node("Sum", ins, [out], name=name))
+        elif cls == "UpSampling2D":
+            sh, sw = upsample_size(l)
+            sname = name + "/scales"
+            inits.append(numpy_helper.from_array(
+                np.array([1, 1, sh, sw], dtype=np.float32), sname))
+            nodes.append(helper.make_node(
+                "Resize", [ins[0], "", sname], [out], name=name,
+                mode="nearest", coordinate_transformation_mode="asymmetric",
+                nearest_mode="floor"))
+        names[name] = out
+    nodes.append(helper.make_node("Transpose", [names[outp]], [outp],
+                                  name=outp + "_to_nhwc", perm=[0, 2, 3, 1]))
+
+    vi_in = helper.make_tensor_value_info(inp, TensorProto.FLOAT,
+                                          [1, "H", "W", 3])
+    vi_out = helper.make_tensor_value_info(
+        outp, TensorProto.FLOAT, [1, "%d*H" % scale, "%d*W" % scale, 3])
+    graph = helper.make_graph(nodes, "esrgan_slim_x%d" % scale, [vi_in],
+                              [vi_out], initializer=inits)
+    model = helper.make_model(
+        graph, producer_name="gst-mace esrgan_to_onnx.py",
+        producer_version="1", doc_string=doc,
+        opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 7  # opset 13 needs IR 7; older readers accept it
+    onnx.checker.check_model(model)
+    return model
+
+
+# --------------------------------------------- running the ONNX (checks)
+
+
+def run_opencv(path, x):
+    import cv2
+    net = cv2.dnn.readNetFromONNX(path)
+    net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
+    net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
+    net.setInput(np.ascontiguousarray(x, dtype=np.float32))
+    return net.forward()
+
+
+def run_numpy_onnx(model, x):
+    """Tiny interpreter of the ONNX ops this converter emits (fallback)."""
+    from onnx import numpy_helper
+    g = model.graph
+    vals = {i.name: numpy_helper.to_array(i).astype(np.float64)
+            for i in g.initializer}
+    vals[g.input[0].name] = x.astype(np.float64)
+    for n in g.node:
+        a = {at.name: at for at in n.attribute}
+        ins = [vals[i] if i else None for i in n.input]
+        if n.op_type == "Transpose":
+            y = ins[0].transpose(list(a["perm"].ints))
+        elif n.op_type == "Conv":
+            w = ins[1]
+            pads = list(a["pads"].ints)
+            xp = np.pad(ins[0], ((0, 0), (0, 0), (pads[0], pads[2]),
+                                 (pads[1], pads[3])))
+            kh, kw = w.shape[2:]
+            ho, wo = xp.shape[2] - kh + 1, xp.shape[3] - kw + 1
+            y = np.zeros((xp.shape[0], w.shape[0], ho, wo))
+            for dy in range(kh):
+                for dx in range(kw):
+                    y += np.einsum("nchw,oc->nohw",
+                                   xp[:, :, dy:dy + ho, dx:dx + wo],
+                                   w[:, :, dy, dx])
+            if len(ins) > 2:
+                y += ins[2][None, :, None, None]
+        elif n.op_type == "Relu":
+            y = np.maximum(ins[0], 0)
+        elif n.op_type == "Identity":
+            y = ins[0]
+        elif n.op_type == "Concat":
+            y = np.concatenate(ins, axis=a["axis"].i)
+        elif n.op_type in ("Add", "Sum"):
+            y = sum(ins[1:], ins[0])
+        elif n.op_type == "Resize":
+            s = ins[2].astype(int)
+            y = ins[0]
+            for ax in range(4):
+                y = np.repeat(y, s[ax], axis=ax)
+        else:
+            raise ConvertError("numpy interpreter: op %s" % n.op_type)
+        vals[n.output[0]] = y
+    return vals[g.output[0].name]
+
+
+def rel_l2(ref, got):
+    ref = np.asarray(ref, dtype=np.float64)
+    got = np.asarray(got, dtype=np.float64)
+    return float(np.linalg.norm(got - ref) / max(np.linalg.norm(ref), 1e-30))
+
+
+def check(onnx_path, model_json, quiet=False):
+    import onnx
+    layers, inp, outp, weights = load_keras(model_json)
+    scale = model_scale(layers)
+    rng = np.random.default_rng(CHECK_SEED)
+    x = rng.uniform(0, 255, CHECK_SHAPE).astype(np.float32)
+    ref = keras_eval(layers, inp, outp, weights, x)
+    want = (1, CHECK_SHAPE[1] * scale, CHECK_SHAPE[2] * scale, 3)
+    if ref.shape != want:
+        raise ConvertError("Keras evaluation gave shape %s, expected %s"
+                           % (ref.shape, want))
+    try:
+        got = run_opencv(onnx_path, x)
+        how = "OpenCV DNN"
+    except Exception as e:  # OpenCV missing or unable to run it
+        print("check: OpenCV DNN could not run %s (%s); using the NumPy ONNX "
+              "interpreter" % (onnx_path, str(e).strip().splitlines()[-1]),
+              file=sys.stderr)
+        got = run_numpy_onnx(onnx.load(onnx_path), x)
+        how = "NumPy ONNX interpreter"
+    if tuple(got.shape) != want:
+        raise ConvertError("%s output shape %s, expected %s"
+                           % (how, tuple(got.shape), want))
+    err = rel_l2(ref, got)
+    ok = err <= CHECK_TOL
+    print("check %s: x%d, input %s seed %d, Keras(NumPy) vs %s: rel L2 %.3g "
+          "(tol %g) %s" % (os.path.basename(onnx_path), scale,
+                           "x".join(map(str, CHECK_SHAPE)), CHECK_SEED, how,
+                           err, CHECK_TOL, "OK" if ok else "FAILED"))
+    if not ok:
+        raise ConvertError("check failed for %s" % onnx_path)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("model_json", help="UpscalerJS models/xN/model.json")
+    ap.add_argument("-o", "--output", help="output .onnx (default: "
+                    "esrgan-slim-xN.onnx next to the model directory)")
+    ap.add_argument("--check", action="store_true",
+                    help="after converting, compare with a NumPy Keras "
+                    "evaluation")
+    ap.add_argument("--check-only", metavar="ONNX",
+                    help="only check an existing ONNX against model_json")
+    args = ap.parse_args(argv)
+    try:
+        if args.check_only:
+            check(args.check_only, args.model_json)
+            return 0
+        layers, inp, outp, weights = load_keras(args.model_json)
+        scale = model_scale(layers)
+        out = args.output or os.path.join(
+            os.path.dirname(os.path.dirname(os.path.abspath(args.model_json))),
+            "esrgan-slim-x%d.onnx" % scale)
+        used = set()
+        for l in layers:
+            if l["cls"] == "Conv2D":
+                used.update((l["name"] + "/kernel", l["name"] + "/bias"))
+        extra = set(weights) - used
+        if extra:
+            raise ConvertError("weights not used by any layer: %s"
+                               % sorted(extra))
+        doc = ("UpscalerJS ESRGAN-slim x%d (RDN, MIT licence), converted from"
+               " the Keras layers model by tools/esrgan_to_onnx.py. Input LR"
+               " NHWC RGB float [0,255]; output SR NHWC [0,255] (not "
+               "clipped)." % scale)
+        model = build_onnx(layers, inp, outp, weights, scale, doc)
+        import onnx
+        tmp = out + ".tmp"
+        onnx.save(model, tmp)
+        os.replace(tmp, out)
+        nparams = sum(int(np.prod(w.shape)) for w in weights.values())
+        print("wrote %s: x%d, %d nodes, %d parameters" %
+              (out, scale, len(model.graph.node), nparams))
+        if args.check:
+            check(out, args.model_json)
+    except ConvertError as e:
+        print("esrgan_to_onnx: error: %s" % e, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
