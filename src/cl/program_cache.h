@@ -43,8 +43,9 @@ cl_program mace_cl_program_cache_get (MaceClProgramCache *cache,
  * returns the error. */
 MaceStatus mace_cl_program_cache_flush (MaceClProgramCache *cache,
                                         MaceError *err);
-/* Adds this cache's counters into *stats (fields it does not own, such as
- * nodes_on_cpu, are left alone). */
+/* Sets this cache's counters in *stats (hits, misses, programs built,
+ * compile time -- source builds and binary loads -- and rejections by
+ * reason); fields it does not own, such as nodes_on_cpu, are left alone. */
 void mace_cl_program_cache_get_stats (const MaceClProgramCache *cache,
                                       MaceCacheStats *stats);
 /* The file this cache reads and writes. */
