@@ -825,13 +825,22 @@ load_graph (Loader *L, const Onnx__GraphProto *gp)
     if (np->n_input > INT_MAX / 2 || np->n_output > INT_MAX / 2)
       return fail (L, MACE_ERROR_INVALID_MODEL, "node '%s' is too large",
                    n->name);
-    n->n_out = (int) np->n_output;
-    n->out = g_new (int, np->n_output ? np->n_output : 1);
-    for (size_t k = 0; k < np->n_output; k++) {
+    /* Optional outputs left out ("") at the end are dropped, as if not
+     * listed (the spec treats both alike); one left out before a present
+     * output gets an anonymous value, so out[] always holds real values
+     * and kernels need no special case. */
+    size_t n_output = np->n_output;
+    while (n_output > 0 && !safe_str (np->output[n_output - 1])[0])
+      n_output--;
+    n->n_out = (int) n_output;
+    n->out = g_new (int, n_output ? n_output : 1);
+    for (size_t k = 0; k < n_output; k++) {
       const char *oname = safe_str (np->output[k]);
       n->out[k] = -1;
-      if (!oname[0]) /* optional output left out */
+      if (!oname[0]) {
+        n->out[k] = -2; /* named below, once every real name is known */
         continue;
+      }
       int v = lookup (L, oname);
       if (v >= 0) {
         MaceValue *val = &g->values[v];
@@ -849,6 +858,22 @@ load_graph (Loader *L, const Onnx__GraphProto *gp)
       v = add_value (L, oname);
       g->values[v].producer = g->n_nodes - 1;
       n->out[k] = v;
+    }
+  }
+  for (int i = 0; i < g->n_nodes; i++) {
+    MaceNode *n = &g->nodes[i];
+    for (int k = 0; k < n->n_out; k++) {
+      if (n->out[k] != -2)
+        continue;
+      char *anon = g_strdup_printf ("%s:unused_output_%d", n->name, k);
+      while (lookup (L, anon) >= 0) {
+        char *longer = g_strconcat (anon, "_", NULL);
+        g_free (anon);
+        anon = longer;
+      }
+      n->out[k] = add_value (L, anon);
+      g->values[n->out[k]].producer = i;
+      g_free (anon);
     }
   }
   /* Inputs and attributes. */
