@@ -10,6 +10,8 @@
 #include "internal.h"
 #include "opt/passes.h"
 
+typedef int64_t EngineDims[MACE_MAX_DIMS];
+
 typedef struct {
   MaceNode *node;
   MaceTensor **in;
@@ -100,7 +102,7 @@ config_copy (MaceConfig *dst, const MaceConfig *src)
   dst->tuning_cache = g_strdup (src->tuning_cache);
   dst->shape_names = g_new0 (char *, src->n_shapes + 1);
   dst->shape_ndims = g_new0 (int, src->n_shapes + 1);
-  dst->shape_dims = g_new0 (int64_t[MACE_MAX_DIMS], src->n_shapes + 1);
+  dst->shape_dims = g_new0 (EngineDims, src->n_shapes + 1);
   for (int i = 0; i < src->n_shapes; i++) {
     dst->shape_names[i] = g_strdup (src->shape_names[i]);
     dst->shape_ndims[i] = src->shape_ndims[i];
@@ -173,7 +175,7 @@ mace_config_set_input_shape (MaceConfig *c, const char *name, int ndim,
       return MACE_ERROR_INVALID_ARG;
   c->shape_names = g_renew (char *, c->shape_names, c->n_shapes + 1);
   c->shape_ndims = g_renew (int, c->shape_ndims, c->n_shapes + 1);
-  c->shape_dims = g_renew (int64_t[MACE_MAX_DIMS], c->shape_dims,
+  c->shape_dims = g_renew (EngineDims, c->shape_dims,
                            c->n_shapes + 1);
   c->shape_names[c->n_shapes] = g_strdup (name);
   c->shape_ndims[c->n_shapes] = ndim;
@@ -485,8 +487,8 @@ engine_from_bytes (uint8_t *bytes, size_t n, const char *path,
   e->output_dtypes = g_new0 (MaceDataType, e->n_outputs + 1);
   e->input_ndims = g_new0 (int, e->n_inputs + 1);
   e->output_ndims = g_new0 (int, e->n_outputs + 1);
-  e->input_dims = g_new0 (int64_t[MACE_MAX_DIMS], e->n_inputs + 1);
-  e->output_dims = g_new0 (int64_t[MACE_MAX_DIMS], e->n_outputs + 1);
+  e->input_dims = g_new0 (EngineDims, e->n_inputs + 1);
+  e->output_dims = g_new0 (EngineDims, e->n_outputs + 1);
   for (int i = 0; i < g->n_inputs; i++) {
     const MaceValue *v = &g->values[g->inputs[i]];
     e->input_names[i] = g_strdup (v->name);
