@@ -157,8 +157,8 @@ def run_mace(mace_run, model, indir, args, tmp):
         txt = p.stdout.strip()
         r = json.loads(txt[txt.index("{"):txt.rindex("}") + 1])
     except ValueError:
-        return None, None, "mace-run bench --json printed no JSON: %r" % \
-            p.stdout[-300:]
+        return None, None, ("mace-run bench --json printed no JSON (is "
+                            "'bench' implemented?): %r" % p.stdout[-200:])
     for k in ("median_ms", "p90_ms", "min_ms"):
         if k not in r:
             return None, None, "mace-run bench JSON lacks %s" % k
@@ -219,7 +219,7 @@ def table(rows):
                                                 "%.2f"),
                       fmt(r.get("rel_l2_vs_opencv"), "%.1e")
                       if r.get("rel_l2_vs_opencv") is not None else
-                      (r.get("error") and "n/a: " + r["error"][:60] or "")])
+                      ("not run (see notes)" if r.get("error") else "")])
     w = [max(len(l[i]) for l in lines) for i in range(len(head))]
     txt = ["  ".join(c.ljust(w[i]) for i, c in enumerate(l)).rstrip()
            for l in lines]
@@ -297,6 +297,7 @@ def main():
                     r, o, err = run_mace(mace_run, model, indir, args, tmp)
                 if err:
                     log("%s: %s: %s" % (name, peer, err))
+                    notes.append("%s, %s not run: %s" % (name, peer, err))
                 res[peer] = r if r else {"error": err}
                 outs[peer] = o
             mace_med = (res.get("mace") or {}).get("median_ms")
@@ -323,6 +324,19 @@ def main():
 
     if args.no_write:
         return 0
+    h = host_info()
+    load = [float(v) for v in (h["loadavg_at_start"] or [])]
+    try:
+        load_end = [float(v) for v in open("/proc/loadavg").read().split()[:3]]
+    except OSError:
+        load_end = []
+    busy = max(load[:1] + load_end[:1] or [0]) > 0.5 * (os.cpu_count() or 1)
+    if busy:
+        notes.append("machine busy (1-min load average %s at start, %s at "
+                     "end, %d cores): times are inflated and noisy; compare "
+                     "min_ms, or rerun on a quiet machine"
+                     % (load[:1], load_end[:1], os.cpu_count() or 0))
+        print("note: %s" % notes[-1])
     now = datetime.datetime.now()
     stamp = now.strftime("%Y-%m-%d")
     os.makedirs(args.out_dir, exist_ok=True)
@@ -330,7 +344,7 @@ def main():
     node = shutil.which("node")
     meta = {
         "date": now.isoformat(timespec="seconds"),
-        "host": host_info(),
+        "host": dict(h, loadavg_at_end=load_end),
         "settings": {"runs": args.runs, "warmup": args.warmup,
                      "threads_intra_op": args.threads,
                      "threads_inter_op": 1, "seed": args.seed,
@@ -356,8 +370,8 @@ def main():
                 % (args.warmup, args.runs, args.threads, args.seed))
         f.write("Versions: %s.\n\n" % ", ".join(meta["versions"]))
         f.write(md + "\n")
-        for n in notes:
-            f.write("\n- %s" % n)
+        if notes:
+            f.write("\n" + "".join("- %s\n" % n for n in notes))
         f.write("\nProduced by `bench/run_peers.py`; raw numbers in "
                 "`%s`.\n" % os.path.basename(jpath))
     log("wrote %s and .md" % jpath)
