@@ -89,6 +89,11 @@ typedef enum {
   MACE_ACT_SIGMOID,
 } MaceActivation;
 
+/* Applies act to n floats in place (src/ops/activation.c); for kernels
+ * with a fused activation.  alpha / beta as in MaceNode.act_alpha/beta. */
+void mace_apply_activation_f32 (float *x, int64_t n, MaceActivation act,
+                                float alpha, float beta);
+
 typedef struct MaceOpDef MaceOpDef;
 
 typedef struct {

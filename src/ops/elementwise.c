@@ -1119,7 +1119,18 @@ cast_kernel (char *const *p, const int64_t *s, int64_t n, const void *param)
     } else {
       cast_lookup (q->src, MACE_DTYPE_FLOAT32) (buf, a, m);
     }
-    if (mace_dtype_is_half (q->dst))
+    if (q->dst == MACE_DTYPE_BFLOAT16) {
+      /* Cast truncates to bfloat16, as ONNX's reference (and its node
+       * tests) do; arithmetic in bfloat16 rounds (f32_to_half_buf). */
+      uint16_t *h = (uint16_t *) o;
+      for (int64_t j = 0; j < m; j++) {
+        uint32_t bits;
+        memcpy (&bits, &buf[j], 4);
+        h[j] = (uint16_t) (bits >> 16);
+        if ((bits & 0x7fffffff) > 0x7f800000)
+          h[j] |= 0x40; /* keep NaN a NaN */
+      }
+    } else if (q->dst == MACE_DTYPE_FLOAT16)
       f32_to_half_buf ((uint16_t *) o, buf, m, q->dst);
     else
       cast_lookup (MACE_DTYPE_FLOAT32, q->dst) (o, buf, m);
