@@ -1,0 +1,789 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * The OpenCL backend: places nodes (device or CPU fallback), plans one
+ * list of kernel launches per device node at prepare time, keeps tensors
+ * on the device between nodes, and only moves graph inputs/outputs and
+ * the tensors around fallback nodes across. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "backend.h"
+#include "cl/device.h"
+#include "cl/ops.h"
+#include "cl/tuner.h"
+
+typedef struct {
+  bool on_cpu;
+  GArray *launches; /* MaceClLaunch */
+  GPtrArray *params; /* cl_mem owned by the plan */
+} NodePlan;
+
+typedef enum {
+  SRC_NONE = 0,
+  SRC_CONST,
+  SRC_INPUT,
+  SRC_CPU,
+  SRC_CL,
+} ValueSource;
+
+struct MaceBackend {
+  MaceClDevice *dev;
+  MaceGraph *graph;
+  MaceThreadPool *pool;
+  MaceClTuner *tuner;
+  cl_mem *mem;          /* per value, NULL when not on the device */
+  ValueSource *source;  /* who fills each value */
+  MaceTensor *host;     /* per value host copies (fallback nodes) */
+  bool *host_fresh;     /* host copy valid in this run */
+  MaceTensor **cur_inputs; /* per value: this run's input tensor */
+  NodePlan *plans;
+  int64_t nodes_on_cpu;
+};
+
+static const MaceClOp *const op_tables[] = {
+  mace_cl_ops_elementwise, mace_cl_ops_conv,   mace_cl_ops_pool,
+  mace_cl_ops_movement,    mace_cl_ops_reduce, mace_cl_ops_gemm,
+  mace_cl_ops_norm,        mace_cl_ops_resize, mace_cl_ops_softmax,
+};
+
+MaceClPlanFunc
+mace_cl_op_lookup (const char *op_type)
+{
+  for (size_t t = 0; t < G_N_ELEMENTS (op_tables); t++)
+    for (const MaceClOp *o = op_tables[t]; o->op_type; o++)
+      if (strcmp (o->op_type, op_type) == 0)
+        return o->plan;
+  return NULL;
+}
+
+/* ---- Helpers for ops ---- */
+
+MaceStatus
+mace_cl_unsupported (MaceClOpCtx *ctx, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (ctx->why, sizeof ctx->why, fmt, ap);
+  va_end (ap);
+  return MACE_ERROR_UNSUPPORTED;
+}
+
+const MaceValue *
+mace_cl_in (MaceClOpCtx *ctx, int k)
+{
+  if (k < 0 || k >= ctx->node->n_in || ctx->node->in[k] < 0)
+    return NULL;
+  return &ctx->graph->values[ctx->node->in[k]];
+}
+
+const MaceValue *
+mace_cl_out (MaceClOpCtx *ctx, int k)
+{
+  if (k < 0 || k >= ctx->node->n_out || ctx->node->out[k] < 0)
+    return NULL;
+  return &ctx->graph->values[ctx->node->out[k]];
+}
+
+static size_t
+value_bytes (const MaceValue *v)
+{
+  return (size_t) mace_shape_numel (v->t.ndim, v->t.dims)
+         * mace_dtype_size (v->t.dtype);
+}
+
+static cl_mem
+value_mem (MaceBackend *b, int vi, MaceError *err)
+{
+  if (b->mem[vi])
+    return b->mem[vi];
+  MaceValue *v = &b->graph->values[vi];
+  size_t bytes = value_bytes (v);
+  cl_int rc;
+  cl_mem m = clCreateBuffer (b->dev->context, CL_MEM_READ_WRITE,
+                             bytes ? bytes : 4, NULL, &rc);
+  if (!m) {
+    mace_set_error (err, MACE_ERROR_OUT_OF_MEMORY,
+                    "OpenCL: cannot allocate %zu bytes for '%s': %s", bytes,
+                    v->name, mace_cl_error_string (rc));
+    return NULL;
+  }
+  if (v->is_const && bytes) {
+    if (v->t.dtype != MACE_DTYPE_FLOAT32 || !v->t.data) {
+      clReleaseMemObject (m);
+      mace_set_error (err, MACE_ERROR_INTERNAL,
+                      "OpenCL: constant '%s' is not float32 data", v->name);
+      return NULL;
+    }
+    rc = clEnqueueWriteBuffer (b->dev->queue, m, CL_TRUE, 0, bytes,
+                               v->t.data, 0, NULL, NULL);
+    if (rc != CL_SUCCESS) {
+      clReleaseMemObject (m);
+      mace_set_error (err, MACE_ERROR_BACKEND,
+                      "OpenCL: uploading constant '%s' failed: %s", v->name,
+                      mace_cl_error_string (rc));
+      return NULL;
+    }
+  }
+  b->mem[vi] = m;
+  return m;
+}
+
+cl_mem
+mace_cl_in_mem (MaceClOpCtx *ctx, int k)
+{
+  if (!mace_cl_in (ctx, k)) {
+    mace_set_error (ctx->err, MACE_ERROR_INTERNAL,
+                    "OpenCL: node '%s' has no input %d", ctx->node->name, k);
+    return NULL;
+  }
+  return value_mem (ctx->backend, ctx->node->in[k], ctx->err);
+}
+
+cl_mem
+mace_cl_out_mem (MaceClOpCtx *ctx, int k)
+{
+  if (!mace_cl_out (ctx, k)) {
+    mace_set_error (ctx->err, MACE_ERROR_INTERNAL,
+                    "OpenCL: node '%s' has no output %d", ctx->node->name, k);
+    return NULL;
+  }
+  return value_mem (ctx->backend, ctx->node->out[k], ctx->err);
+}
+
+int
+mace_cl_const_ints (MaceClOpCtx *ctx, int k, int64_t *v, int max)
+{
+  const MaceValue *val = mace_cl_in (ctx, k);
+  if (!val || !val->is_const || !val->t.data)
+    return -1;
+  int64_t n = mace_shape_numel (val->t.ndim, val->t.dims);
+  if (n > max)
+    return -1;
+  for (int64_t i = 0; i < n; i++)
+    v[i] = mace_tensor_get_i64 (&val->t, i);
+  return (int) n;
+}
+
+int
+mace_cl_const_floats (MaceClOpCtx *ctx, int k, float *v, int max)
+{
+  const MaceValue *val = mace_cl_in (ctx, k);
+  if (!val || !val->is_const || !val->t.data)
+    return -1;
+  int64_t n = mace_shape_numel (val->t.ndim, val->t.dims);
+  if (n > max)
+    return -1;
+  for (int64_t i = 0; i < n; i++)
+    v[i] = (float) mace_tensor_get_f64 (&val->t, i);
+  return (int) n;
+}
+
+MaceClLaunch *
+mace_cl_launch (MaceClOpCtx *ctx, const char *family, const char *kernel,
+                cl_uint dim, const size_t *gws)
+{
+  NodePlan *p = ctx->plan;
+  MaceClLaunch l;
+  memset (&l, 0, sizeof l);
+  l.kernel = mace_cl_device_kernel (ctx->dev, family, kernel, ctx->err);
+  if (!l.kernel)
+    return NULL;
+  l.name = g_strdup (kernel);
+  l.dim = dim;
+  for (cl_uint i = 0; i < dim; i++)
+    l.gws[i] = gws[i];
+  g_array_append_val (p->launches, l);
+  return &g_array_index (p->launches, MaceClLaunch, p->launches->len - 1);
+}
+
+void
+mace_cl_copy (MaceClOpCtx *ctx, cl_mem src, size_t src_off, cl_mem dst,
+              size_t dst_off, size_t bytes)
+{
+  NodePlan *p = ctx->plan;
+  MaceClLaunch l;
+  memset (&l, 0, sizeof l);
+  l.name = g_strdup ("copy");
+  l.src = src;
+  l.dst = dst;
+  l.src_off = src_off;
+  l.dst_off = dst_off;
+  l.bytes = bytes;
+  g_array_append_val (p->launches, l);
+}
+
+static void
+set_arg (MaceClLaunch *l, size_t size, const void *v)
+{
+  cl_int rc = clSetKernelArg (l->kernel, (cl_uint) l->n_args, size, v);
+  if (rc != CL_SUCCESS && l->arg_rc == CL_SUCCESS)
+    l->arg_rc = rc;
+  l->n_args++;
+}
+
+void
+mace_cl_arg_mem (MaceClLaunch *l, cl_mem m)
+{
+  set_arg (l, sizeof m, &m);
+}
+
+void
+mace_cl_arg_int (MaceClLaunch *l, int v)
+{
+  cl_int x = v;
+  set_arg (l, sizeof x, &x);
+}
+
+void
+mace_cl_arg_float (MaceClLaunch *l, float v)
+{
+  cl_float x = v;
+  set_arg (l, sizeof x, &x);
+}
+
+/* A read-only buffer initialised from p; the error code as return value
+ * when it fails. */
+static cl_int
+create_ro_buffer (cl_context context, const void *p, size_t bytes, cl_mem *m)
+{
+  static const int zero = 0;
+  cl_int rc = CL_SUCCESS;
+  *m = clCreateBuffer (context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                       bytes ? bytes : sizeof zero,
+                       (void *) (bytes ? p : &zero), &rc);
+  return *m ? CL_SUCCESS : (rc != CL_SUCCESS ? rc : CL_OUT_OF_RESOURCES);
+}
+
+static void
+arg_buffer (MaceClOpCtx *ctx, MaceClLaunch *l, const void *p, size_t bytes)
+{
+  NodePlan *plan = ctx->plan;
+  cl_mem m = NULL;
+  cl_int rc = create_ro_buffer (ctx->dev->context, p, bytes, &m);
+  if (rc != CL_SUCCESS) {
+    if (l->arg_rc == CL_SUCCESS)
+      l->arg_rc = rc;
+    l->n_args++;
+    return;
+  }
+  g_ptr_array_add (plan->params, m);
+  mace_cl_arg_mem (l, m);
+}
+
+void
+mace_cl_arg_ints (MaceClOpCtx *ctx, MaceClLaunch *l, const int *p, int n)
+{
+  arg_buffer (ctx, l, p, sizeof (int) * (size_t) n);
+}
+
+void
+mace_cl_arg_floats (MaceClOpCtx *ctx, MaceClLaunch *l, const float *p, int n)
+{
+  arg_buffer (ctx, l, p, sizeof (float) * (size_t) n);
+}
+
+void
+mace_cl_strides (int ndim, const int64_t *dims, int64_t *strides)
+{
+  int64_t s = 1;
+  for (int i = ndim - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= dims[i];
+  }
+}
+
+int
+mace_cl_axis (int64_t axis, int ndim)
+{
+  if (axis < 0)
+    axis += ndim;
+  if (axis < 0 || axis >= ndim)
+    return -1;
+  return (int) axis;
+}
+
+/* ---- Plans ---- */
+
+static void
+plan_clear (NodePlan *p)
+{
+  if (p->launches) {
+    for (guint i = 0; i < p->launches->len; i++) {
+      MaceClLaunch *l = &g_array_index (p->launches, MaceClLaunch, i);
+      if (l->kernel)
+        clReleaseKernel (l->kernel);
+      g_free (l->name);
+    }
+    g_array_free (p->launches, TRUE);
+    p->launches = NULL;
+  }
+  if (p->params) {
+    for (guint i = 0; i < p->params->len; i++)
+      clReleaseMemObject (p->params->pdata[i]);
+    g_ptr_array_free (p->params, TRUE);
+    p->params = NULL;
+  }
+}
+
+static bool
+default_domain (const MaceNode *n)
+{
+  return !n->domain || !*n->domain || strcmp (n->domain, "ai.onnx") == 0;
+}
+
+/* Why a node cannot run on the device before asking its op (NULL: ask). */
+static bool
+check_types (MaceBackend *b, MaceNode *n, char *why, size_t len)
+{
+  for (int k = 0; k < n->n_out; k++) {
+    if (n->out[k] < 0)
+      continue;
+    MaceValue *v = &b->graph->values[n->out[k]];
+    if (v->t.dtype != MACE_DTYPE_FLOAT32) {
+      snprintf (why, len, "output '%s' is %s (the device runs float32 only)",
+                v->name, mace_dtype_name (v->t.dtype));
+      return false;
+    }
+  }
+  for (int k = 0; k < n->n_in; k++) {
+    if (n->in[k] < 0)
+      continue;
+    MaceValue *v = &b->graph->values[n->in[k]];
+    if (!v->is_const && v->t.dtype != MACE_DTYPE_FLOAT32) {
+      snprintf (why, len, "input '%s' is %s (the device runs float32 only)",
+                v->name, mace_dtype_name (v->t.dtype));
+      return false;
+    }
+  }
+  return true;
+}
+
+static MaceStatus
+cpu_prepare (MaceBackend *b, MaceNode *n, MaceError *err)
+{
+  if (!n->def || !n->def->run) {
+    mace_set_error (err, MACE_ERROR_UNSUPPORTED,
+                    "%s: node '%s' (%s) has neither an OpenCL kernel nor a "
+                    "CPU implementation",
+                    b->graph->path, n->name, n->op_type);
+    return MACE_ERROR_UNSUPPORTED;
+  }
+  if (!n->def->prepare || n->state)
+    return MACE_OK;
+  MaceTensor **in = g_new0 (MaceTensor *, n->n_in + 1);
+  MaceTensor **out = g_new0 (MaceTensor *, n->n_out + 1);
+  for (int k = 0; k < n->n_in; k++)
+    in[k] = n->in[k] >= 0 ? &b->graph->values[n->in[k]].t : NULL;
+  for (int k = 0; k < n->n_out; k++)
+    out[k] = n->out[k] >= 0 ? &b->graph->values[n->out[k]].t : NULL;
+  MaceOpCtx ctx = { .node = n, .graph = b->graph, .opset = b->graph->opset,
+                    .n_in = n->n_in, .n_out = n->n_out, .in = in,
+                    .out = out, .pool = b->pool, .err = err };
+  MaceStatus st = n->def->prepare (&ctx);
+  g_free (in);
+  g_free (out);
+  return st;
+}
+
+static void
+cl_free (MaceBackend *b)
+{
+  if (!b)
+    return;
+  if (b->dev)
+    mace_cl_device_flush_program_cache (b->dev);
+  if (b->tuner) {
+    mace_cl_tuner_flush (b->tuner);
+    mace_cl_tuner_free (b->tuner);
+  }
+  if (b->plans)
+    for (int i = 0; i < b->graph->n_nodes; i++)
+      plan_clear (&b->plans[i]);
+  g_free (b->plans);
+  if (b->mem)
+    for (int i = 0; i < b->graph->n_values; i++)
+      if (b->mem[i])
+        clReleaseMemObject (b->mem[i]);
+  g_free (b->mem);
+  if (b->host)
+    for (int i = 0; i < b->graph->n_values; i++)
+      mace_tensor_clear (&b->host[i]);
+  g_free (b->host);
+  g_free (b->host_fresh);
+  g_free (b->source);
+  g_free (b->cur_inputs);
+  mace_cl_device_free (b->dev);
+  g_free (b);
+}
+
+static MaceStatus
+cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
+            MaceThreadPool *pool, MaceError *err)
+{
+  *out = NULL;
+  for (int i = 0; i < g->n_values; i++) {
+    MaceValue *v = &g->values[i];
+    if (v->dynamic) {
+      mace_set_error (err, MACE_ERROR_UNSUPPORTED,
+                      "%s: value '%s' has a shape known only at run time; "
+                      "the OpenCL backend needs static shapes (fix input "
+                      "shapes or make shape inputs constant)",
+                      g->path, v->name);
+      return MACE_ERROR_UNSUPPORTED;
+    }
+  }
+  MaceBackend *b = g_new0 (MaceBackend, 1);
+  b->graph = g;
+  b->pool = pool;
+  MaceStatus st = mace_cl_device_open (config ? config->cl_device : NULL,
+                                       &b->dev, err);
+  if (st != MACE_OK) {
+    g_free (b);
+    return st;
+  }
+  mace_cl_device_open_program_cache (
+      b->dev, config ? config->program_cache : NULL,
+      config ? config->program_cache_mode : NULL);
+  b->tuner = mace_cl_tuner_new (b->dev, config ? config->tuning_cache : NULL,
+                                config ? config->tune : 0);
+  b->mem = g_new0 (cl_mem, g->n_values);
+  b->source = g_new0 (ValueSource, g->n_values);
+  b->host = g_new0 (MaceTensor, g->n_values);
+  b->host_fresh = g_new0 (bool, g->n_values);
+  b->cur_inputs = g_new0 (MaceTensor *, g->n_values);
+  b->plans = g_new0 (NodePlan, g->n_nodes);
+  for (int i = 0; i < g->n_values; i++) {
+    if (g->values[i].is_const)
+      b->source[i] = SRC_CONST;
+  }
+  for (int i = 0; i < g->n_inputs; i++)
+    b->source[g->inputs[i]] = SRC_INPUT;
+
+  bool allow = config ? config->allow_fallback != 0 : true;
+  GString *refused = g_string_new ("");
+  int n_refused = 0;
+  for (int i = 0; i < g->n_nodes && st == MACE_OK; i++) {
+    MaceNode *n = &g->nodes[i];
+    NodePlan *p = &b->plans[i];
+    if (n->dead)
+      continue;
+    char why[300] = "";
+    MaceClPlanFunc plan = default_domain (n) ? mace_cl_op_lookup (n->op_type)
+                                             : NULL;
+    if (!plan) {
+      snprintf (why, sizeof why, "no OpenCL kernel for %s", n->op_type);
+    } else if (check_types (b, n, why, sizeof why)) {
+      p->launches = g_array_new (FALSE, TRUE, sizeof (MaceClLaunch));
+      p->params = g_ptr_array_new ();
+      MaceClOpCtx ctx;
+      memset (&ctx, 0, sizeof ctx);
+      ctx.dev = b->dev;
+      ctx.graph = g;
+      ctx.node = n;
+      ctx.opset = g->opset;
+      ctx.err = err;
+      ctx.backend = b;
+      ctx.plan = p;
+      MaceStatus ps = plan (&ctx);
+      if (ps == MACE_OK) {
+        for (guint k = 0; k < p->launches->len; k++) {
+          MaceClLaunch *l = &g_array_index (p->launches, MaceClLaunch, k);
+          if (l->arg_rc != CL_SUCCESS) {
+            mace_set_error (err, MACE_ERROR_BACKEND,
+                            "%s: node '%s' (%s): setting the arguments of "
+                            "kernel '%s' failed: %s",
+                            g->path, n->name, n->op_type, l->name,
+                            mace_cl_error_string (l->arg_rc));
+            ps = MACE_ERROR_BACKEND;
+            break;
+          }
+        }
+      }
+      if (ps == MACE_ERROR_UNSUPPORTED) {
+        g_strlcpy (why, ctx.why[0] ? ctx.why : "not supported", sizeof why);
+        plan_clear (p);
+      } else if (ps != MACE_OK) {
+        st = ps;
+        break;
+      }
+    }
+    if (why[0]) {
+      p->on_cpu = true;
+      b->nodes_on_cpu++;
+      g_string_append_printf (refused, "%snode '%s' (%s): %s",
+                              n_refused ? "; " : "", n->name, n->op_type,
+                              why);
+      n_refused++;
+      for (int k = 0; k < n->n_out; k++)
+        if (n->out[k] >= 0)
+          b->source[n->out[k]] = SRC_CPU;
+      if (allow)
+        mace_log (MACE_LOG_INFO,
+                  "OpenCL: node '%s' (%s) runs on the CPU: %s", n->name,
+                  n->op_type, why);
+    } else {
+      for (int k = 0; k < n->n_out; k++)
+        if (n->out[k] >= 0)
+          b->source[n->out[k]] = SRC_CL;
+    }
+  }
+  if (st == MACE_OK && n_refused && !allow) {
+    mace_set_error (err, MACE_ERROR_UNSUPPORTED,
+                    "%s: %d node%s cannot run on OpenCL device '%s' and CPU "
+                    "fallback is off: %s",
+                    g->path, n_refused, n_refused > 1 ? "s" : "",
+                    b->dev->name, refused->str);
+    st = MACE_ERROR_UNSUPPORTED;
+  }
+  g_string_free (refused, TRUE);
+  for (int i = 0; i < g->n_nodes && st == MACE_OK; i++)
+    if (!g->nodes[i].dead && b->plans[i].on_cpu)
+      st = cpu_prepare (b, &g->nodes[i], err);
+  /* Graph outputs made by the device need a buffer even when nothing
+   * else reads them; so do values a fallback node makes for the device. */
+  for (int i = 0; i < g->n_nodes && st == MACE_OK; i++) {
+    NodePlan *p = &b->plans[i];
+    if (g->nodes[i].dead || p->on_cpu || !p->launches)
+      continue;
+    for (guint k = 0; k < p->launches->len; k++)
+      mace_cl_tuner_choose (b->tuner,
+                            &g_array_index (p->launches, MaceClLaunch, k));
+  }
+  if (st == MACE_OK) {
+    mace_cl_tuner_flush (b->tuner);
+    mace_cl_device_flush_program_cache (b->dev);
+    mace_log (MACE_LOG_DEBUG, "OpenCL: %d nodes planned, %lld on the CPU",
+              g->n_nodes, (long long) b->nodes_on_cpu);
+    *out = b;
+  } else {
+    cl_free (b);
+  }
+  return st;
+}
+
+static MaceStatus
+enqueue (MaceBackend *b, MaceNode *n, MaceClLaunch *l, MaceError *err)
+{
+  cl_int rc;
+  if (!l->kernel) {
+    if (l->bytes == 0)
+      return MACE_OK;
+    rc = clEnqueueCopyBuffer (b->dev->queue, l->src, l->dst, l->src_off,
+                              l->dst_off, l->bytes, 0, NULL, NULL);
+  } else {
+    for (cl_uint d = 0; d < l->dim; d++)
+      if (l->gws[d] == 0)
+        return MACE_OK;
+    rc = clEnqueueNDRangeKernel (b->dev->queue, l->kernel, l->dim, NULL,
+                                 l->gws, l->lws[0] ? l->lws : NULL, 0, NULL,
+                                 NULL);
+  }
+  if (rc != CL_SUCCESS) {
+    mace_set_error (err, MACE_ERROR_BACKEND,
+                    "%s: node '%s' (%s): enqueueing '%s' failed: %s",
+                    b->graph->path, n->name, n->op_type, l->name,
+                    mace_cl_error_string (rc));
+    return MACE_ERROR_BACKEND;
+  }
+  return MACE_OK;
+}
+
+static MaceStatus
+read_value (MaceBackend *b, int vi, void *dst, MaceError *err)
+{
+  size_t bytes = value_bytes (&b->graph->values[vi]);
+  if (!bytes)
+    return MACE_OK;
+  cl_int rc = clEnqueueReadBuffer (b->dev->queue, b->mem[vi], CL_TRUE, 0,
+                                   bytes, dst, 0, NULL, NULL);
+  if (rc != CL_SUCCESS) {
+    mace_set_error (err, MACE_ERROR_BACKEND,
+                    "%s: reading '%s' from the device failed: %s",
+                    b->graph->path, b->graph->values[vi].name,
+                    mace_cl_error_string (rc));
+    return MACE_ERROR_BACKEND;
+  }
+  return MACE_OK;
+}
+
+static MaceStatus
+write_value (MaceBackend *b, int vi, const void *src, MaceError *err)
+{
+  size_t bytes = value_bytes (&b->graph->values[vi]);
+  if (!bytes)
+    return MACE_OK;
+  /* Blocking: the host copy may change before the queue runs. */
+  cl_int rc = clEnqueueWriteBuffer (b->dev->queue, b->mem[vi], CL_TRUE, 0,
+                                    bytes, src, 0, NULL, NULL);
+  if (rc != CL_SUCCESS) {
+    mace_set_error (err, MACE_ERROR_BACKEND,
+                    "%s: writing '%s' to the device failed: %s",
+                    b->graph->path, b->graph->values[vi].name,
+                    mace_cl_error_string (rc));
+    return MACE_ERROR_BACKEND;
+  }
+  return MACE_OK;
+}
+
+/* The host tensor of value vi for a fallback node (downloaded if the
+ * device made it). */
+static MaceTensor *
+host_value (MaceBackend *b, int vi, MaceError *err)
+{
+  MaceValue *v = &b->graph->values[vi];
+  switch (b->source[vi]) {
+    case SRC_CONST:
+      return &v->t;
+    case SRC_INPUT:
+      return b->cur_inputs[vi];
+    case SRC_CPU:
+      return &b->host[vi];
+    case SRC_CL:
+      if (!b->host_fresh[vi]) {
+        MaceTensor *h = &b->host[vi];
+        mace_tensor_init (h, v->t.dtype, v->t.ndim, v->t.dims);
+        if (mace_tensor_alloc (h) != MACE_OK) {
+          mace_set_error (err, MACE_ERROR_OUT_OF_MEMORY,
+                          "out of memory for '%s'", v->name);
+          return NULL;
+        }
+        if (read_value (b, vi, h->data, err) != MACE_OK)
+          return NULL;
+        b->host_fresh[vi] = true;
+      }
+      return &b->host[vi];
+    default:
+      mace_set_error (err, MACE_ERROR_INTERNAL, "value '%s' has no producer",
+                      v->name);
+      return NULL;
+  }
+}
+
+static MaceStatus
+run_cpu_node (MaceBackend *b, MaceNode *n, MaceError *err)
+{
+  MaceTensor *inb[16], *outb[16];
+  MaceTensor **in = n->n_in <= 16 ? inb : g_new0 (MaceTensor *, n->n_in);
+  MaceTensor **out = n->n_out <= 16 ? outb : g_new0 (MaceTensor *, n->n_out);
+  MaceStatus st = MACE_OK;
+  for (int k = 0; k < n->n_in && st == MACE_OK; k++) {
+    in[k] = NULL;
+    if (n->in[k] >= 0 && !(in[k] = host_value (b, n->in[k], err)))
+      st = err ? err->status : MACE_ERROR_BACKEND;
+  }
+  for (int k = 0; k < n->n_out && st == MACE_OK; k++) {
+    out[k] = NULL;
+    if (n->out[k] < 0)
+      continue;
+    MaceValue *v = &b->graph->values[n->out[k]];
+    out[k] = &b->host[n->out[k]];
+    mace_tensor_init (out[k], v->t.dtype, v->t.ndim, v->t.dims);
+    if (mace_tensor_alloc (out[k]) != MACE_OK) {
+      mace_set_error (err, MACE_ERROR_OUT_OF_MEMORY,
+                      "out of memory for '%s'", v->name);
+      st = MACE_ERROR_OUT_OF_MEMORY;
+    }
+  }
+  if (st == MACE_OK) {
+    MaceOpCtx ctx = { .node = n, .graph = b->graph, .opset = b->graph->opset,
+                      .n_in = n->n_in, .n_out = n->n_out, .in = in,
+                      .out = out, .pool = b->pool, .err = err };
+    st = n->def->run (&ctx);
+  }
+  for (int k = 0; k < n->n_out && st == MACE_OK; k++)
+    if (n->out[k] >= 0 && b->mem[n->out[k]])
+      st = write_value (b, n->out[k], out[k]->data, err);
+  if (in != inb)
+    g_free (in);
+  if (out != outb)
+    g_free (out);
+  return st;
+}
+
+static MaceStatus
+cl_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
+        MaceError *err)
+{
+  MaceGraph *g = b->graph;
+  MaceStatus st = MACE_OK;
+  memset (b->host_fresh, 0, sizeof (bool) * (size_t) g->n_values);
+  for (int i = 0; i < g->n_inputs && st == MACE_OK; i++) {
+    int vi = g->inputs[i];
+    MaceValue *v = &g->values[vi];
+    if (inputs[i]->dtype != v->t.dtype
+        || !mace_shape_equal (inputs[i]->ndim, inputs[i]->dims, v->t.ndim,
+                              v->t.dims)) {
+      char a[128], c[128];
+      mace_set_error (err, MACE_ERROR_INVALID_ARG,
+                      "%s: input '%s' is %s %s, the prepared graph expects "
+                      "%s %s",
+                      g->path, v->name, mace_dtype_name (inputs[i]->dtype),
+                      mace_shape_str (inputs[i]->ndim, inputs[i]->dims, a,
+                                      sizeof a),
+                      mace_dtype_name (v->t.dtype),
+                      mace_shape_str (v->t.ndim, v->t.dims, c, sizeof c));
+      return MACE_ERROR_INVALID_ARG;
+    }
+    b->cur_inputs[vi] = inputs[i];
+    if (b->mem[vi])
+      st = write_value (b, vi, inputs[i]->data, err);
+  }
+  for (int i = 0; i < g->n_nodes && st == MACE_OK; i++) {
+    MaceNode *n = &g->nodes[i];
+    NodePlan *p = &b->plans[i];
+    if (n->dead)
+      continue;
+    if (p->on_cpu) {
+      st = run_cpu_node (b, n, err);
+      continue;
+    }
+    for (guint k = 0; k < p->launches->len && st == MACE_OK; k++)
+      st = enqueue (b, n, &g_array_index (p->launches, MaceClLaunch, k), err);
+  }
+  for (int i = 0; i < g->n_outputs && st == MACE_OK; i++) {
+    int vi = g->outputs[i];
+    MaceValue *v = &g->values[vi];
+    size_t bytes = value_bytes (v);
+    if (!bytes)
+      continue;
+    if (mace_tensor_nbytes (outputs[i]) < bytes || !outputs[i]->data) {
+      mace_set_error (err, MACE_ERROR_INVALID_ARG,
+                      "%s: output '%s' buffer too small", g->path, v->name);
+      st = MACE_ERROR_INVALID_ARG;
+      break;
+    }
+    if (b->source[vi] == SRC_CL) {
+      st = read_value (b, vi, outputs[i]->data, err);
+    } else {
+      MaceTensor *h = host_value (b, vi, err);
+      if (!h)
+        st = err ? err->status : MACE_ERROR_INTERNAL;
+      else
+        memcpy (outputs[i]->data, h->data, bytes);
+    }
+  }
+  cl_int rc = clFinish (b->dev->queue);
+  if (st == MACE_OK && rc != CL_SUCCESS) {
+    mace_set_error (err, MACE_ERROR_BACKEND, "%s: OpenCL queue failed: %s",
+                    g->path, mace_cl_error_string (rc));
+    st = MACE_ERROR_BACKEND;
+  }
+  return st;
+}
+
+static void
+cl_get_stats (MaceBackend *b, MaceCacheStats *stats)
+{
+  mace_cl_device_get_stats (b->dev, stats);
+  stats->nodes_on_cpu = b->nodes_on_cpu;
+}
+
+const MaceBackendVtbl mace_cl_backend = {
+  .name = "opencl",
+  .prepare = cl_prepare,
+  .run = cl_run,
+  .get_stats = cl_get_stats,
+  .free = cl_free,
+};

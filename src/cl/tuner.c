@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0
+ * Local work-size selection.  With tuning on, each kernel+shape is timed
+ * with a few candidate local sizes (and the driver's own choice) and the
+ * fastest is stored in the tuning cache; otherwise a stored entry is used
+ * when there is one, else the driver chooses (always valid in OpenCL 1.2,
+ * where a local size must divide the global size). */
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "cl/tuner.h"
+
+struct MaceClTuner {
+  MaceClDevice *dev;
+  int tune;
+  GHashTable *entries; /* key -> size_t[3] (lws; zeros = driver) */
+  bool dirty;
+};
+
+MaceClTuner *
+mace_cl_tuner_new (MaceClDevice *dev, const char *path, int tune)
+{
+  (void) path;
+  MaceClTuner *t = g_new0 (MaceClTuner, 1);
+  t->dev = dev;
+  t->tune = tune;
+  t->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  return t;
+}
+
+static void
+make_key (const MaceClLaunch *l, char *key, size_t len)
+{
+  snprintf (key, len, "%s/%zux%zux%zu", l->name, l->gws[0],
+            l->dim > 1 ? l->gws[1] : 1, l->dim > 2 ? l->gws[2] : 1);
+}
+
+static double
+time_launch (MaceClTuner *t, MaceClLaunch *l, const size_t *lws)
+{
+  double best = -1;
+  for (int rep = 0; rep < 4; rep++) {
+    gint64 t0 = g_get_monotonic_time ();
+    cl_int rc = clEnqueueNDRangeKernel (t->dev->queue, l->kernel, l->dim,
+                                        NULL, l->gws, lws, 0, NULL, NULL);
+    if (rc != CL_SUCCESS || clFinish (t->dev->queue) != CL_SUCCESS)
+      return -1;
+    double us = (double) (g_get_monotonic_time () - t0);
+    if (rep > 0 && (best < 0 || us < best)) /* first run warms up */
+      best = us;
+  }
+  return best;
+}
+
+static bool
+fits (MaceClTuner *t, const MaceClLaunch *l, const size_t *lws)
+{
+  size_t total = 1;
+  for (cl_uint d = 0; d < l->dim; d++) {
+    if (lws[d] == 0 || l->gws[d] % lws[d] != 0
+        || lws[d] > t->dev->max_work_item_sizes[d])
+      return false;
+    total *= lws[d];
+  }
+  return total <= t->dev->max_work_group_size;
+}
+
+static void
+tune_launch (MaceClTuner *t, MaceClLaunch *l, size_t *best_lws)
+{
+  static const size_t c1[] = { 8, 16, 32, 64, 128, 256 };
+  static const size_t c2[][2] = { { 4, 4 },  { 8, 8 },  { 16, 4 }, { 4, 16 },
+                                  { 16, 16 }, { 32, 4 }, { 8, 32 }, { 32, 8 } };
+  static const size_t c3[][3] = { { 4, 4, 1 }, { 8, 8, 1 }, { 16, 4, 1 },
+                                  { 4, 4, 4 }, { 16, 16, 1 }, { 8, 4, 2 } };
+  double best = time_launch (t, l, NULL);
+  memset (best_lws, 0, 3 * sizeof (size_t));
+  size_t lws[3];
+  int n = l->dim == 1 ? (int) G_N_ELEMENTS (c1)
+          : l->dim == 2 ? (int) G_N_ELEMENTS (c2) : (int) G_N_ELEMENTS (c3);
+  for (int i = 0; i < n; i++) {
+    lws[0] = l->dim == 1 ? c1[i] : l->dim == 2 ? c2[i][0] : c3[i][0];
+    lws[1] = l->dim == 2 ? c2[i][1] : l->dim == 3 ? c3[i][1] : 1;
+    lws[2] = l->dim == 3 ? c3[i][2] : 1;
+    if (!fits (t, l, lws))
+      continue;
+    double us = time_launch (t, l, lws);
+    if (us >= 0 && (best < 0 || us < best)) {
+      best = us;
+      memcpy (best_lws, lws, sizeof lws);
+    }
+  }
+}
+
+void
+mace_cl_tuner_choose (MaceClTuner *t, MaceClLaunch *l)
+{
+  if (!l->kernel || l->fixed_lws)
+    return;
+  for (cl_uint d = 0; d < l->dim; d++)
+    if (l->gws[d] == 0)
+      return;
+  char key[256];
+  make_key (l, key, sizeof key);
+  size_t *hit = g_hash_table_lookup (t->entries, key);
+  if (hit) {
+    memcpy (l->lws, hit, 3 * sizeof (size_t));
+    return;
+  }
+  if (!t->tune) {
+    memset (l->lws, 0, sizeof l->lws);
+    return;
+  }
+  size_t *lws = g_new0 (size_t, 3);
+  tune_launch (t, l, lws);
+  memcpy (l->lws, lws, 3 * sizeof (size_t));
+  mace_log (MACE_LOG_DEBUG, "OpenCL tuner: %s -> %zux%zux%zu", key, lws[0],
+            lws[1], lws[2]);
+  g_hash_table_insert (t->entries, g_strdup (key), lws);
+  t->dirty = true;
+}
+
+void
+mace_cl_tuner_flush (MaceClTuner *t)
+{
+  if (!t)
+    return;
+  t->dirty = false;
+}
+
+void
+mace_cl_tuner_free (MaceClTuner *t)
+{
+  if (!t)
+    return;
+  g_hash_table_destroy (t->entries);
+  g_free (t);
+}
