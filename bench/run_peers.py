@@ -246,6 +246,7 @@ def main():
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
 
+    host = host_info()  # load average before we add our own load
     peers = [p for p in args.peers.split(",") if p]
     for p in peers:
         if p not in PEERS:
@@ -324,7 +325,7 @@ def main():
 
     if args.no_write:
         return 0
-    h = host_info()
+    h = host
     load = [float(v) for v in (h["loadavg_at_start"] or [])]
     try:
         load_end = [float(v) for v in open("/proc/loadavg").read().split()[:3]]
