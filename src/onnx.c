@@ -955,6 +955,77 @@ load_graph (Loader *L, const Onnx__GraphProto *gp)
   return mace_graph_toposort (g, L->err);
 }
 
+/* protobuf-c unpacks nested messages recursively without a depth limit, so
+ * a small file of deeply nested subgraphs or types would overflow the
+ * stack.  This scan walks the wire format with the generated descriptors
+ * (iteratively within a message, one level of recursion per nesting) and
+ * refuses anything deeper than real models go.  Malformed bytes are left
+ * for protobuf-c to report. */
+#define MAX_NESTING 100
+
+static bool
+read_varint (const uint8_t *p, size_t len, size_t *i, uint64_t *out)
+{
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64 && *i < len; shift += 7) {
+    uint8_t b = p[(*i)++];
+    v |= (uint64_t) (b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *out = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+static bool
+nesting_ok (const uint8_t *p, size_t len,
+            const ProtobufCMessageDescriptor *desc, int depth)
+{
+  if (depth > MAX_NESTING)
+    return false;
+  size_t i = 0;
+  while (i < len) {
+    uint64_t key, x;
+    if (!read_varint (p, len, &i, &key))
+      return true;
+    switch (key & 7) {
+      case 0:
+        if (!read_varint (p, len, &i, &x))
+          return true;
+        break;
+      case 1:
+        if (len - i < 8)
+          return true;
+        i += 8;
+        break;
+      case 5:
+        if (len - i < 4)
+          return true;
+        i += 4;
+        break;
+      case 2: {
+        if (!read_varint (p, len, &i, &x) || x > len - i)
+          return true;
+        uint64_t num = key >> 3;
+        const ProtobufCFieldDescriptor *f =
+            num <= UINT_MAX
+                ? protobuf_c_message_descriptor_get_field (desc,
+                                                           (unsigned) num)
+                : NULL;
+        if (f && f->type == PROTOBUF_C_TYPE_MESSAGE
+            && !nesting_ok (p + i, (size_t) x, f->descriptor, depth + 1))
+          return false;
+        i += (size_t) x;
+        break;
+      }
+      default:
+        return true;
+    }
+  }
+  return true;
+}
+
 MaceGraph *
 mace_onnx_load (const void *data, size_t size, const char *path,
                 MaceError *err)
@@ -964,6 +1035,12 @@ mace_onnx_load (const void *data, size_t size, const char *path,
   if (size == 0) {
     mace_set_error (err, MACE_ERROR_PARSE,
                     "%s: empty file (0 bytes), not an ONNX model", path);
+    return NULL;
+  }
+  if (!nesting_ok (data, size, &onnx__model_proto__descriptor, 0)) {
+    mace_set_error (err, MACE_ERROR_PARSE,
+                    "%s: not a valid ONNX model (messages nested more than "
+                    "%d deep)", path, MAX_NESTING);
     return NULL;
   }
   Onnx__ModelProto *mp = onnx__model_proto__unpack (NULL, size, data);

@@ -947,19 +947,73 @@ test_malformed_models (void)
   try_model ("no-op-type", &m, MACE_ERROR_INVALID_MODEL, "mul0");
 }
 
+/* Prepends a length-delimited field header for `len` payload bytes that
+ * start at buf + *pos (the buffer is filled from its end). */
+static void
+prepend_field (uint8_t *buf, size_t *pos, int field, size_t len)
+{
+  uint8_t tmp[20];
+  int n = 0;
+  uint64_t vals[2] = { ((uint64_t) field << 3) | 2, len };
+  for (int k = 0; k < 2; k++) {
+    uint64_t v = vals[k];
+    do {
+      uint8_t b = v & 0x7f;
+      v >>= 7;
+      tmp[n++] = b | (v ? 0x80 : 0);
+    } while (v);
+  }
+  *pos -= (size_t) n;
+  memcpy (buf + *pos, tmp, (size_t) n);
+}
+
+/* A graph input whose type is a sequence of a sequence of ... `levels`
+ * deep.  protobuf-c would recurse once per level. */
+static uint8_t *
+deep_model (int levels, size_t *len)
+{
+  size_t cap = (size_t) levels * 12 + 64, pos = cap;
+  uint8_t *buf = g_malloc (cap);
+  for (int i = 0; i < levels; i++) {
+    prepend_field (buf, &pos, 1, cap - pos); /* Sequence.elem_type */
+    prepend_field (buf, &pos, 4, cap - pos); /* TypeProto.sequence_type */
+  }
+  prepend_field (buf, &pos, 2, cap - pos); /* ValueInfo.type */
+  pos -= 1;
+  buf[pos] = 'x';
+  prepend_field (buf, &pos, 1, 1); /* ValueInfo.name */
+  prepend_field (buf, &pos, 11, cap - pos); /* Graph.input */
+  prepend_field (buf, &pos, 7, cap - pos); /* Model.graph */
+  *len = cap - pos;
+  memmove (buf, buf + pos, *len);
+  return buf;
+}
+
 /* Zero-length, missing, truncated and random files. */
 static void
 test_bad_bytes (void)
 {
   MaceGraph *g;
   MaceError err;
+  size_t len = 0;
   MaceStatus st = load_bytes ("", 0, "empty.onnx", &g, &err);
   expect_fail ("zero-length", st, &err, MACE_ERROR_PARSE, "empty.onnx",
                "empty");
 
+  /* Deep nesting: refused before protobuf-c could overflow the stack. */
+  uint8_t *deep = deep_model (200000, &len);
+  st = load_bytes (deep, len, "deep.onnx", &g, &err);
+  expect_fail ("deep-nesting", st, &err, MACE_ERROR_PARSE, "deep.onnx",
+               "nested");
+  g_free (deep);
+  deep = deep_model (30, &len);
+  st = load_bytes (deep, len, "deep30.onnx", &g, &err);
+  expect_fail ("nesting-30", st, &err, MACE_ERROR_UNSUPPORTED, "deep30.onnx",
+               "opset");
+  g_free (deep);
+
   char *missing = g_strdup_printf ("%s/missing.onnx", tmpdir);
   uint8_t *data = NULL;
-  size_t len = 0;
   memset (&err, 0, sizeof err);
   st = mace_read_file (missing, &data, &len, &err);
   expect_fail ("missing-file", st, &err, MACE_ERROR_IO, missing, NULL);

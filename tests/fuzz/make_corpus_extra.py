@@ -35,3 +35,28 @@ g = helper.make_graph(
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
 with open(os.path.join(out, "seed_initializers.onnx"), "wb") as f:
     f.write(m.SerializeToString())
+
+
+# A graph input typed as a sequence of a sequence of ... 150 deep: the
+# loader refuses it before protobuf-c recurses (a stack overflow when
+# thousands of levels deep).
+def varint(n):
+    out = b""
+    while True:
+        b, n = n & 0x7F, n >> 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def field(num, payload):
+    return varint((num << 3) | 2) + varint(len(payload)) + payload
+
+
+t = b""
+for _ in range(150):
+    t = field(4, field(1, t))
+deep = field(7, field(11, field(1, b"x") + field(2, t)))
+with open(os.path.join(out, "deep_nesting.onnx"), "wb") as f:
+    f.write(deep)
