@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "cl/device.h"
+#include "cl/program_cache.h"
 
 struct MaceClProgramSlot {
   char *name;
@@ -241,6 +242,7 @@ mace_cl_device_free (MaceClDevice *dev)
       clReleaseProgram (dev->programs[i].program);
   }
   g_free (dev->programs);
+  mace_cl_program_cache_close (dev->program_cache);
   if (dev->queue)
     clReleaseCommandQueue (dev->queue);
   if (dev->context)
@@ -252,23 +254,34 @@ void
 mace_cl_device_open_program_cache (MaceClDevice *dev, const char *path,
                                    const char *mode)
 {
-  /* Until src/cl/program_cache.c is available programs are built from
-   * source every time. */
-  (void) dev;
-  (void) path;
-  (void) mode;
+  MaceError err = { 0 };
+  dev->program_cache = mace_cl_program_cache_open (path, mode, dev->context,
+                                                   dev->device, &err);
+  if (!dev->program_cache)
+    mace_log (MACE_LOG_WARNING,
+              "OpenCL: no compiled-program cache, building from source: %s",
+              err.message);
 }
 
 void
 mace_cl_device_flush_program_cache (MaceClDevice *dev)
 {
-  (void) dev;
+  if (!dev->program_cache)
+    return;
+  MaceError err = { 0 };
+  if (mace_cl_program_cache_flush (dev->program_cache, &err) != MACE_OK)
+    mace_log (MACE_LOG_WARNING, "OpenCL: program cache not written: %s",
+              err.message);
 }
 
 void
 mace_cl_device_get_stats (MaceClDevice *dev, MaceCacheStats *stats)
 {
   memset (stats, 0, sizeof *stats);
+  if (dev->program_cache) {
+    mace_cl_program_cache_get_stats (dev->program_cache, stats);
+    return;
+  }
   stats->cache_misses = dev->programs_built;
   stats->programs_built = dev->programs_built;
   stats->compile_ms = dev->compile_ms;
@@ -336,12 +349,15 @@ family_source (const char *family, MaceError *err)
   return g_string_free (out, FALSE);
 }
 
-/* Builds one program from source.  (The only place that calls the
- * compiler directly; the program cache takes over when present.) */
+/* Builds one program: through the compiled-program cache when it is open,
+ * else from source. */
 static cl_program
 build_program (MaceClDevice *dev, const char *family, const char *source,
                MaceError *err)
 {
+  if (dev->program_cache)
+    return mace_cl_program_cache_get (dev->program_cache, family, source,
+                                      MACE_CL_BUILD_OPTIONS, err);
   cl_int rc;
   gint64 t0 = g_get_monotonic_time ();
   cl_program prog = clCreateProgramWithSource (dev->context, 1, &source,

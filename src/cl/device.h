@@ -39,7 +39,7 @@ typedef struct {
   bool has_fp16;
   bool has_subgroups;
   /* Optional compiled-program cache (NULL: build from source). */
-  void *program_cache;
+  struct MaceClProgramCache *program_cache;
   int n_programs;
   MaceClProgramSlot *programs;
   /* Counters when no program cache is used. */

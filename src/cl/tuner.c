@@ -10,21 +10,25 @@
 #include <glib.h>
 
 #include "cl/tuner.h"
+#include "cl/tuning_cache.h"
 
 struct MaceClTuner {
   MaceClDevice *dev;
   int tune;
+  MaceClTuningCache *cache; /* NULL: tuned sizes last for this session */
   GHashTable *entries; /* key -> size_t[3] (lws; zeros = driver) */
-  bool dirty;
 };
 
 MaceClTuner *
 mace_cl_tuner_new (MaceClDevice *dev, const char *path, int tune)
 {
-  (void) path;
   MaceClTuner *t = g_new0 (MaceClTuner, 1);
   t->dev = dev;
   t->tune = tune;
+  MaceError err = { 0 };
+  t->cache = mace_cl_tuning_cache_open (path, NULL, dev->device, &err);
+  if (!t->cache)
+    mace_log (MACE_LOG_WARNING, "OpenCL: no tuning cache: %s", err.message);
   t->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return t;
 }
@@ -108,6 +112,15 @@ mace_cl_tuner_choose (MaceClTuner *t, MaceClLaunch *l)
     memcpy (l->lws, hit, 3 * sizeof (size_t));
     return;
   }
+  size_t stored[3];
+  int variant = 0;
+  if (!t->tune && t->cache
+      && mace_cl_tuning_cache_lookup (t->cache, key, stored, &variant)) {
+    bool ok = stored[0] == 0 || (l->dim >= 1 && fits (t, l, stored));
+    memcpy (l->lws, ok ? stored : (size_t[3]) { 0, 0, 0 },
+            3 * sizeof (size_t));
+    return;
+  }
   if (!t->tune) {
     memset (l->lws, 0, sizeof l->lws);
     return;
@@ -118,15 +131,19 @@ mace_cl_tuner_choose (MaceClTuner *t, MaceClLaunch *l)
   mace_log (MACE_LOG_DEBUG, "OpenCL tuner: %s -> %zux%zux%zu", key, lws[0],
             lws[1], lws[2]);
   g_hash_table_insert (t->entries, g_strdup (key), lws);
-  t->dirty = true;
+  if (t->cache)
+    mace_cl_tuning_cache_store (t->cache, key, lws, 0);
 }
 
 void
 mace_cl_tuner_flush (MaceClTuner *t)
 {
-  if (!t)
+  if (!t || !t->cache)
     return;
-  t->dirty = false;
+  MaceError err = { 0 };
+  if (mace_cl_tuning_cache_flush (t->cache, &err) != MACE_OK)
+    mace_log (MACE_LOG_WARNING, "OpenCL: tuning cache not written: %s",
+              err.message);
 }
 
 void
@@ -134,6 +151,7 @@ mace_cl_tuner_free (MaceClTuner *t)
 {
   if (!t)
     return;
+  mace_cl_tuning_cache_close (t->cache);
   g_hash_table_destroy (t->entries);
   g_free (t);
 }
