@@ -1248,6 +1248,57 @@ case_format (void)
   mace_cache_file_free (f);
 }
 
+/* Writes the seed corpus of tests/fuzz/fuzz_cache.c into $CORPUS_DIR (not a
+ * registered test: `test_program_cache make-corpus`). */
+static void
+case_make_corpus (void)
+{
+  const char *dir = g_getenv ("CORPUS_DIR");
+  if (!dir) {
+    fprintf (stderr, "set CORPUS_DIR\n");
+    failures++;
+    return;
+  }
+  g_mkdir_with_parents (dir, 0755);
+  uint8_t *b;
+  size_t n;
+  char *p;
+  MaceCacheFile *f = make_file (2, 2, 24);
+  mace_cache_file_serialize (f, &b, &n);
+  p = g_build_filename (dir, "programs-2x2.bin", NULL);
+  spit (p, b, n);
+  g_free (p);
+  /* The same, format version 2. */
+  b[8] = 2;
+  p = g_build_filename (dir, "programs-version2.bin", NULL);
+  spit (p, b, n);
+  g_free (p);
+  g_free (b);
+  mace_cache_file_free (f);
+  f = make_file (0, 0, 0);
+  mace_cache_file_serialize (f, &b, &n);
+  p = g_build_filename (dir, "empty-cache.bin", NULL);
+  spit (p, b, n);
+  g_free (p);
+  g_free (b);
+  mace_cache_file_free (f);
+  f = make_file (1, 3, 28);
+  f->kind = MACE_CACHE_KIND_TUNING;
+  MaceCacheSection *s = g_ptr_array_index (f->sections, 0);
+  for (guint i = 0; i < s->entries->len; i++) {
+    MaceCacheEntry *e = g_ptr_array_index (s->entries, i);
+    g_free (e->keys[1]);
+    g_free (e->keys[2]);
+    e->n_keys = 1;
+  }
+  mace_cache_file_serialize (f, &b, &n);
+  p = g_build_filename (dir, "tuning-1x3.bin", NULL);
+  spit (p, b, n);
+  g_free (p);
+  g_free (b);
+  mace_cache_file_free (f);
+}
+
 /* ---- Main ------------------------------------------------------------- */
 
 typedef struct {
@@ -1279,6 +1330,7 @@ static const Case cases[] = {
   { "build-error", case_build_error, true, false },
   { "cli", case_cli, true, false },
   { "tuning", case_tuning, true, false },
+  { "make-corpus", case_make_corpus, false, false },
 };
 
 /* Whether an OpenCL device exists, asked in a child so that the parent
