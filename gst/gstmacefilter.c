@@ -1,0 +1,1047 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/**
+ * SECTION:element-macefilter
+ * @title: macefilter
+ *
+ * Runs an ONNX model with libmace on every video frame (or every Nth).
+ * Detection models (BlazeFace) attach one GstVideoRegionOfInterestMeta per
+ * face with a `detection` structure (normalised box, confidence, label_id,
+ * landmarks); image-to-image models (ESRGAN-slim super-resolution) replace
+ * the frame, and the output caps follow the model's scale.
+ *
+ * The model's input normalisation, colour order, layout and decoder come
+ * from a config file (`<model>.json` or `<model>.ini` beside the model, or
+ * the `config` property); without one they are guessed from the model.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=60 ! video/x-raw,width=640,height=480 ! macefilter model=face_detection_front_128x128_barracuda.onnx ! maceoverlay ! fakesink
+ * gst-launch-1.0 v4l2src ! videoconvert ! macefilter model=face.onnx message=true ! maceoverlay ! videoconvert ! autovideosink
+ * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! video/x-raw,format=RGB ! macefilter model=esrgan-slim-x2.onnx ! videoconvert ! autovideosink
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstmacefilter.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <gst/video/gstvideometa.h>
+
+#include "mace.h"
+#include "maceconfig.h"
+#include "maceprocess.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_mace_filter_debug);
+#define GST_CAT_DEFAULT gst_mace_filter_debug
+
+typedef enum {
+  GST_MACE_DEVICE_AUTO,
+  GST_MACE_DEVICE_GPU,
+  GST_MACE_DEVICE_CPU,
+} GstMaceDevice;
+
+enum {
+  PROP_0,
+  PROP_MODEL,
+  PROP_CONFIG,
+  PROP_DEVICE,
+  PROP_CL_DEVICE,
+  PROP_THREADS,
+  PROP_PROGRAM_CACHE,
+  PROP_PROGRAM_CACHE_MODE,
+  PROP_TUNING_CACHE,
+  PROP_TUNE,
+  PROP_THRESHOLD,
+  PROP_IOU_THRESHOLD,
+  PROP_MAX_DETECTIONS,
+  PROP_INFERENCE_INTERVAL,
+  PROP_DROP_WHEN_BUSY,
+  PROP_MESSAGE,
+  PROP_FRAMES,
+  PROP_INFERENCES,
+  PROP_MEAN_INFERENCE_MS,
+  PROP_COPIES,
+  PROP_ZERO_COPY,
+  PROP_CACHE_HITS,
+  PROP_CACHE_MISSES,
+};
+
+#define DEFAULT_PROP_DEVICE GST_MACE_DEVICE_AUTO
+#define DEFAULT_PROP_THREADS 0
+#define DEFAULT_PROP_PROGRAM_CACHE_MODE "read-write"
+#define DEFAULT_PROP_THRESHOLD 0.5f
+#define DEFAULT_PROP_IOU_THRESHOLD 0.3f
+#define DEFAULT_PROP_MAX_DETECTIONS 16
+#define DEFAULT_PROP_INFERENCE_INTERVAL 1
+#define DEFAULT_PROP_DROP_WHEN_BUSY FALSE
+#define DEFAULT_PROP_MESSAGE FALSE
+
+#define MACE_FORMATS "{ RGB, BGR, RGBA, BGRA, RGBx, BGRx, I420, NV12 }"
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+                             GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (MACE_FORMATS)));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+                             GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (MACE_FORMATS)));
+
+#define MAX_DETECTIONS_LIMIT 256
+
+struct _GstMaceFilter {
+  GstVideoFilter parent;
+
+  /* properties */
+  gchar *model;
+  gchar *config_path;
+  GstMaceDevice device;
+  gchar *cl_device;
+  gint threads;
+  gchar *program_cache;
+  gchar *program_cache_mode;
+  gchar *tuning_cache;
+  gboolean tune;
+  gfloat threshold;
+  gfloat iou_threshold;
+  gint max_detections;
+  gint inference_interval;
+  gboolean drop_when_busy;
+  gboolean message;
+
+  /* stats */
+  guint64 frames;
+  guint64 inferences;
+  gdouble total_inference_ms;
+  guint64 copies;
+
+  /* state, set up in start() */
+  GMutex lock;
+  MaceEngine *engine;
+  MaceModelConfig cfg;
+  MaceLayout layout;
+  gboolean on_gpu;
+  gint in_h, in_w;        /* fixed model input size, 0 = dynamic */
+  gint scale;             /* image models: output / input size */
+  MaceTensor *input;
+  MaceAnchors anchors;
+  gint score_idx[2], reg_idx[2], n_groups;
+  MaceDetection *dets; /* MAX_DETECTIONS_LIMIT entries */
+  gint n_dets;
+  gboolean have_dets;
+};
+
+#define gst_mace_filter_parent_class parent_class
+G_DEFINE_TYPE (GstMaceFilter, gst_mace_filter, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (macefilter, "macefilter", GST_RANK_NONE,
+                             GST_TYPE_MACE_FILTER);
+
+#define GST_TYPE_MACE_DEVICE (gst_mace_device_get_type ())
+static GType
+gst_mace_device_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { GST_MACE_DEVICE_AUTO, "OpenCL device if one works, else the CPU",
+      "auto" },
+    { GST_MACE_DEVICE_GPU, "OpenCL device (fail if none)", "gpu" },
+    { GST_MACE_DEVICE_CPU, "CPU backend", "cpu" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstMaceDevice", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static void gst_mace_filter_set_property (GObject *object, guint prop_id,
+                                          const GValue *value,
+                                          GParamSpec *pspec);
+static void gst_mace_filter_get_property (GObject *object, guint prop_id,
+                                          GValue *value, GParamSpec *pspec);
+static void gst_mace_filter_finalize (GObject *object);
+static gboolean gst_mace_filter_start (GstBaseTransform *trans);
+static gboolean gst_mace_filter_stop (GstBaseTransform *trans);
+static GstCaps *gst_mace_filter_transform_caps (GstBaseTransform *trans,
+                                                GstPadDirection direction,
+                                                GstCaps *caps,
+                                                GstCaps *filter);
+static gboolean gst_mace_filter_set_info (GstVideoFilter *filter,
+                                          GstCaps *incaps,
+                                          GstVideoInfo *in_info,
+                                          GstCaps *outcaps,
+                                          GstVideoInfo *out_info);
+static GstFlowReturn gst_mace_filter_transform_frame_ip (GstVideoFilter *f,
+                                                         GstVideoFrame *frame);
+static GstFlowReturn gst_mace_filter_transform_frame (GstVideoFilter *f,
+                                                      GstVideoFrame *in,
+                                                      GstVideoFrame *out);
+
+static void
+gst_mace_filter_class_init (GstMaceFilterClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstVideoFilterClass *vf_class = GST_VIDEO_FILTER_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+  const GParamFlags rw_play = rw | GST_PARAM_MUTABLE_PLAYING;
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+
+  gobject_class->set_property = gst_mace_filter_set_property;
+  gobject_class->get_property = gst_mace_filter_get_property;
+  gobject_class->finalize = gst_mace_filter_finalize;
+
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_string ("model", "Model",
+          "Path of the ONNX model file (required)", NULL, rw));
+  g_object_class_install_property (gobject_class, PROP_CONFIG,
+      g_param_spec_string ("config", "Config",
+          "Model config file (.json or .ini); default: <model>.json or "
+          "<model>.ini beside the model if present, else guessed",
+          NULL, rw));
+  g_object_class_install_property (gobject_class, PROP_DEVICE,
+      g_param_spec_enum ("device", "Device",
+          "Where the model runs: auto tries OpenCL and falls back to the CPU "
+          "with a warning", GST_TYPE_MACE_DEVICE, DEFAULT_PROP_DEVICE, rw));
+  g_object_class_install_property (gobject_class, PROP_CL_DEVICE,
+      g_param_spec_string ("cl-device", "OpenCL device",
+          "OpenCL device by index (\"0\") or name substring (\"NVIDIA\"); "
+          "default: the first GPU, else the first device", NULL, rw));
+  g_object_class_install_property (gobject_class, PROP_THREADS,
+      g_param_spec_int ("threads", "Threads",
+          "CPU backend threads (0 = one per core)", 0, 256,
+          DEFAULT_PROP_THREADS, rw));
+  g_object_class_install_property (gobject_class, PROP_PROGRAM_CACHE,
+      g_param_spec_string ("program-cache", "Program cache",
+          "Path of the compiled OpenCL program cache "
+          "(mace-cl-compiled-program.bin); default: "
+          "$XDG_CACHE_HOME/gst-mace/mace-cl-compiled-program.bin", NULL, rw));
+  g_object_class_install_property (gobject_class, PROP_PROGRAM_CACHE_MODE,
+      g_param_spec_string ("program-cache-mode", "Program cache mode",
+          "read-write, read-only, off or rebuild", DEFAULT_PROP_PROGRAM_CACHE_MODE,
+          rw));
+  g_object_class_install_property (gobject_class, PROP_TUNING_CACHE,
+      g_param_spec_string ("tuning-cache", "Tuning cache",
+          "Path of the OpenCL work-group tuning cache "
+          "(mace-cl-tuned-params.bin); default: beside the program cache",
+          NULL, rw));
+  g_object_class_install_property (gobject_class, PROP_TUNE,
+      g_param_spec_boolean ("tune", "Tune",
+          "Tune OpenCL work-group sizes at start-up (slow; results are kept "
+          "in the tuning cache)", FALSE, rw));
+  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
+      g_param_spec_float ("threshold", "Threshold",
+          "Minimum detection confidence", 0.0f, 1.0f, DEFAULT_PROP_THRESHOLD,
+          rw_play));
+  g_object_class_install_property (gobject_class, PROP_IOU_THRESHOLD,
+      g_param_spec_float ("iou-threshold", "IoU threshold",
+          "Overlap above which detections are merged (weighted NMS)", 0.0f,
+          1.0f, DEFAULT_PROP_IOU_THRESHOLD, rw_play));
+  g_object_class_install_property (gobject_class, PROP_MAX_DETECTIONS,
+      g_param_spec_int ("max-detections", "Max detections",
+          "Most detections attached per frame", 1, MAX_DETECTIONS_LIMIT,
+          DEFAULT_PROP_MAX_DETECTIONS, rw_play));
+  g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
+      g_param_spec_int ("inference-interval", "Inference interval",
+          "Run the model on every Nth frame (1 = every frame); frames in "
+          "between carry the last results", 1, 1000,
+          DEFAULT_PROP_INFERENCE_INTERVAL, rw_play));
+  g_object_class_install_property (gobject_class, PROP_DROP_WHEN_BUSY,
+      g_param_spec_boolean ("drop-when-busy", "Drop when busy",
+          "Enable QoS: frames that arrive late are dropped instead of "
+          "queued", DEFAULT_PROP_DROP_WHEN_BUSY, rw_play));
+  g_object_class_install_property (gobject_class, PROP_MESSAGE,
+      g_param_spec_boolean ("message", "Message",
+          "Post a mace-result element message per inference (timestamp, "
+          "inference-ms, detections)", DEFAULT_PROP_MESSAGE, rw_play));
+  g_object_class_install_property (gobject_class, PROP_FRAMES,
+      g_param_spec_uint64 ("frames", "Frames", "Frames processed (read-only)",
+          0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property (gobject_class, PROP_INFERENCES,
+      g_param_spec_uint64 ("inferences", "Inferences",
+          "Model runs (read-only)", 0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property (gobject_class, PROP_MEAN_INFERENCE_MS,
+      g_param_spec_double ("mean-inference-ms", "Mean inference ms",
+          "Mean time of a model run incl. pre/post-processing, ms "
+          "(read-only)", 0, G_MAXDOUBLE, 0, ro));
+  g_object_class_install_property (gobject_class, PROP_COPIES,
+      g_param_spec_uint64 ("copies", "Copies",
+          "Frame-sized copies made between the frame and the model "
+          "(read-only)", 0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property (gobject_class, PROP_ZERO_COPY,
+      g_param_spec_boolean ("zero-copy", "Zero copy",
+          "Whether frames reach the model without a copy (read-only)", FALSE,
+          ro));
+  g_object_class_install_property (gobject_class, PROP_CACHE_HITS,
+      g_param_spec_uint64 ("cache-hits", "Cache hits",
+          "OpenCL programs loaded from the program cache (read-only)", 0,
+          G_MAXUINT64, 0, ro));
+  g_object_class_install_property (gobject_class, PROP_CACHE_MISSES,
+      g_param_spec_uint64 ("cache-misses", "Cache misses",
+          "OpenCL programs built from source (read-only)", 0, G_MAXUINT64, 0,
+          ro));
+
+  gst_element_class_set_static_metadata (element_class,
+      "MACE neural network filter", "Filter/Effect/Video",
+      "Runs an ONNX model on video frames with libmace (CPU or OpenCL): "
+      "detections as region-of-interest metadata, or image-to-image output",
+      "gst-mace developers");
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_mace_filter_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_mace_filter_stop);
+  trans_class->transform_caps =
+      GST_DEBUG_FUNCPTR (gst_mace_filter_transform_caps);
+  vf_class->set_info = GST_DEBUG_FUNCPTR (gst_mace_filter_set_info);
+  vf_class->transform_frame_ip =
+      GST_DEBUG_FUNCPTR (gst_mace_filter_transform_frame_ip);
+  vf_class->transform_frame =
+      GST_DEBUG_FUNCPTR (gst_mace_filter_transform_frame);
+
+  GST_DEBUG_CATEGORY_INIT (gst_mace_filter_debug, "macefilter", 0,
+                           "MACE neural network filter");
+  gst_type_mark_as_plugin_api (GST_TYPE_MACE_DEVICE, 0);
+}
+
+static void
+gst_mace_filter_init (GstMaceFilter *self)
+{
+  self->device = DEFAULT_PROP_DEVICE;
+  self->threads = DEFAULT_PROP_THREADS;
+  self->program_cache_mode = g_strdup (DEFAULT_PROP_PROGRAM_CACHE_MODE);
+  self->threshold = DEFAULT_PROP_THRESHOLD;
+  self->iou_threshold = DEFAULT_PROP_IOU_THRESHOLD;
+  self->max_detections = DEFAULT_PROP_MAX_DETECTIONS;
+  self->inference_interval = DEFAULT_PROP_INFERENCE_INTERVAL;
+  self->drop_when_busy = DEFAULT_PROP_DROP_WHEN_BUSY;
+  self->message = DEFAULT_PROP_MESSAGE;
+  g_mutex_init (&self->lock);
+  self->dets = g_new0 (MaceDetection, MAX_DETECTIONS_LIMIT);
+  mace_model_config_init (&self->cfg);
+  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
+}
+
+static void
+gst_mace_filter_finalize (GObject *object)
+{
+  GstMaceFilter *self = GST_MACE_FILTER (object);
+  g_free (self->model);
+  g_free (self->config_path);
+  g_free (self->cl_device);
+  g_free (self->program_cache);
+  g_free (self->program_cache_mode);
+  g_free (self->tuning_cache);
+  mace_model_config_clear (&self->cfg);
+  g_free (self->dets);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+set_string (gchar **dst, const GValue *value)
+{
+  g_free (*dst);
+  *dst = g_value_dup_string (value);
+}
+
+static void
+gst_mace_filter_set_property (GObject *object, guint prop_id,
+                              const GValue *value, GParamSpec *pspec)
+{
+  GstMaceFilter *self = GST_MACE_FILTER (object);
+  g_mutex_lock (&self->lock);
+  switch (prop_id) {
+    case PROP_MODEL: set_string (&self->model, value); break;
+    case PROP_CONFIG: set_string (&self->config_path, value); break;
+    case PROP_DEVICE: self->device = g_value_get_enum (value); break;
+    case PROP_CL_DEVICE: set_string (&self->cl_device, value); break;
+    case PROP_THREADS: self->threads = g_value_get_int (value); break;
+    case PROP_PROGRAM_CACHE: set_string (&self->program_cache, value); break;
+    case PROP_PROGRAM_CACHE_MODE:
+      set_string (&self->program_cache_mode, value);
+      break;
+    case PROP_TUNING_CACHE: set_string (&self->tuning_cache, value); break;
+    case PROP_TUNE: self->tune = g_value_get_boolean (value); break;
+    case PROP_THRESHOLD: self->threshold = g_value_get_float (value); break;
+    case PROP_IOU_THRESHOLD:
+      self->iou_threshold = g_value_get_float (value);
+      break;
+    case PROP_MAX_DETECTIONS:
+      self->max_detections = g_value_get_int (value);
+      break;
+    case PROP_INFERENCE_INTERVAL:
+      self->inference_interval = g_value_get_int (value);
+      break;
+    case PROP_DROP_WHEN_BUSY:
+      self->drop_when_busy = g_value_get_boolean (value);
+      gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self),
+                                          self->drop_when_busy);
+      break;
+    case PROP_MESSAGE: self->message = g_value_get_boolean (value); break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+gst_mace_filter_get_property (GObject *object, guint prop_id, GValue *value,
+                              GParamSpec *pspec)
+{
+  GstMaceFilter *self = GST_MACE_FILTER (object);
+  MaceCacheStats cs = { 0 };
+  g_mutex_lock (&self->lock);
+  if (self->engine && (prop_id == PROP_CACHE_HITS || prop_id == PROP_CACHE_MISSES))
+    mace_engine_get_cache_stats (self->engine, &cs);
+  switch (prop_id) {
+    case PROP_MODEL: g_value_set_string (value, self->model); break;
+    case PROP_CONFIG: g_value_set_string (value, self->config_path); break;
+    case PROP_DEVICE: g_value_set_enum (value, self->device); break;
+    case PROP_CL_DEVICE: g_value_set_string (value, self->cl_device); break;
+    case PROP_THREADS: g_value_set_int (value, self->threads); break;
+    case PROP_PROGRAM_CACHE:
+      g_value_set_string (value, self->program_cache);
+      break;
+    case PROP_PROGRAM_CACHE_MODE:
+      g_value_set_string (value, self->program_cache_mode);
+      break;
+    case PROP_TUNING_CACHE: g_value_set_string (value, self->tuning_cache); break;
+    case PROP_TUNE: g_value_set_boolean (value, self->tune); break;
+    case PROP_THRESHOLD: g_value_set_float (value, self->threshold); break;
+    case PROP_IOU_THRESHOLD:
+      g_value_set_float (value, self->iou_threshold);
+      break;
+    case PROP_MAX_DETECTIONS: g_value_set_int (value, self->max_detections); break;
+    case PROP_INFERENCE_INTERVAL:
+      g_value_set_int (value, self->inference_interval);
+      break;
+    case PROP_DROP_WHEN_BUSY:
+      g_value_set_boolean (value, self->drop_when_busy);
+      break;
+    case PROP_MESSAGE: g_value_set_boolean (value, self->message); break;
+    case PROP_FRAMES: g_value_set_uint64 (value, self->frames); break;
+    case PROP_INFERENCES: g_value_set_uint64 (value, self->inferences); break;
+    case PROP_MEAN_INFERENCE_MS:
+      g_value_set_double (value, self->inferences
+                                     ? self->total_inference_ms / self->inferences
+                                     : 0.0);
+      break;
+    case PROP_COPIES: g_value_set_uint64 (value, self->copies); break;
+    case PROP_ZERO_COPY:
+      g_value_set_boolean (value, self->inferences > 0 && self->copies == 0);
+      break;
+    case PROP_CACHE_HITS: g_value_set_uint64 (value, (guint64) cs.cache_hits); break;
+    case PROP_CACHE_MISSES:
+      g_value_set_uint64 (value, (guint64) cs.cache_misses);
+      break;
+    default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+/* ---- set-up ----------------------------------------------------------- */
+
+static MaceEngine *
+load_engine (GstMaceFilter *self, gboolean gpu, const char *dyn_input,
+             int dyn_h, int dyn_w, MaceError *err)
+{
+  MaceConfig *c = mace_config_new ();
+  mace_config_set_threads (c, self->threads);
+  if (gpu) {
+    mace_config_set_backend (c, MACE_BACKEND_OPENCL);
+    if (self->cl_device)
+      mace_config_set_cl_device (c, self->cl_device);
+    mace_config_set_program_cache (c, self->program_cache,
+                                   self->program_cache_mode);
+    mace_config_set_tuning_cache (c, self->tuning_cache, self->tune);
+  }
+  if (dyn_input) {
+    int64_t dims[4] = { 1, dyn_h, dyn_w, 3 };
+    if (self->layout == MACE_LAYOUT_NCHW) {
+      dims[1] = 3;
+      dims[2] = dyn_h;
+      dims[3] = dyn_w;
+    }
+    mace_config_set_input_shape (c, dyn_input, 4, dims);
+  }
+  MaceEngine *e = mace_engine_load_file (self->model, c, err);
+  mace_config_free (c);
+  return e;
+}
+
+static void
+post_progress (GstMaceFilter *self, const char *stage, const char *detail)
+{
+  GstStructure *s = gst_structure_new ("mace-progress", "stage", G_TYPE_STRING,
+                                       stage, "detail", G_TYPE_STRING, detail,
+                                       NULL);
+  gst_element_post_message (GST_ELEMENT (self),
+                            gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* Decides decoder, layout and the output groups from the model. */
+static gboolean
+inspect_model (GstMaceFilter *self, GError **error)
+{
+  MaceEngine *e = self->engine;
+  MaceDataType dt;
+  int64_t dims[MACE_MAX_DIMS];
+  if (mace_engine_num_inputs (e) != 1) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                 "%s: macefilter needs a model with one image input, this one "
+                 "has %d inputs", self->model, mace_engine_num_inputs (e));
+    return FALSE;
+  }
+  int nd = mace_engine_input_info (e, 0, &dt, dims);
+  if (nd != 4 || dt != MACE_DTYPE_FLOAT32) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                 "%s: input '%s' must be a 4-D float32 image tensor",
+                 self->model, mace_engine_input_name (e, 0));
+    return FALSE;
+  }
+  if (self->cfg.layout == MACE_LAYOUT_AUTO)
+    self->layout = dims[1] == 3 ? MACE_LAYOUT_NCHW : MACE_LAYOUT_NHWC;
+  else
+    self->layout = self->cfg.layout;
+  int ch = (int) (self->layout == MACE_LAYOUT_NCHW ? dims[1] : dims[3]);
+  if (ch != 3 && ch != -1) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                 "%s: input '%s' has %d channels; macefilter feeds 3 (RGB)",
+                 self->model, mace_engine_input_name (e, 0), ch);
+    return FALSE;
+  }
+  self->in_h = (int) (self->layout == MACE_LAYOUT_NCHW ? dims[2] : dims[1]);
+  self->in_w = (int) (self->layout == MACE_LAYOUT_NCHW ? dims[3] : dims[2]);
+  if (self->in_h < 0 || self->in_w < 0)
+    self->in_h = self->in_w = 0;
+
+  /* Outputs: BlazeFace-style groups are [1, N, 1] scores and [1, N, R]
+   * regressors with R = 4 + 2 * keypoints. */
+  int n_out = mace_engine_num_outputs (e);
+  int scores[4], regs[4], ns = 0, nr = 0;
+  int64_t sn[4] = { 0 }, rn[4] = { 0 };
+  for (int i = 0; i < n_out && i < 4; i++) {
+    int64_t od[MACE_MAX_DIMS];
+    int ond = mace_engine_output_info (e, i, &dt, od);
+    if (ond == 3 && od[2] == 1 && ns < 4) {
+      sn[ns] = od[1];
+      scores[ns++] = i;
+    } else if (ond == 3 && od[2] >= 4 && nr < 4) {
+      rn[nr] = od[1];
+      regs[nr++] = i;
+    }
+  }
+  gboolean looks_blazeface = ns >= 1 && ns == nr && ns <= 2 && n_out == 2 * ns;
+  MaceDecoderType dec = self->cfg.decoder;
+  if (dec == MACE_DECODER_AUTO) {
+    if (looks_blazeface)
+      dec = MACE_DECODER_BLAZEFACE;
+    else if (n_out == 1)
+      dec = MACE_DECODER_IMAGE;
+    else
+      dec = MACE_DECODER_TENSOR;
+    /* Guessed normalisation when no config says otherwise. */
+    if (!self->cfg.path && dec == MACE_DECODER_BLAZEFACE)
+      for (int k = 0; k < 3; k++) {
+        self->cfg.scale[k] = 2.0f / 255.0f;
+        self->cfg.mean[k] = 127.5f;
+      }
+    self->cfg.decoder = dec;
+  }
+  if (dec == MACE_DECODER_BLAZEFACE) {
+    if (!looks_blazeface || self->in_h == 0) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                   "%s: the blazeface decoder wants a fixed input size and "
+                   "pairs of [1,N,1] score / [1,N,4+2K] regressor outputs",
+                   self->model);
+      return FALSE;
+    }
+    /* Order groups by anchor count, largest first (finest grid). */
+    self->n_groups = ns;
+    for (int g = 0; g < ns; g++) {
+      int best = g;
+      for (int j = g + 1; j < ns; j++)
+        if (sn[j] > sn[best])
+          best = j;
+      int t = scores[g];
+      scores[g] = scores[best];
+      scores[best] = t;
+      int64_t tn = sn[g];
+      sn[g] = sn[best];
+      sn[best] = tn;
+      self->score_idx[g] = scores[g];
+    }
+    for (int g = 0; g < ns; g++)
+      for (int j = 0; j < nr; j++)
+        if (rn[j] == sn[g])
+          self->reg_idx[g] = regs[j];
+    mace_anchors_build (&self->anchors, &self->cfg, self->in_h, self->in_w);
+    if (self->anchors.n_anchors != (int) (sn[0] + (ns > 1 ? sn[1] : 0))) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                   "%s: the anchor config gives %d anchors but the model has "
+                   "%lld (set strides in the model config)",
+                   self->model, self->anchors.n_anchors,
+                   (long long) (sn[0] + (ns > 1 ? sn[1] : 0)));
+      return FALSE;
+    }
+  } else if (dec == MACE_DECODER_IMAGE) {
+    if (n_out != 1) {
+      g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                   "%s: the image decoder wants exactly one output",
+                   self->model);
+      return FALSE;
+    }
+    self->scale = 1;
+  }
+  return TRUE;
+}
+
+/* For dynamic image models: the output/input size ratio, from a small
+ * probe shape. */
+static gboolean
+probe_scale (GstMaceFilter *self, GError **error)
+{
+  MaceError err = { 0 };
+  MaceEngine *p = load_engine (self, FALSE, mace_engine_input_name (self->engine, 0),
+                               16, 16, &err);
+  if (!p) {
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "%s",
+                 err.message);
+    return FALSE;
+  }
+  MaceDataType dt;
+  int64_t od[MACE_MAX_DIMS];
+  int nd = mace_engine_output_info (p, 0, &dt, od);
+  int oh = nd == 4 ? (int) (self->layout == MACE_LAYOUT_NCHW ? od[2] : od[1]) : -1;
+  mace_engine_free (p);
+  if (oh <= 0 || oh % 16 != 0) {
+    g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                 "%s: cannot tell the output scale of this image model",
+                 self->model);
+    return FALSE;
+  }
+  self->scale = oh / 16;
+  return TRUE;
+}
+
+static gboolean
+gst_mace_filter_start (GstBaseTransform *trans)
+{
+  GstMaceFilter *self = GST_MACE_FILTER (trans);
+  GError *gerr = NULL;
+  MaceError err = { 0 };
+  gchar *cfg_path = NULL;
+
+  if (!self->model || !self->model[0])
+    goto no_model;
+  if (!g_file_test (self->model, G_FILE_TEST_IS_REGULAR))
+    goto model_missing;
+
+  mace_model_config_clear (&self->cfg);
+  mace_model_config_init (&self->cfg);
+  cfg_path = self->config_path ? g_strdup (self->config_path)
+                               : mace_model_config_find (self->model);
+  if (cfg_path && !mace_model_config_load (&self->cfg, cfg_path, &gerr))
+    goto bad_config;
+
+  post_progress (self, "loading", self->model);
+  self->on_gpu = FALSE;
+  if (self->device != GST_MACE_DEVICE_CPU) {
+    self->engine = load_engine (self, TRUE, NULL, 0, 0, &err);
+    if (self->engine) {
+      self->on_gpu = TRUE;
+    } else if (err.status == MACE_ERROR_IO || err.status == MACE_ERROR_PARSE ||
+               err.status == MACE_ERROR_INVALID_MODEL) {
+      goto load_failed;
+    } else if (self->device == GST_MACE_DEVICE_GPU) {
+      goto no_device;
+    } else {
+      GST_ELEMENT_WARNING (self, LIBRARY, INIT,
+                           ("No usable OpenCL device, running on the CPU"),
+                           ("%s", err.message));
+    }
+  }
+  if (!self->engine) {
+    self->engine = load_engine (self, FALSE, NULL, 0, 0, &err);
+    if (!self->engine)
+      goto load_failed;
+  }
+  if (!inspect_model (self, &gerr))
+    goto bad_model;
+  if (self->cfg.decoder == MACE_DECODER_IMAGE && self->in_h == 0 &&
+      !probe_scale (self, &gerr))
+    goto bad_model;
+  {
+    MaceCacheStats cs;
+    mace_engine_get_cache_stats (self->engine, &cs);
+    gchar *d = g_strdup_printf (
+        "%s on %s, decoder %s; program cache: %lld hits, %lld built, %lld "
+        "rejected", self->model, self->on_gpu ? "OpenCL" : "CPU",
+        mace_decoder_type_name (self->cfg.decoder), (long long) cs.cache_hits,
+        (long long) cs.programs_built,
+        (long long) (cs.rejected_stale + cs.rejected_corrupt + cs.rejected_build));
+    GST_INFO_OBJECT (self, "%s", d);
+    post_progress (self, "ready", d);
+    g_free (d);
+  }
+  self->frames = self->inferences = self->copies = 0;
+  self->total_inference_ms = 0;
+  self->have_dets = FALSE;
+  self->n_dets = 0;
+  g_free (cfg_path);
+  return TRUE;
+
+  /* ERRORS */
+no_model:
+  GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND, ("No model given"),
+                     ("set the 'model' property to an ONNX file"));
+  return FALSE;
+model_missing:
+  GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+                     ("Model file %s does not exist", self->model), (NULL));
+  return FALSE;
+bad_config:
+  GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+                     ("Bad model config %s", cfg_path), ("%s", gerr->message));
+  g_clear_error (&gerr);
+  g_free (cfg_path);
+  return FALSE;
+no_device:
+  GST_ELEMENT_ERROR (self, LIBRARY, INIT,
+                     ("No usable OpenCL device for %s", self->model),
+                     ("%s", err.message));
+  g_free (cfg_path);
+  return FALSE;
+load_failed:
+  GST_ELEMENT_ERROR (self, RESOURCE, READ,
+                     ("Cannot load model %s: %s", self->model, err.message),
+                     ("status: %s", mace_status_to_string (err.status)));
+  g_free (cfg_path);
+  return FALSE;
+bad_model:
+  GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("%s", gerr->message), (NULL));
+  g_clear_error (&gerr);
+  g_free (cfg_path);
+  mace_engine_free (self->engine);
+  self->engine = NULL;
+  return FALSE;
+}
+
+static gboolean
+gst_mace_filter_stop (GstBaseTransform *trans)
+{
+  GstMaceFilter *self = GST_MACE_FILTER (trans);
+  g_mutex_lock (&self->lock);
+  mace_engine_free (self->engine);
+  self->engine = NULL;
+  g_mutex_unlock (&self->lock);
+  mace_tensor_free (self->input);
+  self->input = NULL;
+  mace_anchors_clear (&self->anchors);
+  return TRUE;
+}
+
+/* ---- caps ------------------------------------------------------------- */
+
+static GstCaps *
+gst_mace_filter_transform_caps (GstBaseTransform *trans,
+                                GstPadDirection direction, GstCaps *caps,
+                                GstCaps *filter)
+{
+  GstMaceFilter *self = GST_MACE_FILTER (trans);
+  GstCaps *ret;
+  gboolean image = self->engine && self->cfg.decoder == MACE_DECODER_IMAGE;
+  if (!image) {
+    ret = gst_caps_ref (caps);
+  } else {
+    ret = gst_caps_new_empty ();
+    for (guint i = 0; i < gst_caps_get_size (caps); i++) {
+      GstStructure *s = gst_structure_copy (gst_caps_get_structure (caps, i));
+      const char *names[2] = { "width", "height" };
+      int fixed[2] = { self->in_w * self->scale, self->in_h * self->scale };
+      for (int k = 0; k < 2; k++) {
+        const GValue *v = gst_structure_get_value (s, names[k]);
+        if (!v)
+          continue;
+        if (self->in_h > 0) {
+          /* Fixed-size model: output is the model's output size. */
+          if (direction == GST_PAD_SINK)
+            gst_structure_set (s, names[k], G_TYPE_INT, fixed[k], NULL);
+          else
+            gst_structure_set (s, names[k], GST_TYPE_INT_RANGE, 1, G_MAXINT,
+                               NULL);
+        } else if (G_VALUE_HOLDS_INT (v)) {
+          int x = g_value_get_int (v);
+          if (direction == GST_PAD_SINK)
+            gst_structure_set (s, names[k], G_TYPE_INT, x * self->scale, NULL);
+          else if (x % self->scale == 0)
+            gst_structure_set (s, names[k], G_TYPE_INT, x / self->scale, NULL);
+          else {
+            gst_structure_free (s);
+            s = NULL;
+            break;
+          }
+        } else {
+          /* Ranges: scale the bounds. */
+          int lo = 1, hi = G_MAXINT;
+          if (GST_VALUE_HOLDS_INT_RANGE (v)) {
+            lo = gst_value_get_int_range_min (v);
+            hi = gst_value_get_int_range_max (v);
+          }
+          if (direction == GST_PAD_SINK)
+            gst_structure_set (s, names[k], GST_TYPE_INT_RANGE,
+                               MIN (lo, G_MAXINT / self->scale) * self->scale,
+                               MAX (MIN (hi, G_MAXINT / self->scale) * self->scale, 1),
+                               NULL);
+          else
+            gst_structure_set (s, names[k], GST_TYPE_INT_RANGE,
+                               MAX (lo / self->scale, 1),
+                               MAX (hi / self->scale, 1), NULL);
+        }
+      }
+      if (s)
+        ret = gst_caps_merge_structure (ret, s);
+    }
+  }
+  if (filter) {
+    GstCaps *t = gst_caps_intersect_full (filter, ret, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref (ret);
+    ret = t;
+  }
+  GST_DEBUG_OBJECT (self, "transformed %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
+                    caps, ret);
+  return ret;
+}
+
+static gboolean
+gst_mace_filter_set_info (GstVideoFilter *filter, GstCaps *incaps,
+                          GstVideoInfo *in_info, GstCaps *outcaps,
+                          GstVideoInfo *out_info)
+{
+  GstMaceFilter *self = GST_MACE_FILTER (filter);
+  (void) incaps;
+  (void) outcaps;
+  if (!self->engine)
+    return FALSE;
+  if (!mace_format_supported (GST_VIDEO_INFO_FORMAT (in_info)))
+    goto bad_format;
+  gboolean image = self->cfg.decoder == MACE_DECODER_IMAGE;
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), !image);
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
+  if (image && GST_VIDEO_INFO_FORMAT (in_info) != GST_VIDEO_INFO_FORMAT (out_info))
+    goto bad_format;
+  /* Input tensor for the negotiated size. */
+  int h = self->in_h ? self->in_h : GST_VIDEO_INFO_HEIGHT (in_info);
+  int w = self->in_w ? self->in_w : GST_VIDEO_INFO_WIDTH (in_info);
+  int64_t dims[4] = { 1, h, w, 3 };
+  if (self->layout == MACE_LAYOUT_NCHW) {
+    dims[1] = 3;
+    dims[2] = h;
+    dims[3] = w;
+  }
+  mace_tensor_free (self->input);
+  self->input = mace_tensor_new (MACE_DTYPE_FLOAT32, 4, dims);
+  self->have_dets = FALSE;
+  GST_INFO_OBJECT (self, "negotiated %dx%d %s -> %dx%d, model input %dx%d",
+                   GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info),
+                   GST_VIDEO_INFO_NAME (in_info), GST_VIDEO_INFO_WIDTH (out_info),
+                   GST_VIDEO_INFO_HEIGHT (out_info), w, h);
+  return TRUE;
+
+  /* ERRORS */
+bad_format:
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+                     ("Unsupported caps %" GST_PTR_FORMAT, incaps), (NULL));
+  return FALSE;
+}
+
+/* ---- processing ------------------------------------------------------- */
+
+static GstFlowReturn
+run_model (GstMaceFilter *self, GstVideoFrame *frame, MaceContentRect *content,
+           double *ms)
+{
+  gint64 t0 = g_get_monotonic_time ();
+  const MaceTensor *t = self->input;
+  int h = (int) mace_tensor_dim (t, self->layout == MACE_LAYOUT_NCHW ? 2 : 1);
+  int w = (int) mace_tensor_dim (t, self->layout == MACE_LAYOUT_NCHW ? 3 : 2);
+  if (!mace_preprocess_frame (frame, &self->cfg, self->layout, h, w,
+                              mace_tensor_data (self->input), content))
+    goto failed_pre;
+  if (mace_engine_set_input (self->engine, 0, self->input) != MACE_OK ||
+      mace_engine_run (self->engine) != MACE_OK)
+    goto failed_run;
+  /* The preprocessed tensor is copied into the engine once per run. */
+  self->copies++;
+  *ms = (g_get_monotonic_time () - t0) / 1000.0;
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+failed_pre:
+  GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Unsupported frame format"),
+                     (NULL));
+  return GST_FLOW_ERROR;
+failed_run:
+  GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Inference failed"),
+                     ("%s", mace_engine_last_error (self->engine)));
+  return GST_FLOW_ERROR;
+}
+
+static void
+decode_detections (GstMaceFilter *self, const MaceContentRect *content)
+{
+  float *scores = g_new (float, self->anchors.n_anchors + 1);
+  int reg_len = 0, off = 0;
+  for (int g = 0; g < self->n_groups; g++) {
+    const MaceTensor *s = mace_engine_get_output (self->engine, self->score_idx[g]);
+    const MaceTensor *r = mace_engine_get_output (self->engine, self->reg_idx[g]);
+    reg_len = (int) mace_tensor_dim (r, 2);
+    int64_t n = mace_tensor_dim (s, 1);
+    memcpy (scores + off, mace_tensor_data_const (s), sizeof (float) * n);
+    off += (int) n;
+  }
+  float *regs = g_new (float, (gsize) self->anchors.n_anchors * reg_len + 1);
+  off = 0;
+  for (int g = 0; g < self->n_groups; g++) {
+    const MaceTensor *r = mace_engine_get_output (self->engine, self->reg_idx[g]);
+    int64_t n = mace_tensor_numel (r);
+    memcpy (regs + off, mace_tensor_data_const (r), sizeof (float) * n);
+    off += (int) n;
+  }
+  self->n_dets = mace_decode_blazeface (
+      &self->anchors, scores, regs, reg_len, self->in_h, self->in_w, content,
+      self->threshold, self->iou_threshold, self->cfg.n_keypoints, self->dets,
+      self->max_detections);
+  self->have_dets = TRUE;
+  g_free (scores);
+  g_free (regs);
+}
+
+static GstStructure *
+detection_structure (const MaceDetection *d, const char *label)
+{
+  GValue kps = G_VALUE_INIT;
+  gst_value_array_init (&kps, d->n_kp * 2);
+  for (int k = 0; k < d->n_kp; k++)
+    for (int c = 0; c < 2; c++) {
+      GValue v = G_VALUE_INIT;
+      g_value_init (&v, G_TYPE_DOUBLE);
+      g_value_set_double (&v, d->kp[k][c]);
+      gst_value_array_append_and_take_value (&kps, &v);
+    }
+  GstStructure *s = gst_structure_new (
+      "detection", "x", G_TYPE_DOUBLE, (double) d->x0, "y", G_TYPE_DOUBLE,
+      (double) d->y0, "w", G_TYPE_DOUBLE, (double) (d->x1 - d->x0), "h",
+      G_TYPE_DOUBLE, (double) (d->y1 - d->y0), "confidence", G_TYPE_DOUBLE,
+      (double) d->score, "label_id", G_TYPE_INT, d->label, "label",
+      G_TYPE_STRING, label, NULL);
+  gst_structure_take_value (s, "landmarks", &kps);
+  return s;
+}
+
+static void
+attach_detections (GstMaceFilter *self, GstBuffer *buf, int fw, int fh)
+{
+  for (int i = 0; i < self->n_dets; i++) {
+    const MaceDetection *d = &self->dets[i];
+    float x0 = CLAMP (d->x0, 0.0f, 1.0f), y0 = CLAMP (d->y0, 0.0f, 1.0f);
+    float x1 = CLAMP (d->x1, 0.0f, 1.0f), y1 = CLAMP (d->y1, 0.0f, 1.0f);
+    const char *label = self->cfg.labels && self->cfg.labels[0]
+                            ? self->cfg.labels[0]
+                            : "face";
+    GstVideoRegionOfInterestMeta *m = gst_buffer_add_video_region_of_interest_meta (
+        buf, label, (guint) (x0 * fw), (guint) (y0 * fh),
+        (guint) MAX (1.0f, (x1 - x0) * fw), (guint) MAX (1.0f, (y1 - y0) * fh));
+    gst_video_region_of_interest_meta_add_param (m, detection_structure (d, label));
+  }
+}
+
+static void
+post_result (GstMaceFilter *self, GstBuffer *buf, double ms)
+{
+  GValue list = G_VALUE_INIT;
+  g_value_init (&list, GST_TYPE_LIST);
+  for (int i = 0; i < self->n_dets; i++) {
+    GValue v = G_VALUE_INIT;
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, detection_structure (&self->dets[i], "face"));
+    gst_value_list_append_and_take_value (&list, &v);
+  }
+  GstStructure *s = gst_structure_new (
+      "mace-result", "timestamp", G_TYPE_UINT64, GST_BUFFER_PTS (buf),
+      "inference-ms", G_TYPE_DOUBLE, ms, "frame", G_TYPE_UINT64, self->frames,
+      "num-detections", G_TYPE_INT, self->n_dets, NULL);
+  gst_structure_take_value (s, "detections", &list);
+  gst_element_post_message (GST_ELEMENT (self),
+                            gst_message_new_element (GST_OBJECT (self), s));
+}
+
+static GstFlowReturn
+gst_mace_filter_transform_frame_ip (GstVideoFilter *filter,
+                                    GstVideoFrame *frame)
+{
+  GstMaceFilter *self = GST_MACE_FILTER (filter);
+  GstFlowReturn ret = GST_FLOW_OK;
+  g_mutex_lock (&self->lock);
+  gboolean infer = !self->have_dets ||
+                   self->frames % (guint64) self->inference_interval == 0;
+  self->frames++;
+  double ms = 0;
+  if (infer) {
+    MaceContentRect content;
+    ret = run_model (self, frame, &content, &ms);
+    if (ret == GST_FLOW_OK) {
+      self->inferences++;
+      self->total_inference_ms += ms;
+      if (self->cfg.decoder == MACE_DECODER_BLAZEFACE)
+        decode_detections (self, &content);
+    }
+  }
+  if (ret == GST_FLOW_OK && self->cfg.decoder == MACE_DECODER_BLAZEFACE) {
+    attach_detections (self, frame->buffer, GST_VIDEO_FRAME_WIDTH (frame),
+                       GST_VIDEO_FRAME_HEIGHT (frame));
+    if (infer && self->message)
+      post_result (self, frame->buffer, ms);
+  }
+  g_mutex_unlock (&self->lock);
+  return ret;
+}
+
+static GstFlowReturn
+gst_mace_filter_transform_frame (GstVideoFilter *filter, GstVideoFrame *in,
+                                 GstVideoFrame *out)
+{
+  GstMaceFilter *self = GST_MACE_FILTER (filter);
+  GstFlowReturn ret;
+  double ms = 0;
+  MaceContentRect content;
+  g_mutex_lock (&self->lock);
+  self->frames++;
+  ret = run_model (self, in, &content, &ms);
+  if (ret == GST_FLOW_OK) {
+    self->inferences++;
+    self->total_inference_ms += ms;
+    const MaceTensor *t = mace_engine_get_output (self->engine, 0);
+    int oh = (int) mace_tensor_dim (t, self->layout == MACE_LAYOUT_NCHW ? 2 : 1);
+    int ow = (int) mace_tensor_dim (t, self->layout == MACE_LAYOUT_NCHW ? 3 : 2);
+    if (!mace_tensor_to_frame (mace_tensor_data_const (t), self->layout, oh, ow,
+                               self->cfg.out_lo, self->cfg.out_hi,
+                               self->cfg.bgr, out)) {
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+                         ("Model output %dx%d does not fit the %dx%d frame", ow,
+                          oh, GST_VIDEO_FRAME_WIDTH (out),
+                          GST_VIDEO_FRAME_HEIGHT (out)),
+                         (NULL));
+      ret = GST_FLOW_ERROR;
+    } else if (self->message) {
+      self->n_dets = 0;
+      post_result (self, in->buffer, ms);
+    }
+  }
+  g_mutex_unlock (&self->lock);
+  return ret;
+}
