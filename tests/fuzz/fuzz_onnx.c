@@ -3,8 +3,10 @@
  *
  * Built two ways from this one file:
  *  - with -Dfuzzing=true (clang, -fsanitize=fuzzer,address, MACE_LIBFUZZER
- *    defined): a libFuzzer binary, e.g.
- *      fuzz_onnx -max_len=65536 tests/fuzz/corpus_onnx
+ *    defined): a libFuzzer binary.  libFuzzer adds what it finds to the
+ *    first directory, so give it a scratch one before the seeds:
+ *      mkdir -p /tmp/corpus
+ *      fuzz_onnx -max_len=65536 /tmp/corpus tests/fuzz/corpus_onnx
  *  - otherwise: a standalone driver that replays every file of the
  *    directories (or files) given on the command line, and every prefix of
  *    each, so the corpus doubles as a regression test under any compiler
