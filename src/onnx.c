@@ -264,10 +264,11 @@ tensor_from_proto (const Onnx__TensorProto *tp, const char *path,
 
 static MaceTensor *
 tensor_new_from_proto (const Onnx__TensorProto *tp, const char *path,
-                       const char *what, MaceError *err)
+                       const char *what, MaceStatus *st, MaceError *err)
 {
   MaceTensor *t = g_new0 (MaceTensor, 1);
-  if (tensor_from_proto (tp, path, what, t, err) != MACE_OK) {
+  *st = tensor_from_proto (tp, path, what, t, err);
+  if (*st != MACE_OK) {
     mace_tensor_free (t);
     return NULL;
   }
@@ -296,14 +297,10 @@ mace_onnx_parse_tensor (const void *data, size_t size, const char *path,
     return MACE_ERROR_PARSE;
   }
   char *what = g_strdup_printf ("tensor '%s'", safe_str (tp->name));
-  MaceTensor *t = tensor_new_from_proto (tp, path, what, err);
+  MaceStatus st;
+  MaceTensor *t = tensor_new_from_proto (tp, path, what, &st, err);
   g_free (what);
-  MaceStatus st = MACE_OK;
-  if (!t) {
-    st = err ? err->status : MACE_ERROR_PARSE;
-    if (st == MACE_OK)
-      st = MACE_ERROR_PARSE;
-  } else {
+  if (t) {
     *out = t;
     if (name)
       *name = g_strdup (safe_str (tp->name));
@@ -663,10 +660,11 @@ read_attr (Loader *L, const MaceNode *n, const Onnx__AttributeProto *a,
       out->type = MACE_ATTR_TENSOR;
       char *what = g_strdup_printf ("attribute '%s' of node '%s' (%s)",
                                     a->name, n->name, n->op_type);
-      out->t = tensor_new_from_proto (a->t, L->path, what, L->err);
+      MaceStatus st;
+      out->t = tensor_new_from_proto (a->t, L->path, what, &st, L->err);
       g_free (what);
       if (!out->t)
-        return L->err ? L->err->status : MACE_ERROR_INVALID_MODEL;
+        return st;
       break;
     }
     case MACE_ATTR_GRAPH:

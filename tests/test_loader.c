@@ -1038,6 +1038,12 @@ test_bad_bytes (void)
     }
   }
   printf ("truncated small model: %zu cuts, %d accepted\n", len, accepted);
+  /* No error struct: still a clean failure. */
+  if (mace_onnx_load (buf, len / 2, NULL, NULL) != NULL)
+    th_fail ("null-err", "half a model loaded");
+  MaceTensor *nt = NULL;
+  if (mace_onnx_parse_tensor ("\xff", 1, NULL, &nt, NULL, NULL) == MACE_OK)
+    th_fail ("null-err", "garbage tensor parsed");
 
   static const char *suite[] = { "test_conv_with_strides_padding",
                                  "test_resize_upsample_scales_linear",
