@@ -608,7 +608,9 @@ cmd_bench (MaceRunOptions *o)
   double t_load = now_ms () - t0;
   int rc = 1;
   double *times = g_new (double, o->runs);
-  if (set_random_inputs (e, o, cfg) != 0 || mace_run_set_inputs (e, o, 0) < 0)
+  /* Given inputs (--inputs DIR / --input) win; the rest are random. */
+  if ((!o->inputs_dir && set_random_inputs (e, o, cfg) != 0) ||
+      mace_run_set_inputs (e, o, 0) < 0)
     goto out;
   double t1 = now_ms ();
   double t_first = 0;
