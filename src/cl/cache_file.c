@@ -673,6 +673,18 @@ mace_cache_file_merge (MaceCacheFile *disk, const MaceCacheFile *ours)
   const MaceCacheRules *rules = mace_cache_rules (ours->kind);
   for (guint i = 0; i < ours->sections->len; i++) {
     const MaceCacheSection *os = g_ptr_array_index (ours->sections, i);
+    /* A section of an obsolete driver that we still hold in memory is not
+     * written back. */
+    bool obsolete = false;
+    for (guint j = 0; j < ours->sections->len && !os->current; j++) {
+      const MaceCacheSection *cs = g_ptr_array_index (ours->sections, j);
+      if (cs->current && cs->n_keys == os->n_keys
+          && masked_equal (rules->section_identity_mask, os->n_keys,
+                           cs->values, os->values))
+        obsolete = true;
+    }
+    if (obsolete)
+      continue;
     if (os->current) {
       for (guint j = disk->sections->len; j-- > 0;) {
         MaceCacheSection *ds = g_ptr_array_index (disk->sections, j);
@@ -808,7 +820,8 @@ mace_cache_file_load (const char *path, MaceCacheKind kind,
   if (n_problems)
     *n_problems = 0;
   if (!g_file_get_contents (path, (gchar **) &data, &len, &gerr)) {
-    if (g_error_matches (gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+    if (g_error_matches (gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+        || g_error_matches (gerr, G_FILE_ERROR, G_FILE_ERROR_NOTDIR)) {
       if (missing)
         *missing = true;
     } else {

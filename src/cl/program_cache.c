@@ -293,8 +293,11 @@ mace_cl_program_cache_open (const char *path, const char *mode,
     mace_cache_file_free (c->file);
     c->file = mace_cache_file_load (c->path, MACE_CACHE_KIND_PROGRAMS,
                                     report_problem, c, NULL, &missing);
+    /* Not a second warning when the cache is already known unwritable. */
     if (missing)
-      mace_log (MACE_LOG_WARNING, "File %s does not exist", c->path);
+      mace_log (c->writable || c->mode == MODE_READ_ONLY ? MACE_LOG_WARNING
+                                                         : MACE_LOG_INFO,
+                "File %s does not exist", c->path);
   }
   MaceCacheSection *cur = current_section (c);
   cur->replace_all = c->mode == MODE_REBUILD;
