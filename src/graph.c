@@ -150,8 +150,8 @@ mace_graph_toposort (MaceGraph *g, MaceError *err)
   int n = g->n_nodes;
   /* A value is ready when it is a constant, a graph input or produced by
    * an already placed node. */
-  bool *ready = g_new0 (bool, g->n_values);
-  int *producer = g_new (int, g->n_values);
+  bool *ready = g_new0 (bool, (gsize) g->n_values + 1);
+  int *producer = g_new (int, (gsize) g->n_values + 1);
   for (int i = 0; i < g->n_values; i++) {
     producer[i] = -1;
     ready[i] = g->values[i].is_const || g->values[i].is_input;
@@ -171,8 +171,8 @@ mace_graph_toposort (MaceGraph *g, MaceError *err)
       }
       producer[v] = i;
     }
-  MaceNode *sorted = g_new (MaceNode, g->cap_nodes ? g->cap_nodes : 1);
-  bool *placed = g_new0 (bool, n);
+  MaceNode *sorted = g_new (MaceNode, (gsize) (g->cap_nodes > 0 ? g->cap_nodes : 1));
+  bool *placed = g_new0 (bool, (gsize) n + 1);
   int count = 0;
   /* Kahn's algorithm by repeated sweeps keeps file order among ready nodes
    * (good for memory reuse and deterministic plans). */
