@@ -66,3 +66,68 @@ __kernel void binary_bcast (__global const float *a, __global const float *b,
   }
   y[i] = binary_op (a[oa], b[ob], op);
 }
+
+/* Comparisons of float tensors with broadcasting into a bool (uchar)
+ * tensor; p as for binary_bcast; op: 0 ==, 1 <, 2 >, 3 <=, 4 >=. */
+__kernel void compare_bcast (__global const float *a, __global const float *b,
+                             __global uchar *y, int n, int op,
+                             __global const int *p)
+{
+  int i = get_global_id (0);
+  if (i >= n)
+    return;
+  int nd = p[0];
+  int rem = i, oa = 0, ob = 0;
+  for (int d = nd - 1; d >= 0; d--) {
+    int c = rem % p[1 + d];
+    rem /= p[1 + d];
+    oa += c * p[1 + nd + d];
+    ob += c * p[1 + 2 * nd + d];
+  }
+  float x = a[oa], z = b[ob];
+  bool r;
+  switch (op) {
+    case 0: r = x == z; break;
+    case 1: r = x < z; break;
+    case 2: r = x > z; break;
+    case 3: r = x <= z; break;
+    default: r = x >= z; break;
+  }
+  y[i] = r ? 1 : 0;
+}
+
+/* IsNaN (mode 0) and IsInf (mode 1: both signs, 2: +inf, 3: -inf). */
+__kernel void isnan_isinf (__global const float *x, __global uchar *y, int n,
+                           int mode)
+{
+  int i = get_global_id (0);
+  if (i >= n)
+    return;
+  float v = x[i];
+  bool r = mode == 0   ? isnan (v)
+           : mode == 1 ? isinf (v)
+           : mode == 2 ? (isinf (v) && v > 0.0f)
+                       : (isinf (v) && v < 0.0f);
+  y[i] = r ? 1 : 0;
+}
+
+/* Where: y = c ? a : b with broadcasting; p = [ndim, dims of y, strides of
+ * c, strides of a, strides of b]. */
+__kernel void where_bcast (__global const uchar *c, __global const float *a,
+                           __global const float *b, __global float *y, int n,
+                           __global const int *p)
+{
+  int i = get_global_id (0);
+  if (i >= n)
+    return;
+  int nd = p[0];
+  int rem = i, oc = 0, oa = 0, ob = 0;
+  for (int d = nd - 1; d >= 0; d--) {
+    int k = rem % p[1 + d];
+    rem /= p[1 + d];
+    oc += k * p[1 + nd + d];
+    oa += k * p[1 + 2 * nd + d];
+    ob += k * p[1 + 3 * nd + d];
+  }
+  y[i] = c[oc] ? a[oa] : b[ob];
+}

@@ -80,3 +80,45 @@ __kernel void tile (__global const float *x, __global float *y, int n,
   }
   y[i] = x[off];
 }
+
+/* Gather along an axis: y viewed as (outer, nidx, inner), x as (outer,
+ * axis_dim, inner); negative indices count from the end. */
+__kernel void gather (__global const float *x, __global const long *idx,
+                      __global float *y, int n, int nidx, int inner,
+                      int axis_dim)
+{
+  int i = get_global_id (0);
+  if (i >= n)
+    return;
+  int in = i % inner, j = (i / inner) % nidx, o = i / (inner * nidx);
+  long k = idx[j];
+  if (k < 0)
+    k += axis_dim;
+  k = clamp (k, 0L, (long) axis_dim - 1);
+  y[i] = x[((size_t) o * axis_dim + k) * inner + in];
+}
+
+/* GatherElements: p = [ndim, index dims (ndim), data strides (ndim),
+ * axis, axis dim]. */
+__kernel void gather_elements (__global const float *x,
+                               __global const long *idx, __global float *y,
+                               int n, __global const int *p)
+{
+  int i = get_global_id (0);
+  if (i >= n)
+    return;
+  int nd = p[0], axis = p[1 + 2 * nd], adim = p[2 + 2 * nd];
+  int rem = i, off = 0;
+  for (int d = nd - 1; d >= 0; d--) {
+    int c = rem % p[1 + d];
+    rem /= p[1 + d];
+    if (d == axis) {
+      long k = idx[i];
+      if (k < 0)
+        k += adim;
+      c = (int) clamp (k, 0L, (long) adim - 1);
+    }
+    off += c * p[1 + nd + d];
+  }
+  y[i] = x[off];
+}

@@ -72,3 +72,25 @@ __kernel void reduce (__global const float *x, __global float *y, int n,
   }
   y[i] = acc;
 }
+
+/* ArgMax (is_max) / ArgMin along one axis of a tensor viewed as (outer,
+ * len, inner); ties go to the first index, or the last with
+ * select_last.  Global size (inner, outer); y is int64. */
+__kernel void argreduce (__global const float *x, __global long *y, int len,
+                         int inner, int is_max, int select_last)
+{
+  int in = get_global_id (0), out = get_global_id (1);
+  size_t base = (size_t) out * len * inner + in;
+  float best = x[base];
+  int arg = 0;
+  for (int j = 1; j < len; j++) {
+    float v = x[base + (size_t) j * inner];
+    bool better = is_max ? (select_last ? v >= best : v > best)
+                         : (select_last ? v <= best : v < best);
+    if (better) {
+      best = v;
+      arg = j;
+    }
+  }
+  y[(size_t) out * inner + in] = arg;
+}

@@ -48,13 +48,13 @@ static const MaceClOp *const op_tables[] = {
   mace_cl_ops_norm,        mace_cl_ops_resize, mace_cl_ops_softmax,
 };
 
-MaceClPlanFunc
+const MaceClOp *
 mace_cl_op_lookup (const char *op_type)
 {
   for (size_t t = 0; t < G_N_ELEMENTS (op_tables); t++)
     for (const MaceClOp *o = op_tables[t]; o->op_type; o++)
       if (strcmp (o->op_type, op_type) == 0)
-        return o->plan;
+        return o;
   return NULL;
 }
 
@@ -68,6 +68,33 @@ mace_cl_unsupported (MaceClOpCtx *ctx, const char *fmt, ...)
   vsnprintf (ctx->why, sizeof ctx->why, fmt, ap);
   va_end (ap);
   return MACE_ERROR_UNSUPPORTED;
+}
+
+bool
+mace_cl_check_dtypes (MaceClOpCtx *ctx, const MaceDataType *in, int n_in,
+                      const MaceDataType *out, int n_out)
+{
+  for (int k = 0; k < ctx->node->n_in; k++) {
+    const MaceValue *v = mace_cl_in (ctx, k);
+    if (!v)
+      continue;
+    if (k >= n_in || v->t.dtype != in[k]) {
+      mace_cl_unsupported (ctx, "input '%s' is %s", v->name,
+                           mace_dtype_name (v->t.dtype));
+      return false;
+    }
+  }
+  for (int k = 0; k < ctx->node->n_out; k++) {
+    const MaceValue *v = mace_cl_out (ctx, k);
+    if (!v)
+      continue;
+    if (k >= n_out || v->t.dtype != out[k]) {
+      mace_cl_unsupported (ctx, "output '%s' is %s", v->name,
+                           mace_dtype_name (v->t.dtype));
+      return false;
+    }
+  }
+  return true;
 }
 
 const MaceValue *
@@ -110,10 +137,10 @@ value_mem (MaceBackend *b, int vi, MaceError *err)
     return NULL;
   }
   if (v->is_const && bytes) {
-    if (v->t.dtype != MACE_DTYPE_FLOAT32 || !v->t.data) {
+    if (!v->t.data) {
       clReleaseMemObject (m);
       mace_set_error (err, MACE_ERROR_INTERNAL,
-                      "OpenCL: constant '%s' is not float32 data", v->name);
+                      "OpenCL: constant '%s' has no data", v->name);
       return NULL;
     }
     rc = clEnqueueWriteBuffer (b->dev->queue, m, CL_TRUE, 0, bytes,
@@ -470,11 +497,11 @@ cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
     if (n->dead)
       continue;
     char why[300] = "";
-    MaceClPlanFunc plan = default_domain (n) ? mace_cl_op_lookup (n->op_type)
-                                             : NULL;
-    if (!plan) {
+    const MaceClOp *op = default_domain (n) ? mace_cl_op_lookup (n->op_type)
+                                            : NULL;
+    if (!op) {
       snprintf (why, sizeof why, "no OpenCL kernel for %s", n->op_type);
-    } else if (check_types (b, n, why, sizeof why)) {
+    } else if (op->typed || check_types (b, n, why, sizeof why)) {
       p->launches = g_array_new (FALSE, TRUE, sizeof (MaceClLaunch));
       p->params = g_ptr_array_new ();
       MaceClOpCtx ctx;
@@ -486,7 +513,7 @@ cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
       ctx.err = err;
       ctx.backend = b;
       ctx.plan = p;
-      MaceStatus ps = plan (&ctx);
+      MaceStatus ps = op->plan (&ctx);
       if (ps == MACE_OK) {
         for (guint k = 0; k < p->launches->len; k++) {
           MaceClLaunch *l = &g_array_index (p->launches, MaceClLaunch, k);

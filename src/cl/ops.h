@@ -41,6 +41,10 @@ typedef MaceStatus (*MaceClPlanFunc) (MaceClOpCtx *ctx);
 typedef struct {
   const char *op_type;
   MaceClPlanFunc plan;
+  /* false: the backend only offers float32 tensors (constants excepted);
+   * true: the op takes other types (int64 indices, bool) and checks its
+   * inputs' and outputs' types itself. */
+  bool typed;
 } MaceClOp;
 
 /* Op tables, one per ops_*.c, each ending with {NULL}. */
@@ -54,14 +58,18 @@ extern const MaceClOp mace_cl_ops_norm[];
 extern const MaceClOp mace_cl_ops_resize[];
 extern const MaceClOp mace_cl_ops_softmax[];
 
-/* The plan function of an op type, NULL when there is no kernel. */
-MaceClPlanFunc mace_cl_op_lookup (const char *op_type);
+/* The entry of an op type, NULL when there is no kernel. */
+const MaceClOp *mace_cl_op_lookup (const char *op_type);
 
 /* ---- Helpers for ops (backend.c) ---- */
 
 /* Fills ctx->why; returns MACE_ERROR_UNSUPPORTED. */
 MaceStatus mace_cl_unsupported (MaceClOpCtx *ctx, const char *fmt, ...)
     MACE_PRINTF (2, 3);
+/* For typed ops: true when every present input k has dtype in[k] and
+ * every output k out[k]; else fills ctx->why and returns false. */
+bool mace_cl_check_dtypes (MaceClOpCtx *ctx, const MaceDataType *in,
+                           int n_in, const MaceDataType *out, int n_out);
 /* Input/output k of the node: value (NULL when absent). */
 const MaceValue *mace_cl_in (MaceClOpCtx *ctx, int k);
 const MaceValue *mace_cl_out (MaceClOpCtx *ctx, int k);

@@ -200,7 +200,7 @@ plan_conv_transpose (MaceClOpCtx *ctx)
 }
 
 const MaceClOp mace_cl_ops_conv[] = {
-  { "Conv", plan_conv },
-  { "ConvTranspose", plan_conv_transpose },
-  { NULL, NULL },
+  { "Conv", plan_conv, false },
+  { "ConvTranspose", plan_conv_transpose, false },
+  { NULL, NULL, false },
 };

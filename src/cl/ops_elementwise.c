@@ -298,30 +298,163 @@ plan_binary (MaceClOpCtx *ctx)
   return MACE_OK;
 }
 
+/* p of the broadcasting kernels: [ndim, dims of y, strides of each of
+ * the n tensors t[] in y's coordinates]; returns the count. */
+static int
+bcast_params (const MaceTensor *yt, const MaceTensor *const *t, int n, int *p)
+{
+  int nd = yt->ndim > 0 ? yt->ndim : 1;
+  p[0] = nd;
+  if (yt->ndim == 0) {
+    p[1] = 1;
+    for (int k = 0; k < n; k++)
+      p[2 + k] = 0;
+    return 2 + n;
+  }
+  for (int d = 0; d < nd; d++)
+    p[1 + d] = (int) yt->dims[d];
+  for (int k = 0; k < n; k++)
+    bcast_strides (t[k]->ndim, t[k]->dims, nd, yt->dims, p + 1 + (k + 1) * nd);
+  return 1 + (n + 1) * nd;
+}
+
+/* Equal, Less, Greater, LessOrEqual, GreaterOrEqual on float32 -> bool. */
+static MaceStatus
+plan_compare (MaceClOpCtx *ctx)
+{
+  static const MaceDataType in_t[] = { MACE_DTYPE_FLOAT32,
+                                       MACE_DTYPE_FLOAT32 };
+  static const MaceDataType out_t[] = { MACE_DTYPE_BOOL };
+  static const char *const names[] = { "Equal", "Less", "Greater",
+                                       "LessOrEqual", "GreaterOrEqual" };
+  if (!mace_cl_check_dtypes (ctx, in_t, 2, out_t, 1))
+    return MACE_ERROR_UNSUPPORTED;
+  int op = -1;
+  for (int i = 0; i < 5; i++)
+    if (strcmp (names[i], ctx->node->op_type) == 0)
+      op = i;
+  const MaceValue *a = mace_cl_in (ctx, 0), *b = mace_cl_in (ctx, 1);
+  const MaceValue *y = mace_cl_out (ctx, 0);
+  if (op < 0 || !a || !b || !y)
+    return mace_cl_unsupported (ctx, "bad inputs");
+  cl_mem am = mace_cl_in_mem (ctx, 0), bm = mace_cl_in_mem (ctx, 1);
+  cl_mem ym = mace_cl_out_mem (ctx, 0);
+  if (!am || !bm || !ym)
+    return ctx->err->status;
+  int p[1 + 4 * MACE_MAX_DIMS];
+  const MaceTensor *t[2] = { &a->t, &b->t };
+  int np = bcast_params (&y->t, t, 2, p);
+  size_t gws = (size_t) numel (y);
+  MaceClLaunch *l = mace_cl_launch (ctx, "elementwise", "compare_bcast", 1,
+                                    &gws);
+  if (!l)
+    return ctx->err->status;
+  mace_cl_arg_mem (l, am);
+  mace_cl_arg_mem (l, bm);
+  mace_cl_arg_mem (l, ym);
+  mace_cl_arg_int (l, (int) gws);
+  mace_cl_arg_int (l, op);
+  mace_cl_arg_ints (ctx, l, p, np);
+  return MACE_OK;
+}
+
+/* IsNaN and IsInf: float32 -> bool. */
+static MaceStatus
+plan_isnan_isinf (MaceClOpCtx *ctx)
+{
+  static const MaceDataType in_t[] = { MACE_DTYPE_FLOAT32 };
+  static const MaceDataType out_t[] = { MACE_DTYPE_BOOL };
+  if (!mace_cl_check_dtypes (ctx, in_t, 1, out_t, 1))
+    return MACE_ERROR_UNSUPPORTED;
+  const MaceValue *x = mace_cl_in (ctx, 0), *y = mace_cl_out (ctx, 0);
+  if (!x || !y)
+    return mace_cl_unsupported (ctx, "bad inputs");
+  int mode = 0;
+  if (strcmp (ctx->node->op_type, "IsInf") == 0) {
+    bool pos = mace_attr_int (ctx->node, "detect_positive", 1);
+    bool neg = mace_attr_int (ctx->node, "detect_negative", 1);
+    if (!pos && !neg)
+      return mace_cl_unsupported (ctx, "detects nothing");
+    mode = pos && neg ? 1 : pos ? 2 : 3;
+  }
+  cl_mem xm = mace_cl_in_mem (ctx, 0), ym = mace_cl_out_mem (ctx, 0);
+  if (!xm || !ym)
+    return ctx->err->status;
+  size_t gws = (size_t) numel (y);
+  MaceClLaunch *l = mace_cl_launch (ctx, "elementwise", "isnan_isinf", 1,
+                                    &gws);
+  if (!l)
+    return ctx->err->status;
+  mace_cl_arg_mem (l, xm);
+  mace_cl_arg_mem (l, ym);
+  mace_cl_arg_int (l, (int) gws);
+  mace_cl_arg_int (l, mode);
+  return MACE_OK;
+}
+
+/* Where: bool condition, float32 values. */
+static MaceStatus
+plan_where (MaceClOpCtx *ctx)
+{
+  static const MaceDataType in_t[] = { MACE_DTYPE_BOOL, MACE_DTYPE_FLOAT32,
+                                       MACE_DTYPE_FLOAT32 };
+  static const MaceDataType out_t[] = { MACE_DTYPE_FLOAT32 };
+  if (!mace_cl_check_dtypes (ctx, in_t, 3, out_t, 1))
+    return MACE_ERROR_UNSUPPORTED;
+  const MaceValue *c = mace_cl_in (ctx, 0), *a = mace_cl_in (ctx, 1);
+  const MaceValue *b = mace_cl_in (ctx, 2), *y = mace_cl_out (ctx, 0);
+  if (!c || !a || !b || !y)
+    return mace_cl_unsupported (ctx, "bad inputs");
+  cl_mem cm = mace_cl_in_mem (ctx, 0), am = mace_cl_in_mem (ctx, 1);
+  cl_mem bm = mace_cl_in_mem (ctx, 2), ym = mace_cl_out_mem (ctx, 0);
+  if (!cm || !am || !bm || !ym)
+    return ctx->err->status;
+  int p[1 + 4 * MACE_MAX_DIMS];
+  const MaceTensor *t[3] = { &c->t, &a->t, &b->t };
+  int np = bcast_params (&y->t, t, 3, p);
+  size_t gws = (size_t) numel (y);
+  MaceClLaunch *l = mace_cl_launch (ctx, "elementwise", "where_bcast", 1,
+                                    &gws);
+  if (!l)
+    return ctx->err->status;
+  mace_cl_arg_mem (l, cm);
+  mace_cl_arg_mem (l, am);
+  mace_cl_arg_mem (l, bm);
+  mace_cl_arg_mem (l, ym);
+  mace_cl_arg_int (l, (int) gws);
+  mace_cl_arg_ints (ctx, l, p, np);
+  return MACE_OK;
+}
+
 const MaceClOp mace_cl_ops_elementwise[] = {
-  { "Relu", plan_unary }, { "LeakyRelu", plan_unary },
-  { "Sigmoid", plan_unary }, { "Tanh", plan_unary },
-  { "Elu", plan_unary }, { "Selu", plan_unary },
-  { "HardSigmoid", plan_unary }, { "HardSwish", plan_unary },
-  { "Abs", plan_unary }, { "Neg", plan_unary },
-  { "Exp", plan_unary }, { "Log", plan_unary },
-  { "Sqrt", plan_unary }, { "Reciprocal", plan_unary },
-  { "Floor", plan_unary }, { "Ceil", plan_unary },
-  { "Softplus", plan_unary }, { "Softsign", plan_unary },
-  { "Sin", plan_unary }, { "Cos", plan_unary },
-  { "Tan", plan_unary }, { "Asin", plan_unary },
-  { "Acos", plan_unary }, { "Atan", plan_unary },
-  { "Sinh", plan_unary }, { "Cosh", plan_unary },
-  { "Asinh", plan_unary }, { "Acosh", plan_unary },
-  { "Atanh", plan_unary }, { "Erf", plan_unary },
-  { "Round", plan_unary }, { "Sign", plan_unary },
-  { "ThresholdedRelu", plan_unary }, { "Celu", plan_unary },
-  { "Shrink", plan_unary }, { "Mish", plan_unary },
-  { "Clip", plan_clip },
-  { "Identity", plan_copy }, { "Dropout", plan_copy }, { "Cast", plan_copy },
-  { "Add", plan_binary }, { "Sub", plan_binary }, { "Mul", plan_binary },
-  { "Div", plan_binary }, { "Pow", plan_binary }, { "Max", plan_binary },
-  { "Min", plan_binary }, { "PRelu", plan_binary }, { "Mod", plan_binary },
-  { "Sum", plan_binary }, { "Mean", plan_binary },
-  { NULL, NULL },
+  { "Relu", plan_unary, false }, { "LeakyRelu", plan_unary, false },
+  { "Sigmoid", plan_unary, false }, { "Tanh", plan_unary, false },
+  { "Elu", plan_unary, false }, { "Selu", plan_unary, false },
+  { "HardSigmoid", plan_unary, false }, { "HardSwish", plan_unary, false },
+  { "Abs", plan_unary, false }, { "Neg", plan_unary, false },
+  { "Exp", plan_unary, false }, { "Log", plan_unary, false },
+  { "Sqrt", plan_unary, false }, { "Reciprocal", plan_unary, false },
+  { "Floor", plan_unary, false }, { "Ceil", plan_unary, false },
+  { "Softplus", plan_unary, false }, { "Softsign", plan_unary, false },
+  { "Sin", plan_unary, false }, { "Cos", plan_unary, false },
+  { "Tan", plan_unary, false }, { "Asin", plan_unary, false },
+  { "Acos", plan_unary, false }, { "Atan", plan_unary, false },
+  { "Sinh", plan_unary, false }, { "Cosh", plan_unary, false },
+  { "Asinh", plan_unary, false }, { "Acosh", plan_unary, false },
+  { "Atanh", plan_unary, false }, { "Erf", plan_unary, false },
+  { "Round", plan_unary, false }, { "Sign", plan_unary, false },
+  { "ThresholdedRelu", plan_unary, false }, { "Celu", plan_unary, false },
+  { "Shrink", plan_unary, false }, { "Mish", plan_unary, false },
+  { "Clip", plan_clip, false },
+  { "Identity", plan_copy, false }, { "Dropout", plan_copy, false }, { "Cast", plan_copy, false },
+  { "Add", plan_binary, false }, { "Sub", plan_binary, false }, { "Mul", plan_binary, false },
+  { "Div", plan_binary, false }, { "Pow", plan_binary, false }, { "Max", plan_binary, false },
+  { "Min", plan_binary, false }, { "PRelu", plan_binary, false }, { "Mod", plan_binary, false },
+  { "Sum", plan_binary, false }, { "Mean", plan_binary, false },
+  { "Equal", plan_compare, true }, { "Less", plan_compare, true },
+  { "Greater", plan_compare, true }, { "LessOrEqual", plan_compare, true },
+  { "GreaterOrEqual", plan_compare, true },
+  { "IsNaN", plan_isnan_isinf, true }, { "IsInf", plan_isnan_isinf, true },
+  { "Where", plan_where, true },
+  { NULL, NULL, false },
 };

@@ -181,7 +181,7 @@ plan_matmul (MaceClOpCtx *ctx)
 }
 
 const MaceClOp mace_cl_ops_gemm[] = {
-  { "Gemm", plan_gemm },
-  { "MatMul", plan_matmul },
-  { NULL, NULL },
+  { "Gemm", plan_gemm, false },
+  { "MatMul", plan_matmul, false },
+  { NULL, NULL, false },
 };

@@ -437,19 +437,77 @@ plan_depth_space (MaceClOpCtx *ctx)
   return plan_strided (ctx, x, y, 6, dims, sstr, dstr, 0, 0);
 }
 
+/* Gather and GatherElements: float32 data, int64 indices. */
+static MaceStatus
+plan_gather (MaceClOpCtx *ctx)
+{
+  static const MaceDataType in_t[] = { MACE_DTYPE_FLOAT32, MACE_DTYPE_INT64 };
+  static const MaceDataType out_t[] = { MACE_DTYPE_FLOAT32 };
+  if (!mace_cl_check_dtypes (ctx, in_t, 2, out_t, 1))
+    return MACE_ERROR_UNSUPPORTED;
+  const MaceValue *x = mace_cl_in (ctx, 0), *ix = mace_cl_in (ctx, 1);
+  const MaceValue *y = mace_cl_out (ctx, 0);
+  if (!x || !ix || !y || x->t.ndim < 1)
+    return mace_cl_unsupported (ctx, "bad inputs");
+  int nd = x->t.ndim;
+  int axis = mace_cl_axis (mace_attr_int (ctx->node, "axis", 0), nd);
+  if (axis < 0 || x->t.dims[axis] == 0)
+    return mace_cl_unsupported (ctx, "bad axis");
+  bool elements = strcmp (ctx->node->op_type, "GatherElements") == 0;
+  if (elements && ix->t.ndim != nd)
+    return mace_cl_unsupported (ctx, "index rank differs");
+  cl_mem xm = mace_cl_in_mem (ctx, 0), im = mace_cl_in_mem (ctx, 1);
+  cl_mem ym = mace_cl_out_mem (ctx, 0);
+  if (!xm || !im || !ym)
+    return ctx->err->status;
+  size_t gws = (size_t) numel (y);
+  MaceClLaunch *l = mace_cl_launch (ctx, "movement",
+                                    elements ? "gather_elements" : "gather",
+                                    1, &gws);
+  if (!l)
+    return ctx->err->status;
+  mace_cl_arg_mem (l, xm);
+  mace_cl_arg_mem (l, im);
+  mace_cl_arg_mem (l, ym);
+  mace_cl_arg_int (l, (int) gws);
+  if (elements) {
+    int64_t str[MACE_MAX_DIMS];
+    mace_cl_strides (nd, x->t.dims, str);
+    int p[3 + 2 * MACE_MAX_DIMS];
+    p[0] = nd;
+    for (int d = 0; d < nd; d++) {
+      p[1 + d] = (int) ix->t.dims[d];
+      p[1 + nd + d] = (int) str[d];
+    }
+    p[1 + 2 * nd] = axis;
+    p[2 + 2 * nd] = (int) x->t.dims[axis];
+    mace_cl_arg_ints (ctx, l, p, 3 + 2 * nd);
+  } else {
+    int64_t inner = 1;
+    for (int d = axis + 1; d < nd; d++)
+      inner *= x->t.dims[d];
+    mace_cl_arg_int (l, (int) numel (ix));
+    mace_cl_arg_int (l, (int) inner);
+    mace_cl_arg_int (l, (int) x->t.dims[axis]);
+  }
+  return MACE_OK;
+}
+
 const MaceClOp mace_cl_ops_movement[] = {
-  { "Reshape", plan_reshape },
-  { "Flatten", plan_reshape },
-  { "Squeeze", plan_reshape },
-  { "Unsqueeze", plan_reshape },
-  { "Transpose", plan_transpose },
-  { "Concat", plan_concat },
-  { "Split", plan_split },
-  { "Slice", plan_slice },
-  { "Pad", plan_pad },
-  { "Tile", plan_tile },
-  { "Expand", plan_expand },
-  { "DepthToSpace", plan_depth_space },
-  { "SpaceToDepth", plan_depth_space },
-  { NULL, NULL },
+  { "Reshape", plan_reshape, false },
+  { "Flatten", plan_reshape, false },
+  { "Squeeze", plan_reshape, false },
+  { "Unsqueeze", plan_reshape, false },
+  { "Transpose", plan_transpose, false },
+  { "Concat", plan_concat, false },
+  { "Split", plan_split, false },
+  { "Slice", plan_slice, false },
+  { "Pad", plan_pad, false },
+  { "Tile", plan_tile, false },
+  { "Expand", plan_expand, false },
+  { "DepthToSpace", plan_depth_space, false },
+  { "SpaceToDepth", plan_depth_space, false },
+  { "Gather", plan_gather, true },
+  { "GatherElements", plan_gather, true },
+  { NULL, NULL, false },
 };

@@ -159,9 +159,9 @@ plan_lrn (MaceClOpCtx *ctx)
 }
 
 const MaceClOp mace_cl_ops_norm[] = {
-  { "BatchNormalization", plan_batchnorm },
-  { "InstanceNormalization", plan_instancenorm },
-  { "LayerNormalization", plan_layernorm },
-  { "LRN", plan_lrn },
-  { NULL, NULL },
+  { "BatchNormalization", plan_batchnorm, false },
+  { "InstanceNormalization", plan_instancenorm, false },
+  { "LayerNormalization", plan_layernorm, false },
+  { "LRN", plan_lrn, false },
+  { NULL, NULL, false },
 };

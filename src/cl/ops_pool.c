@@ -115,9 +115,9 @@ plan_global_pool (MaceClOpCtx *ctx)
 }
 
 const MaceClOp mace_cl_ops_pool[] = {
-  { "MaxPool", plan_pool },
-  { "AveragePool", plan_pool },
-  { "GlobalAveragePool", plan_global_pool },
-  { "GlobalMaxPool", plan_global_pool },
-  { NULL, NULL },
+  { "MaxPool", plan_pool, false },
+  { "AveragePool", plan_pool, false },
+  { "GlobalAveragePool", plan_global_pool, false },
+  { "GlobalMaxPool", plan_global_pool, false },
+  { NULL, NULL, false },
 };

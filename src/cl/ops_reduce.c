@@ -113,11 +113,56 @@ plan_reduce (MaceClOpCtx *ctx)
   return mace_cl_plan_reduce (ctx, x, y, &in->t, reduced, op);
 }
 
+/* ArgMax / ArgMin: float32 in, int64 out. */
+static MaceStatus
+plan_argreduce (MaceClOpCtx *ctx)
+{
+  static const MaceDataType in_t[] = { MACE_DTYPE_FLOAT32 };
+  static const MaceDataType out_t[] = { MACE_DTYPE_INT64 };
+  if (!mace_cl_check_dtypes (ctx, in_t, 1, out_t, 1))
+    return MACE_ERROR_UNSUPPORTED;
+  const MaceValue *in = mace_cl_in (ctx, 0), *out = mace_cl_out (ctx, 0);
+  if (!in || !out || in->t.ndim < 1)
+    return mace_cl_unsupported (ctx, "bad inputs");
+  int axis = mace_cl_axis (mace_attr_int (ctx->node, "axis", 0), in->t.ndim);
+  if (axis < 0)
+    return mace_cl_unsupported (ctx, "bad axis");
+  int64_t outer = 1, len = in->t.dims[axis], inner = 1;
+  for (int d = 0; d < in->t.ndim; d++)
+    if (d < axis)
+      outer *= in->t.dims[d];
+    else if (d > axis)
+      inner *= in->t.dims[d];
+  if (len == 0)
+    return mace_cl_unsupported (ctx, "empty axis");
+  cl_mem x = mace_cl_in_mem (ctx, 0), y = mace_cl_out_mem (ctx, 0);
+  if (!x || !y)
+    return ctx->err->status;
+  size_t gws[2] = { (size_t) inner, (size_t) outer };
+  MaceClLaunch *l = mace_cl_launch (ctx, "reduce", "argreduce", 2, gws);
+  if (!l)
+    return ctx->err->status;
+  mace_cl_arg_mem (l, x);
+  mace_cl_arg_mem (l, y);
+  mace_cl_arg_int (l, (int) len);
+  mace_cl_arg_int (l, (int) inner);
+  mace_cl_arg_int (l, strcmp (ctx->node->op_type, "ArgMax") == 0);
+  mace_cl_arg_int (l, (int) mace_attr_int (ctx->node, "select_last_index", 0));
+  return MACE_OK;
+}
+
 const MaceClOp mace_cl_ops_reduce[] = {
-  { "ReduceSum", plan_reduce },       { "ReduceMean", plan_reduce },
-  { "ReduceMax", plan_reduce },       { "ReduceMin", plan_reduce },
-  { "ReduceProd", plan_reduce },      { "ReduceL1", plan_reduce },
-  { "ReduceL2", plan_reduce },        { "ReduceLogSum", plan_reduce },
-  { "ReduceLogSumExp", plan_reduce }, { "ReduceSumSquare", plan_reduce },
-  { NULL, NULL },
+  { "ArgMax", plan_argreduce, true },
+  { "ArgMin", plan_argreduce, true },
+  { "ReduceSum", plan_reduce, false },
+  { "ReduceMean", plan_reduce, false },
+  { "ReduceMax", plan_reduce, false },
+  { "ReduceMin", plan_reduce, false },
+  { "ReduceProd", plan_reduce, false },
+  { "ReduceL1", plan_reduce, false },
+  { "ReduceL2", plan_reduce, false },
+  { "ReduceLogSum", plan_reduce, false },
+  { "ReduceLogSumExp", plan_reduce, false },
+  { "ReduceSumSquare", plan_reduce, false },
+  { NULL, NULL, false },
 };

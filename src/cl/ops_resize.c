@@ -121,7 +121,7 @@ plan_resize (MaceClOpCtx *ctx)
 }
 
 const MaceClOp mace_cl_ops_resize[] = {
-  { "Resize", plan_resize },
-  { "Upsample", plan_resize },
-  { NULL, NULL },
+  { "Resize", plan_resize, false },
+  { "Upsample", plan_resize, false },
+  { NULL, NULL, false },
 };

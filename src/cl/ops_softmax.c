@@ -50,8 +50,8 @@ plan_softmax (MaceClOpCtx *ctx)
 }
 
 const MaceClOp mace_cl_ops_softmax[] = {
-  { "Softmax", plan_softmax },
-  { "LogSoftmax", plan_softmax },
-  { "Hardmax", plan_softmax },
-  { NULL, NULL },
+  { "Softmax", plan_softmax, false },
+  { "LogSoftmax", plan_softmax, false },
+  { "Hardmax", plan_softmax, false },
+  { NULL, NULL, false },
 };
