@@ -110,10 +110,10 @@ typedef void (*MaceCacheProblemFunc) (MaceCacheProblem problem,
 
 MaceCacheFile *mace_cache_file_new (MaceCacheKind kind);
 void mace_cache_file_free (MaceCacheFile *file);
-/* Parses bytes (kind 0 accepts either kind).  Never fails: damaged parts are dropped and reported
- * through report (may be NULL), with `path` in the messages; a file whose
- * header is unusable comes back empty.  Returns the number of problems
- * reported in *n_problems (may be NULL). */
+/* Parses bytes (kind 0 accepts either kind).  Never fails: damaged parts
+ * are dropped and reported through report (may be NULL), with `path` in
+ * the messages; a file whose header is unusable comes back empty.  The
+ * number of problems reported goes to *n_problems (may be NULL). */
 MaceCacheFile *mace_cache_file_parse (const uint8_t *data, size_t len,
                                       MaceCacheKind kind, const char *path,
                                       MaceCacheProblemFunc report,

@@ -135,7 +135,8 @@ mace_cl_cache_device_keys (cl_device_id device,
       labels[i] = values[i] = NULL;
     }
     mace_set_error (err, MACE_ERROR_BACKEND,
-                    "cannot query the OpenCL device for the cache key: %s (%d)",
+                    "cannot query the OpenCL device for the cache key: %s "
+                    "(%d)",
                     cl_err_name (st), st);
     return MACE_ERROR_BACKEND;
   }
@@ -530,12 +531,16 @@ mace_cl_program_cache_flush (MaceClProgramCache *c, MaceError *err)
   MaceError e = { 0 };
   st = mace_cache_file_merge_write (c->path, c->file, &e);
   if (st != MACE_OK) {
-    mace_log (MACE_LOG_WARNING,
-              "%s: cannot write the program cache (%s); it is read-only "
-              "from now on", c->path, e.message);
-    c->writable = false;
+    /* One report: the caller's when it takes the error, else ours. */
     if (err)
-      *err = e;
+      mace_set_error (err, st,
+                      "%s: cannot write the program cache (%s); it is "
+                      "read-only from now on", c->path, e.message);
+    else
+      mace_log (MACE_LOG_WARNING,
+                "%s: cannot write the program cache (%s); it is read-only "
+                "from now on", c->path, e.message);
+    c->writable = false;
     goto out;
   }
   c->rewrite = false;

@@ -180,12 +180,16 @@ mace_cl_tuning_cache_flush (MaceClTuningCache *c, MaceError *err)
   MaceError e = { 0 };
   st = mace_cache_file_merge_write (c->path, c->file, &e);
   if (st != MACE_OK) {
-    mace_log (MACE_LOG_WARNING,
-              "%s: cannot write the tuning cache (%s); it is read-only from "
-              "now on", c->path, e.message);
-    c->writable = false;
+    /* One report: the caller's when it takes the error, else ours. */
     if (err)
-      *err = e;
+      mace_set_error (err, st,
+                      "%s: cannot write the tuning cache (%s); it is "
+                      "read-only from now on", c->path, e.message);
+    else
+      mace_log (MACE_LOG_WARNING,
+                "%s: cannot write the tuning cache (%s); it is read-only "
+                "from now on", c->path, e.message);
+    c->writable = false;
     goto out;
   }
   c->rewrite = false;

@@ -205,8 +205,8 @@ rm_rf (const char *path)
   const char *e;
   while (d && (e = g_dir_read_name (d))) {
     char *p = g_build_filename (path, e, NULL);
-    if (g_file_test (p, G_FILE_TEST_IS_DIR) && !g_file_test (p,
-                                                             G_FILE_TEST_IS_SYMLINK))
+    if (g_file_test (p, G_FILE_TEST_IS_DIR)
+        && !g_file_test (p, G_FILE_TEST_IS_SYMLINK))
       rm_rf (p);
     else
       g_unlink (p);
