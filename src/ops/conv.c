@@ -1,7 +1,731 @@
 /* SPDX-License-Identifier: Apache-2.0
- * Placeholder: ops of this family are being written. */
+ * Conv and ConvTranspose, NCHW float32, 1-D to 3-D.
+ *
+ * Conv runs one of two paths:
+ *  - depthwise (group == C_in == C_out, 1-D/2-D): direct kernels over a
+ *    zero-padded copy of each plane, specialised for 3x3 stride 1 and 2;
+ *  - everything else: im2col written straight into the GEMM's packed-B
+ *    layout one L2-sized column tile at a time (1x1 stride-1 convs just
+ *    pack the input), times weights packed once in prepare.
+ * Bias, a fused residual (node->fused_add) and a fused activation
+ * (node->act) are applied per tile while it is in cache.
+ * ConvTranspose is a GEMM (W^T x X) followed by col2im. */
+#pragma GCC optimize ("O3")
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "gemm.h"
 #include "internal.h"
 
+#if defined(__x86_64__)
+#define MACE_CLONES \
+  __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", \
+                                 "default")))
+#else
+#define MACE_CLONES
+#endif
+
+/* Spatial geometry, always 3-D: index 0 = depth, 1 = height, 2 = width;
+ * missing leading dims are 1 with no padding. */
+typedef struct {
+  int nd;
+  int64_t N, C, M, group;
+  int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
+} Geom;
+
+static bool
+attr_ints_n (const MaceNode *node, const char *name, int want, int64_t *dst,
+             int64_t def)
+{
+  int n = 0;
+  const int64_t *v = mace_attr_ints (node, name, &n);
+  for (int i = 0; i < want; i++)
+    dst[i] = def;
+  if (!v)
+    return true;
+  if (n != want)
+    return false;
+  for (int i = 0; i < want; i++)
+    dst[i] = v[i];
+  return true;
+}
+
+static MaceStatus
+conv_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
+{
+  (void) opset;
+  if (node->n_in < 2 || node->in[0] < 0 || node->in[1] < 0) {
+    g_snprintf (msg, len, "%s needs inputs X and W", node->op_type);
+    return MACE_ERROR_INVALID_MODEL;
+  }
+  const char *ap = mace_attr_string (node, "auto_pad", "NOTSET");
+  if (strcmp (ap, "NOTSET") && strcmp (ap, "SAME_UPPER") &&
+      strcmp (ap, "SAME_LOWER") && strcmp (ap, "VALID")) {
+    g_snprintf (msg, len, "unknown auto_pad '%s'", ap);
+    return MACE_ERROR_UNSUPPORTED;
+  }
+  if (mace_attr_int (node, "group", 1) < 1) {
+    g_snprintf (msg, len, "group must be >= 1");
+    return MACE_ERROR_INVALID_MODEL;
+  }
+  return MACE_OK;
+}
+
+/* Reads shapes and attributes into g.  Output sizes are computed for Conv
+ * (transpose = false) only. */
+static MaceStatus
+geom_read (MaceOpCtx *ctx, Geom *g, bool transpose)
+{
+  const MaceNode *node = ctx->node;
+  const MaceTensor *x = ctx->in[0], *w = ctx->in[1];
+  memset (g, 0, sizeof *g);
+  if (x->dtype != MACE_DTYPE_FLOAT32 || w->dtype != MACE_DTYPE_FLOAT32)
+    return mace_op_fail (ctx, MACE_ERROR_UNSUPPORTED,
+                         "only float32 is supported (got %s)",
+                         mace_dtype_name (x->dtype));
+  if (x->ndim < 3 || x->ndim > 5 || w->ndim != x->ndim)
+    return mace_op_fail (ctx, MACE_ERROR_UNSUPPORTED,
+                         "X and W must be 3-D to 5-D with equal ranks");
+  int nd = x->ndim - 2;
+  g->nd = nd;
+  g->N = x->dims[0];
+  g->C = x->dims[1];
+  g->group = mace_attr_int (node, "group", 1);
+  int64_t k[3], s[3], d[3], p[6];
+  for (int i = 0; i < nd; i++)
+    k[i] = w->dims[2 + i];
+  int kn = 0;
+  const int64_t *ks = mace_attr_ints (node, "kernel_shape", &kn);
+  if (ks && kn == nd)
+    for (int i = 0; i < nd; i++)
+      if (ks[i] != k[i])
+        return mace_op_fail (ctx, MACE_ERROR_SHAPE,
+                             "kernel_shape does not match W");
+  if (!attr_ints_n (node, "strides", nd, s, 1) ||
+      !attr_ints_n (node, "dilations", nd, d, 1) ||
+      !attr_ints_n (node, "pads", 2 * nd, p, 0))
+    return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
+                         "strides/dilations/pads have the wrong length");
+  int off = 3 - nd;
+  for (int i = 0; i < 3; i++) {
+    g->in[i] = g->out[i] = g->k[i] = g->s[i] = g->d[i] = 1;
+    g->pb[i] = g->pe[i] = 0;
+  }
+  for (int i = 0; i < nd; i++) {
+    if (s[i] < 1 || d[i] < 1 || k[i] < 1)
+      return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
+                           "strides, dilations and kernel must be >= 1");
+    g->in[off + i] = x->dims[2 + i];
+    g->k[off + i] = k[i];
+    g->s[off + i] = s[i];
+    g->d[off + i] = d[i];
+    g->pb[off + i] = p[i];
+    g->pe[off + i] = p[nd + i];
+  }
+  if (transpose) {
+    if (w->dims[0] != g->C || g->C % g->group)
+      return mace_op_fail (ctx, MACE_ERROR_SHAPE,
+                           "W has %lld input channels, X has %lld",
+                           (long long) w->dims[0], (long long) g->C);
+    g->M = w->dims[1] * g->group;
+    return MACE_OK;
+  }
+  g->M = w->dims[0];
+  if (g->C % g->group || g->M % g->group || w->dims[1] * g->group != g->C)
+    return mace_op_fail (ctx, MACE_ERROR_SHAPE,
+                         "channels %lld / W %lld x %lld do not fit group %lld",
+                         (long long) g->C, (long long) w->dims[0],
+                         (long long) w->dims[1], (long long) g->group);
+  const char *ap = mace_attr_string (node, "auto_pad", "NOTSET");
+  for (int i = off; i < 3; i++) {
+    int64_t ext = (g->k[i] - 1) * g->d[i] + 1;
+    if (!strcmp (ap, "SAME_UPPER") || !strcmp (ap, "SAME_LOWER")) {
+      int64_t o = (g->in[i] + g->s[i] - 1) / g->s[i];
+      int64_t tot = (o - 1) * g->s[i] + ext - g->in[i];
+      if (tot < 0)
+        tot = 0;
+      g->pb[i] = !strcmp (ap, "SAME_UPPER") ? tot / 2 : tot - tot / 2;
+      g->pe[i] = tot - g->pb[i];
+    } else if (!strcmp (ap, "VALID")) {
+      g->pb[i] = g->pe[i] = 0;
+    }
+    int64_t span = g->in[i] + g->pb[i] + g->pe[i] - ext;
+    if (span < 0)
+      return mace_op_fail (ctx, MACE_ERROR_SHAPE,
+                           "kernel larger than the padded input");
+    g->out[i] = span / g->s[i] + 1;
+  }
+  return MACE_OK;
+}
+
+static MaceStatus
+conv_infer (MaceOpCtx *ctx)
+{
+  Geom g;
+  MaceStatus st = geom_read (ctx, &g, false);
+  if (st != MACE_OK)
+    return st;
+  const MaceTensor *b =
+      ctx->n_in > 2 && ctx->node->fused_add != 2 ? ctx->in[2] : NULL;
+  if (b && (b->ndim != 1 || b->dims[0] != g.M))
+    return mace_op_fail (ctx, MACE_ERROR_SHAPE, "bias must have %lld values",
+                         (long long) g.M);
+  int64_t dims[5] = { g.N, g.M };
+  for (int i = 0; i < g.nd; i++)
+    dims[2 + i] = g.out[3 - g.nd + i];
+  mace_tensor_init (ctx->out[0], MACE_DTYPE_FLOAT32, g.nd + 2, dims);
+  return MACE_OK;
+}
+
+/* ---- Prepared weights ------------------------------------------------ */
+
+typedef struct {
+  float *pa;       /* packed weights, one block per group */
+  size_t pa_group; /* floats per group */
+  int mr;
+  int64_t M, Kg;
+} ConvState;
+
+static void
+conv_state_free (void *p)
+{
+  ConvState *s = p;
+  if (s)
+    free (s->pa);
+  free (s);
+}
+
+static bool
+is_depthwise (const Geom *g)
+{
+  return g->group == g->C && g->M == g->C && g->k[0] == 1 && g->in[0] == 1 &&
+         g->group > 1;
+}
+
+static float *
+pack_weights (const Geom *g, const float *w, size_t *per_group)
+{
+  int64_t Cog = g->M / g->group;
+  int64_t Kg = (g->C / g->group) * g->k[0] * g->k[1] * g->k[2];
+  size_t pg = mace_gemm_packed_a_size (Cog, Kg);
+  float *pa = malloc (sizeof (float) * (pg * (size_t) g->group + 1));
+  if (!pa)
+    return NULL;
+  for (int64_t gi = 0; gi < g->group; gi++)
+    mace_gemm_pack_a (pa + pg * (size_t) gi, w + gi * Cog * Kg, Kg, false,
+                      Cog, Kg, 1.0f);
+  *per_group = pg;
+  return pa;
+}
+
+static bool
+input_is_const (MaceOpCtx *ctx, int i)
+{
+  const MaceNode *n = ctx->node;
+  if (!ctx->graph || i >= n->n_in || n->in[i] < 0 ||
+      n->in[i] >= ctx->graph->n_values)
+    return false;
+  return ctx->graph->values[n->in[i]].is_const && ctx->in[i] &&
+         ctx->in[i]->data;
+}
+
+static MaceStatus
+conv_prepare (MaceOpCtx *ctx)
+{
+  if (!input_is_const (ctx, 1))
+    return MACE_OK;
+  Geom g;
+  MaceStatus st = geom_read (ctx, &g, false);
+  if (st != MACE_OK)
+    return st;
+  if (is_depthwise (&g))
+    return MACE_OK;
+  ConvState *s = calloc (1, sizeof *s);
+  if (!s || !(s->pa = pack_weights (&g, ctx->in[1]->data, &s->pa_group))) {
+    free (s);
+    return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "packing weights");
+  }
+  s->mr = mace_gemm_mr ();
+  s->M = g.M;
+  s->Kg = (g.C / g.group) * g.k[0] * g.k[1] * g.k[2];
+  if (ctx->node->state && ctx->node->state_free)
+    ctx->node->state_free (ctx->node->state);
+  ctx->node->state = s;
+  ctx->node->state_free = conv_state_free;
+  return MACE_OK;
+}
+
+/* ---- im2col into packed B ------------------------------------------- */
+
+/* Writes rows [0, K) x output pixels [c0, c0 + ncols) of the im2col matrix
+ * of one group (xg = its first input channel) as NR-wide panels. */
+static void
+im2col_pack (const Geom *g, const float *xg, int64_t Cig, int64_t c0,
+             int64_t ncols, float *dst, int nr)
+{
+  const int64_t OH = g->out[1], OW = g->out[2];
+  const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2];
+  int64_t sj[64], sl[64], sd[64], sh[64], sw[64];
+  for (int64_t q0 = 0; q0 < ncols; q0 += nr) {
+    int cols = (int) (ncols - q0 < nr ? ncols - q0 : nr);
+    /* Runs of the panel's columns that lie in one output row. */
+    int nseg = 0;
+    int64_t p = c0 + q0, pend = p + cols, jj = 0;
+    while (p < pend && nseg < 64) {
+      int64_t ow = p % OW, t = p / OW;
+      int64_t len = pend - p < OW - ow ? pend - p : OW - ow;
+      sj[nseg] = jj;
+      sl[nseg] = len;
+      sw[nseg] = ow;
+      sh[nseg] = t % OH;
+      sd[nseg] = t / OH;
+      nseg++;
+      p += len;
+      jj += len;
+    }
+    for (int64_t ci = 0; ci < Cig; ci++)
+      for (int64_t kz = 0; kz < g->k[0]; kz++)
+        for (int64_t ky = 0; ky < g->k[1]; ky++)
+          for (int64_t kx = 0; kx < g->k[2]; kx++) {
+            for (int j = cols; j < nr; j++)
+              dst[j] = 0.0f;
+            for (int sgi = 0; sgi < nseg; sgi++) {
+              float *o = dst + sj[sgi];
+              int64_t len = sl[sgi];
+              int64_t iz = sd[sgi] * g->s[0] - g->pb[0] + kz * g->d[0];
+              int64_t iy = sh[sgi] * g->s[1] - g->pb[1] + ky * g->d[1];
+              if (iz < 0 || iz >= ID || iy < 0 || iy >= IH) {
+                memset (o, 0, sizeof (float) * (size_t) len);
+                continue;
+              }
+              const float *row = xg + ((ci * ID + iz) * IH + iy) * IW;
+              int64_t ix0 = sw[sgi] * g->s[2] - g->pb[2] + kx * g->d[2];
+              if (g->s[2] == 1) {
+                int64_t lo = ix0 < 0 ? -ix0 : 0;
+                int64_t hi = IW - ix0 < len ? IW - ix0 : len;
+                if (lo > len)
+                  lo = len;
+                if (hi < lo)
+                  hi = lo;
+                for (int64_t t = 0; t < lo; t++)
+                  o[t] = 0.0f;
+                memcpy (o + lo, row + ix0 + lo,
+                        sizeof (float) * (size_t) (hi - lo));
+                for (int64_t t = hi; t < len; t++)
+                  o[t] = 0.0f;
+              } else {
+                int64_t st = g->s[2];
+                for (int64_t t = 0; t < len; t++) {
+                  int64_t ix = ix0 + t * st;
+                  o[t] = ix >= 0 && ix < IW ? row[ix] : 0.0f;
+                }
+              }
+            }
+            dst += nr;
+          }
+  }
+}
+
+typedef struct {
+  const Geom *g;
+  const float *x, *pa;
+  float *y;
+  size_t pa_group;
+  int64_t Cig, Cog, Kg, OHW, IHW, nt, n_tiles;
+  bool pointwise;
+  MaceEpilogue ep;
+  bool oom;
+} ConvJob;
+
+static void
+conv_tiles (void *arg, int64_t b, int64_t e)
+{
+  ConvJob *j = arg;
+  const Geom *g = j->g;
+  int nr = mace_gemm_nr ();
+  float *pb = mace_scratch (0, sizeof (float) * (size_t) (j->Kg * j->nt));
+  if (!pb) {
+    j->oom = true;
+    return;
+  }
+  for (int64_t t = b; t < e; t++) {
+    int64_t tile = t % j->n_tiles, ng = t / j->n_tiles;
+    int64_t gi = ng % g->group, n = ng / g->group;
+    int64_t c0 = tile * j->nt;
+    int64_t nc = j->OHW - c0 < j->nt ? j->OHW - c0 : j->nt;
+    const float *xg = j->x + (n * g->C + gi * j->Cig) * j->IHW;
+    if (j->pointwise)
+      mace_gemm_pack_b (pb, xg + c0, j->IHW, false, j->Kg, nc, 0,
+                        (nc + nr - 1) / nr);
+    else
+      im2col_pack (g, xg, j->Cig, c0, nc, pb, nr);
+    int64_t yoff = (n * g->M + gi * j->Cog) * j->OHW + c0;
+    MaceEpilogue ep = j->ep;
+    if (ep.bias)
+      ep.bias += gi * j->Cog;
+    if (ep.res)
+      ep.res += yoff;
+    mace_gemm_packed (j->Cog, nc, j->Kg, j->pa + j->pa_group * (size_t) gi,
+                      pb, j->y + yoff, j->OHW, false, &ep);
+  }
+}
+
+/* ---- Depthwise ------------------------------------------------------ */
+
+MACE_CLONES static void
+dw_plane (const float *restrict P, int64_t Wp, float *restrict out,
+          int64_t OH, int64_t OW, const float *restrict w, int64_t kh,
+          int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw)
+{
+  if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && sw == 1) {
+    const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4],
+                w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
+    for (int64_t oy = 0; oy < OH; oy++) {
+      const float *r0 = P + oy * sh * Wp, *r1 = r0 + Wp, *r2 = r1 + Wp;
+      float *o = out + oy * OW;
+      for (int64_t x = 0; x < OW; x++)
+        o[x] = w0 * r0[x] + w1 * r0[x + 1] + w2 * r0[x + 2] + w3 * r1[x] +
+               w4 * r1[x + 1] + w5 * r1[x + 2] + w6 * r2[x] +
+               w7 * r2[x + 1] + w8 * r2[x + 2];
+    }
+    return;
+  }
+  if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && sw == 2) {
+    const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4],
+                w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
+    for (int64_t oy = 0; oy < OH; oy++) {
+      const float *r0 = P + oy * sh * Wp, *r1 = r0 + Wp, *r2 = r1 + Wp;
+      float *o = out + oy * OW;
+      for (int64_t x = 0; x < OW; x++)
+        o[x] = w0 * r0[2 * x] + w1 * r0[2 * x + 1] + w2 * r0[2 * x + 2] +
+               w3 * r1[2 * x] + w4 * r1[2 * x + 1] + w5 * r1[2 * x + 2] +
+               w6 * r2[2 * x] + w7 * r2[2 * x + 1] + w8 * r2[2 * x + 2];
+    }
+    return;
+  }
+  for (int64_t oy = 0; oy < OH; oy++) {
+    float *o = out + oy * OW;
+    for (int64_t x = 0; x < OW; x++)
+      o[x] = 0.0f;
+    for (int64_t ky = 0; ky < kh; ky++)
+      for (int64_t kx = 0; kx < kw; kx++) {
+        const float wv = w[ky * kw + kx];
+        const float *r = P + (oy * sh + ky * dh) * Wp + kx * dw;
+        if (sw == 1)
+          for (int64_t x = 0; x < OW; x++)
+            o[x] += wv * r[x];
+        else
+          for (int64_t x = 0; x < OW; x++)
+            o[x] += wv * r[x * sw];
+      }
+  }
+}
+
+typedef struct {
+  const Geom *g;
+  const float *x, *w;
+  float *y;
+  MaceEpilogue ep;
+  bool oom;
+} DwJob;
+
+static void
+dw_planes (void *arg, int64_t b, int64_t e)
+{
+  DwJob *j = arg;
+  const Geom *g = j->g;
+  const int64_t IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2];
+  const int64_t kh = g->k[1], kw = g->k[2];
+  /* The padded plane covers exactly what the windows read. */
+  const int64_t Hp = (OH - 1) * g->s[1] + (kh - 1) * g->d[1] + 1;
+  const int64_t Wp = (OW - 1) * g->s[2] + (kw - 1) * g->d[2] + 1;
+  const int64_t pt = g->pb[1], pl = g->pb[2];
+  float *P = mace_scratch (1, sizeof (float) * (size_t) (Hp * Wp));
+  if (!P) {
+    j->oom = true;
+    return;
+  }
+  for (int64_t t = b; t < e; t++) {
+    int64_t c = t % g->C;
+    const float *xp = j->x + t * IH * IW;
+    for (int64_t y = 0; y < Hp; y++) {
+      float *row = P + y * Wp;
+      int64_t iy = y - pt;
+      if (iy < 0 || iy >= IH) {
+        memset (row, 0, sizeof (float) * (size_t) Wp);
+        continue;
+      }
+      int64_t lo = pl < Wp ? pl : Wp;
+      int64_t hi = pl + IW < Wp ? pl + IW : Wp;
+      if (hi < lo)
+        hi = lo;
+      memset (row, 0, sizeof (float) * (size_t) lo);
+      memcpy (row + lo, xp + iy * IW + (lo - pl),
+              sizeof (float) * (size_t) (hi - lo));
+      memset (row + hi, 0, sizeof (float) * (size_t) (Wp - hi));
+    }
+    float *o = j->y + t * OH * OW;
+    dw_plane (P, Wp, o, OH, OW, j->w + c * kh * kw, kh, kw, g->s[1], g->s[2],
+              g->d[1], g->d[2]);
+    MaceEpilogue ep = j->ep;
+    if (ep.bias)
+      ep.bias += c;
+    if (ep.res)
+      ep.res += t * OH * OW;
+    mace_epilogue_apply (o, OH * OW, 1, OH * OW, &ep);
+  }
+}
+
+static void
+node_epilogue (MaceOpCtx *ctx, MaceEpilogue *ep, const MaceTensor *out)
+{
+  const MaceNode *n = ctx->node;
+  memset (ep, 0, sizeof *ep);
+  ep->act = n->act;
+  ep->act_alpha = n->act_alpha;
+  ep->act_beta = n->act_beta;
+  if (ctx->n_in > 2 && ctx->in[2] && n->fused_add != 2)
+    ep->bias = ctx->in[2]->data;
+  if (n->fused_add >= 0 && n->fused_add < ctx->n_in && ctx->in[n->fused_add])
+    ep->res = ctx->in[n->fused_add]->data;
+  (void) out;
+}
+
+static MaceStatus
+conv_run (MaceOpCtx *ctx)
+{
+  Geom g;
+  MaceStatus st = geom_read (ctx, &g, false);
+  if (st != MACE_OK)
+    return st;
+  MaceTensor *y = ctx->out[0];
+  if (mace_tensor_numel (y) == 0)
+    return MACE_OK;
+  const float *x = ctx->in[0]->data, *w = ctx->in[1]->data;
+  int64_t OHW = g.out[0] * g.out[1] * g.out[2];
+  int64_t IHW = g.in[0] * g.in[1] * g.in[2];
+  int threads = mace_threadpool_size (ctx->pool);
+
+  if (is_depthwise (&g)) {
+    DwJob j = { .g = &g, .x = x, .w = w, .y = y->data };
+    node_epilogue (ctx, &j.ep, y);
+    j.ep.ldr = OHW;
+    MaceThreadPool *pool = g.N * g.C * OHW * g.k[1] * g.k[2] < 16384
+                               ? NULL : ctx->pool;
+    mace_parallel_for (pool, g.N * g.C, dw_planes, &j);
+    if (j.oom)
+      return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "depthwise buffer");
+    return MACE_OK;
+  }
+
+  ConvJob j = { .g = &g, .x = x, .y = y->data, .OHW = OHW, .IHW = IHW };
+  j.Cig = g.C / g.group;
+  j.Cog = g.M / g.group;
+  j.Kg = j.Cig * g.k[0] * g.k[1] * g.k[2];
+  j.pointwise = g.k[0] * g.k[1] * g.k[2] == 1 && g.s[0] * g.s[1] * g.s[2] == 1
+                && !g.pb[0] && !g.pb[1] && !g.pb[2] && !g.pe[0] && !g.pe[1]
+                && !g.pe[2];
+  node_epilogue (ctx, &j.ep, y);
+  j.ep.ldr = OHW;
+  ConvState *s = ctx->node->state;
+  float *pa_tmp = NULL;
+  if (s && ctx->node->state_free == conv_state_free && s->M == g.M &&
+      s->Kg == j.Kg && s->mr == mace_gemm_mr ()) {
+    j.pa = s->pa;
+    j.pa_group = s->pa_group;
+  } else {
+    pa_tmp = pack_weights (&g, w, &j.pa_group);
+    if (!pa_tmp)
+      return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "packing weights");
+    j.pa = pa_tmp;
+  }
+  /* Column tiles whose packed B stays in L2, and enough of them to keep
+   * every thread busy. */
+  int nr = mace_gemm_nr ();
+  int64_t nt = (98304 / (j.Kg > 0 ? j.Kg : 1)) / nr * nr;
+  if (nt < nr)
+    nt = nr;
+  if (nt > 1024)
+    nt = 1024;
+  int64_t outer = g.N * g.group;
+  while (nt > nr && outer * ((OHW + nt - 1) / nt) < 4 * threads)
+    nt = (nt / 2 + nr - 1) / nr * nr;
+  j.nt = nt;
+  j.n_tiles = (OHW + nt - 1) / nt;
+  MaceThreadPool *pool =
+      (double) g.M * j.Kg * OHW * g.N < 131072.0 ? NULL : ctx->pool;
+  mace_parallel_for (pool, outer * j.n_tiles, conv_tiles, &j);
+  free (pa_tmp);
+  if (j.oom)
+    return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "im2col buffer");
+  return MACE_OK;
+}
+
+/* ---- ConvTranspose -------------------------------------------------- */
+
+static MaceStatus
+convt_geom (MaceOpCtx *ctx, Geom *g)
+{
+  MaceStatus st = geom_read (ctx, g, true);
+  if (st != MACE_OK)
+    return st;
+  const MaceNode *node = ctx->node;
+  int nd = g->nd, off = 3 - nd;
+  int64_t op[3], os[3];
+  if (!attr_ints_n (node, "output_padding", nd, op, 0))
+    return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
+                         "output_padding has the wrong length");
+  int n_os = 0;
+  const int64_t *osa = mace_attr_ints (node, "output_shape", &n_os);
+  if (osa && n_os != nd && n_os != nd + 2)
+    return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
+                         "output_shape has the wrong length");
+  for (int i = 0; osa && i < nd; i++)
+    os[i] = osa[n_os - nd + i];
+  const char *ap = mace_attr_string (node, "auto_pad", "NOTSET");
+  bool same = !strcmp (ap, "SAME_UPPER") || !strcmp (ap, "SAME_LOWER");
+  for (int i = 0; i < nd; i++) {
+    int a = off + i;
+    int64_t ext = (g->k[a] - 1) * g->d[a] + 1;
+    int64_t full = g->s[a] * (g->in[a] - 1) + op[i] + ext;
+    if (osa || same) {
+      int64_t want = osa ? os[i] : g->in[a] * g->s[a];
+      int64_t tot = full - want;
+      if (tot < 0) {
+        /* Asked for more than the kernel reaches: the rest is output
+         * padding at the end. */
+        g->pb[a] = 0;
+        g->pe[a] = tot;
+      } else if (!strcmp (ap, "SAME_UPPER")) {
+        g->pb[a] = tot / 2;
+        g->pe[a] = tot - tot / 2;
+      } else {
+        g->pb[a] = tot - tot / 2;
+        g->pe[a] = tot / 2;
+      }
+      g->out[a] = want;
+    } else {
+      if (!strcmp (ap, "VALID"))
+        g->pb[a] = g->pe[a] = 0;
+      g->out[a] = full - g->pb[a] - g->pe[a];
+    }
+    if (g->out[a] < 1)
+      return mace_op_fail (ctx, MACE_ERROR_SHAPE, "output size below 1");
+  }
+  return MACE_OK;
+}
+
+static MaceStatus
+convt_infer (MaceOpCtx *ctx)
+{
+  Geom g;
+  MaceStatus st = convt_geom (ctx, &g);
+  if (st != MACE_OK)
+    return st;
+  const MaceTensor *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
+  if (b && (b->ndim != 1 || b->dims[0] != g.M))
+    return mace_op_fail (ctx, MACE_ERROR_SHAPE, "bias must have %lld values",
+                         (long long) g.M);
+  int64_t dims[5] = { g.N, g.M };
+  for (int i = 0; i < g.nd; i++)
+    dims[2 + i] = g.out[3 - g.nd + i];
+  mace_tensor_init (ctx->out[0], MACE_DTYPE_FLOAT32, g.nd + 2, dims);
+  return MACE_OK;
+}
+
+typedef struct {
+  const Geom *g;
+  const float *col; /* (Cog * kvol) x IHW for the current group */
+  float *y;         /* first output channel of the group */
+  const float *bias;
+} Col2ImJob;
+
+static void
+col2im_channels (void *arg, int64_t b, int64_t e)
+{
+  Col2ImJob *j = arg;
+  const Geom *g = j->g;
+  const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2];
+  const int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2];
+  const int64_t kvol = g->k[0] * g->k[1] * g->k[2], IHW = ID * IH * IW;
+  for (int64_t c = b; c < e; c++) {
+    float *yc = j->y + c * OD * OH * OW;
+    float bv = j->bias ? j->bias[c] : 0.0f;
+    for (int64_t i = 0; i < OD * OH * OW; i++)
+      yc[i] = bv;
+    for (int64_t kz = 0; kz < g->k[0]; kz++)
+      for (int64_t ky = 0; ky < g->k[1]; ky++)
+        for (int64_t kx = 0; kx < g->k[2]; kx++) {
+          const float *row =
+              j->col + (c * kvol + (kz * g->k[1] + ky) * g->k[2] + kx) * IHW;
+          for (int64_t iz = 0; iz < ID; iz++) {
+            int64_t oz = iz * g->s[0] - g->pb[0] + kz * g->d[0];
+            if (oz < 0 || oz >= OD)
+              continue;
+            for (int64_t iy = 0; iy < IH; iy++) {
+              int64_t oy = iy * g->s[1] - g->pb[1] + ky * g->d[1];
+              if (oy < 0 || oy >= OH)
+                continue;
+              const float *r = row + (iz * IH + iy) * IW;
+              float *o = yc + (oz * OH + oy) * OW;
+              for (int64_t ix = 0; ix < IW; ix++) {
+                int64_t ox = ix * g->s[2] - g->pb[2] + kx * g->d[2];
+                if (ox >= 0 && ox < OW)
+                  o[ox] += r[ix];
+              }
+            }
+          }
+        }
+  }
+}
+
+static MaceStatus
+convt_run (MaceOpCtx *ctx)
+{
+  Geom g;
+  MaceStatus st = convt_geom (ctx, &g);
+  if (st != MACE_OK)
+    return st;
+  MaceTensor *y = ctx->out[0];
+  const float *x = ctx->in[0]->data, *w = ctx->in[1]->data;
+  const float *bias =
+      ctx->n_in > 2 && ctx->in[2] ? (const float *) ctx->in[2]->data : NULL;
+  int64_t Cig = g.C / g.group, Cog = g.M / g.group;
+  int64_t kvol = g.k[0] * g.k[1] * g.k[2];
+  int64_t IHW = g.in[0] * g.in[1] * g.in[2];
+  int64_t OHW = g.out[0] * g.out[1] * g.out[2];
+  int64_t rows = Cog * kvol;
+  float *col = malloc (sizeof (float) * (size_t) (rows * IHW + 1));
+  if (!col)
+    return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "col buffer");
+  for (int64_t n = 0; n < g.N; n++)
+    for (int64_t gi = 0; gi < g.group; gi++) {
+      /* col = W_g^T (rows x Cig) * X_g (Cig x IHW). */
+      const float *wg = w + gi * Cig * rows;
+      const float *xg = x + (n * g.C + gi * Cig) * IHW;
+      if (!mace_sgemm (ctx->pool, true, false, rows, IHW, Cig, 1.0f, wg, rows,
+                       xg, IHW, 0.0f, col, IHW, NULL, NULL, NULL)) {
+        free (col);
+        return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "gemm buffers");
+      }
+      Col2ImJob j = { &g, col, (float *) y->data + (n * g.M + gi * Cog) * OHW,
+                      bias ? bias + gi * Cog : NULL };
+      mace_parallel_for (ctx->pool, Cog, col2im_channels, &j);
+    }
+  free (col);
+  MaceEpilogue ep;
+  node_epilogue (ctx, &ep, y);
+  ep.bias = NULL;
+  ep.ldr = OHW;
+  mace_epilogue_apply (y->data, OHW, g.N * g.M, OHW, &ep);
+  return MACE_OK;
+}
+
 const MaceOpDef mace_ops_conv[] = {
+  { "Conv", conv_check, conv_infer, conv_run, 0, conv_prepare },
+  { "ConvTranspose", conv_check, convt_infer, convt_run, 0, NULL },
   { NULL, NULL, NULL, NULL, 0, NULL },
 };
