@@ -477,6 +477,57 @@ other_ops (void)
   }
 }
 
+static void
+typed_ops (void)
+{
+  static const char *const arg[] = { "ArgMax", "ArgMin" };
+  for (int i = 0; i < 2; i++) {
+    ThNode *n = th_node_new (arg[i], 1, 1);
+    th_attr_int (n, "axis", 1);
+    th_attr_int (n, "keepdims", i);
+    MaceTensor *in[1] = { RND (-1, 1, 3, 7, 4) };
+    check_op (arg[i], n, 13, in, 0);
+  }
+  static const char *const cmp[] = { "Equal", "Less", "Greater",
+                                     "LessOrEqual", "GreaterOrEqual" };
+  for (int i = 0; i < 5; i++) {
+    ThNode *n = th_node_new (cmp[i], 2, 1);
+    MaceTensor *in[2] = { RND (-1, 1, 2, 3, 4), RND (-1, 1, 4) };
+    if (i == 0) /* make some elements equal */
+      ((float *) mace_tensor_data (in[0]))[1] =
+          ((float *) mace_tensor_data (in[1]))[1];
+    check_op (cmp[i], n, 16, in, 0);
+  }
+  ThNode *n = th_node_new ("IsNaN", 1, 1);
+  MaceTensor *in[1] = { RND (-1, 1, 10) };
+  ((float *) mace_tensor_data (in[0]))[3] = NAN;
+  check_op ("IsNaN", n, 13, in, 0);
+  n = th_node_new ("IsInf", 1, 1);
+  MaceTensor *in1[1] = { RND (-1, 1, 10) };
+  ((float *) mace_tensor_data (in1[0]))[2] = INFINITY;
+  ((float *) mace_tensor_data (in1[0]))[5] = -INFINITY;
+  check_op ("IsInf", n, 13, in1, 0);
+  n = th_node_new ("Where", 3, 1);
+  int64_t cd[2] = { 3, 1 };
+  MaceTensor *c = th_tensor (MACE_DTYPE_BOOL, 2, cd);
+  ((uint8_t *) mace_tensor_data (c))[0] = 1;
+  ((uint8_t *) mace_tensor_data (c))[2] = 1;
+  MaceTensor *in2[3] = { c, RND (-1, 1, 3, 4), RND (-1, 1, 4) };
+  check_op ("Where", n, 16, in2, 0);
+  n = th_node_new ("Gather", 2, 1);
+  th_attr_int (n, "axis", 1);
+  MaceTensor *in3[2] = { RND (-1, 1, 3, 5, 2), INTS (4, 0, -1, 2) };
+  check_op ("Gather", n, 13, in3, 0);
+  n = th_node_new ("GatherElements", 2, 1);
+  th_attr_int (n, "axis", 0);
+  int64_t id[2] = { 2, 3 };
+  MaceTensor *ix = th_tensor (MACE_DTYPE_INT64, 2, id);
+  int64_t iv[6] = { 0, 2, 1, -1, 0, 2 };
+  memcpy (mace_tensor_data (ix), iv, sizeof iv);
+  MaceTensor *in4[2] = { RND (-1, 1, 3, 3), ix };
+  check_op ("GatherElements", n, 13, in4, 0);
+}
+
 static bool
 have_device (void)
 {
@@ -520,6 +571,7 @@ main (int argc, char **argv)
   movement_ops ();
   reduce_ops ();
   other_ops ();
+  typed_ops ();
   printf ("%d ok, %d not supported\n", n_passed, n_unsupported);
   mace_config_free (config);
   g_free (cache);
