@@ -583,7 +583,7 @@ concat_run (MaceOpCtx *ctx)
   norm_axis (&axis, o->ndim);
   size_t es = mace_dtype_size (o->dtype);
   int64_t outer = mace_shape_numel ((int) axis, o->dims);
-  size_t seg[64], *segp = seg;
+  size_t seg[64] = { 0 }, *segp = seg;
   uint8_t *parts[64], **partp = parts;
   if (ctx->n_in > 64) {
     segp = malloc (sizeof (size_t) * (size_t) ctx->n_in);
@@ -1708,7 +1708,7 @@ static MaceStatus
 onehot_infer (MaceOpCtx *ctx)
 {
   MaceStatus st;
-  int64_t depth;
+  int64_t depth = 0;
   if ((st = need_input (ctx, 0)) || (st = need_input (ctx, 2)) ||
       (st = onehot_depth (ctx, &depth)))
     return st;
@@ -1842,7 +1842,7 @@ static MaceStatus
 topk_infer (MaceOpCtx *ctx)
 {
   MaceStatus st;
-  int64_t k;
+  int64_t k = 0;
   if ((st = need_input (ctx, 0)) || (st = topk_k (ctx, &k)))
     return st;
   const MaceTensor *x = ctx->in[0];
