@@ -46,6 +46,7 @@ typedef struct {
   int nd;
   int64_t out[MACE_MAX_DIMS];
   double scale[MACE_MAX_DIMS];
+  double len[MACE_MAX_DIMS]; /* resized length: in * scale, or the size */
   double roi_start[MACE_MAX_DIMS], roi_end[MACE_MAX_DIMS];
 } RParams;
 
@@ -246,6 +247,8 @@ resize_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
   return MACE_OK;
 }
 
+static MaceStatus resize_shape (MaceOpCtx *ctx, RParams *p);
+
 /* Everything but the taps: modes, scales, output shape, roi. */
 static MaceStatus
 resize_params (MaceOpCtx *ctx, RParams *p)
@@ -267,6 +270,21 @@ resize_params (MaceOpCtx *ctx, RParams *p)
     p->scale[d] = 1.0;
     p->out[d] = x->dims[d];
   }
+  MaceStatus st = resize_shape (ctx, p);
+  for (int d = 0; d < r; d++)
+    if (p->len[d] < 0)
+      p->len[d] = (double) x->dims[d] * p->scale[d];
+  return st;
+}
+
+static MaceStatus
+resize_shape (MaceOpCtx *ctx, RParams *p)
+{
+  const MaceNode *node = ctx->node;
+  const MaceTensor *x = ctx->in[0];
+  int r = x->ndim;
+  for (int d = 0; d < r; d++)
+    p->len[d] = -1.0;
   bool legacy = is_upsample (node) || ctx->opset < 11;
   const MaceTensor *scales = NULL, *sizes = NULL;
   if (legacy) {
@@ -350,6 +368,7 @@ resize_params (MaceOpCtx *ctx, RParams *p)
           return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                                "negative size");
         p->out[d] = s;
+        p->len[d] = (double) s;
         p->scale[d] = x->dims[d] ? (double) s / (double) x->dims[d] : 1.0;
       }
     } else {
@@ -419,8 +438,12 @@ original_coord (const RParams *p, int d, int64_t xo, int64_t in)
   switch (p->ct) {
     case CT_HALF_PIXEL: return (x + 0.5) / s - 0.5;
     case CT_PYTORCH_HALF_PIXEL: return out > 1 ? (x + 0.5) / s - 0.5 : 0.0;
-    case CT_ALIGN_CORNERS:
-      return out == 1 ? 0.0 : x * (double) (in - 1) / (double) (out - 1);
+    case CT_ALIGN_CORNERS: {
+      /* The resized length is in * scale, not rounded (as in ONNX's
+       * reference): it differs from `out` for fractional scales. */
+      double len = p->len[d];
+      return len == 1.0 ? 0.0 : x * (double) (in - 1) / (len - 1.0);
+    }
     case CT_ASYMMETRIC: return x / s;
     case CT_TF_HALF_PIXEL_FOR_NN: return (x + 0.5) / s;
     case CT_TF_CROP_AND_RESIZE: {
