@@ -287,9 +287,47 @@ mace_cl_device_get_stats (MaceClDevice *dev, MaceCacheStats *stats)
   stats->compile_ms = dev->compile_ms;
 }
 
+/* Appends file `name` of dir to out, replacing each #include "x.h" line by
+ * that file's text, recursively, as tools/embed_kernels.py does. */
+static bool
+expand_file (const char *dir, const char *name, GString *out, int depth,
+             MaceError *err)
+{
+  char *path = g_build_filename (dir, name, NULL);
+  char *text = NULL;
+  GError *gerr = NULL;
+  if (depth > 8 || !g_file_get_contents (path, &text, NULL, &gerr)) {
+    mace_set_error (err, MACE_ERROR_IO,
+                    "OpenCL: cannot read %s (MACE_CL_KERNEL_DIR): %s", path,
+                    gerr ? gerr->message : "includes nested too deep");
+    if (gerr)
+      g_error_free (gerr);
+    g_free (path);
+    return false;
+  }
+  g_free (path);
+  char **lines = g_strsplit (text, "\n", -1);
+  g_free (text);
+  bool ok = true;
+  for (int i = 0; lines[i] && ok; i++) {
+    const char *l = lines[i];
+    while (*l == ' ' || *l == '\t')
+      l++;
+    char hname[128];
+    if (sscanf (l, "#include \"%127[^\"]\"", hname) == 1)
+      ok = expand_file (dir, hname, out, depth + 1, err);
+    else
+      g_string_append (out, lines[i]);
+    if (lines[i + 1])
+      g_string_append_c (out, '\n');
+  }
+  g_strfreev (lines);
+  return ok;
+}
+
 /* Source of a family: the embedded copy, or kernels/<family>.cl from
- * MACE_CL_KERNEL_DIR with its #include "x.h" lines expanded like the
- * build-time embed step does.  Returns a g_malloc'ed string. */
+ * MACE_CL_KERNEL_DIR with its includes expanded.  Returns a g_malloc'ed
+ * string. */
 static char *
 family_source (const char *family, MaceError *err)
 {
@@ -303,48 +341,13 @@ family_source (const char *family, MaceError *err)
     return NULL;
   }
   char *file = g_strdup_printf ("%s.cl", family);
-  char *path = g_build_filename (dir, file, NULL);
+  GString *out = g_string_new ("");
+  bool ok = expand_file (dir, file, out, 0, err);
   g_free (file);
-  char *text = NULL;
-  GError *gerr = NULL;
-  if (!g_file_get_contents (path, &text, NULL, &gerr)) {
-    mace_set_error (err, MACE_ERROR_IO,
-                    "OpenCL: cannot read %s (MACE_CL_KERNEL_DIR): %s", path,
-                    gerr->message);
-    g_error_free (gerr);
-    g_free (path);
+  if (!ok) {
+    g_string_free (out, TRUE);
     return NULL;
   }
-  g_free (path);
-  GString *out = g_string_new ("");
-  char **lines = g_strsplit (text, "\n", -1);
-  g_free (text);
-  for (int i = 0; lines[i]; i++) {
-    const char *l = lines[i];
-    while (*l == ' ' || *l == '\t')
-      l++;
-    char hname[128];
-    if (sscanf (l, "#include \"%127[^\"]\"", hname) == 1) {
-      char *hpath = g_build_filename (dir, hname, NULL);
-      char *htext = NULL;
-      if (!g_file_get_contents (hpath, &htext, NULL, NULL)) {
-        mace_set_error (err, MACE_ERROR_IO,
-                        "OpenCL: cannot read %s (MACE_CL_KERNEL_DIR)", hpath);
-        g_free (hpath);
-        g_strfreev (lines);
-        g_string_free (out, TRUE);
-        return NULL;
-      }
-      g_string_append (out, htext);
-      g_free (htext);
-      g_free (hpath);
-    } else {
-      g_string_append (out, lines[i]);
-    }
-    if (lines[i + 1])
-      g_string_append_c (out, '\n');
-  }
-  g_strfreev (lines);
   mace_log (MACE_LOG_DEBUG, "OpenCL: program '%s' read from %s", family, dir);
   return g_string_free (out, FALSE);
 }
