@@ -984,9 +984,23 @@ mace_cache_default_path (const char *file_name)
 char *
 mace_cache_marker_begin (const char *path)
 {
-  char *marker = g_strdup_printf ("%s.loading.%ld", path, (long) getpid ());
+  /* Unique within the process too: two caches on one path may load at
+   * the same time.  No fsync: the marker only has to outlive a crash of
+   * this process, not of the machine. */
+  static gint seq;
+  char *marker = g_strdup_printf ("%s.loading.%ld-%d", path, (long) getpid (),
+                                  g_atomic_int_add (&seq, 1));
   const char *host = g_get_host_name ();
-  if (!g_file_set_contents (marker, host, -1, NULL)) {
+  int fd = open (marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    g_free (marker);
+    return NULL;
+  }
+  size_t n = strlen (host);
+  bool ok = write (fd, host, n) == (ssize_t) n;
+  close (fd);
+  if (!ok) {
+    unlink (marker);
     g_free (marker);
     return NULL;
   }
@@ -1019,7 +1033,7 @@ foreach_dead_marker (const char *path, bool remove, char **first)
       continue;
     char *end = NULL;
     long pid = strtol (de->d_name + plen, &end, 10);
-    if (!end || *end != '\0' || pid <= 0)
+    if (!end || (*end != '\0' && *end != '-') || pid <= 0)
       continue;
     char *full = g_build_filename (dir, de->d_name, NULL);
     char *host = NULL;

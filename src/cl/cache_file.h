@@ -187,7 +187,7 @@ bool mace_cache_path_writable (const char *path, MaceError *err);
  * (g_malloc'ed).  The one place XDG_CACHE_HOME is read. */
 char *mace_cache_default_path (const char *file_name);
 
-/* Crash markers: `<path>.loading.<pid>` holding the host name, created
+/* Crash markers: `<path>.loading.<pid>-<n>` holding the host name, created
  * before a cached binary is handed to the driver and removed after.
  * marker_begin returns the marker's path (NULL if it cannot be written);
  * marker_end removes and frees it. */

@@ -743,13 +743,23 @@ case_crash_marker (void)
 {
   char *path = tmp_path ("mace-cl-compiled-program.bin");
   cold (path);
-  /* A process that died while loading: its marker stays. */
+  /* A process that died while loading a binary: its marker stays. */
+  int pipefd[2];
+  CHECK (pipe (pipefd) == 0, "pipe");
   pid_t child = fork ();
-  if (child == 0)
-    _exit (0);
+  if (child == 0) {
+    char *m = mace_cache_marker_begin (path);
+    ssize_t w = write (pipefd[1], m ? m : "", m ? strlen (m) : 0);
+    (void) w;
+    _exit (0); /* "crashes" before mace_cache_marker_end */
+  }
+  close (pipefd[1]);
+  char marker_buf[4096] = { 0 };
+  ssize_t got = read (pipefd[0], marker_buf, sizeof marker_buf - 1);
+  close (pipefd[0]);
   waitpid (child, NULL, 0);
-  char *marker = g_strdup_printf ("%s.loading.%ld", path, (long) child);
-  spit (marker, g_get_host_name (), strlen (g_get_host_name ()));
+  CHECK (got > 0 && exists (marker_buf), "the child wrote no marker");
+  char *marker = g_strdup (marker_buf);
   /* A marker of a live process (ours) is not a crash. */
   char *live = g_strdup_printf ("%s.loading.%ld", path, (long) getpid ());
   spit (live, g_get_host_name (), strlen (g_get_host_name ()));
