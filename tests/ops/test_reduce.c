@@ -399,8 +399,15 @@ test_softmax (void)
   th_fill_uniform (big, 1000.0f, 1010.0f);
   MaceTensor *d = th_tensor (MACE_DTYPE_FLOAT64, TH_DIMS (4, 6));
   th_fill_uniform (d, -3.0f, 3.0f);
+  /* Masked entries (-inf) must give exactly 0 (Softmax) / -inf. */
+  MaceTensor *mask = th_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (4, 37));
+  th_fill_uniform (mask, -100.0f, 3.0f);
+  for (int64_t i = 0; i < 4 * 37; i += 3)
+    ((float *) mask->data)[i] = -INFINITY;
   const char *ops[] = { "Softmax", "LogSoftmax", "Hardmax" };
   for (int o = 0; o < 3; o++) {
+    check_softmax (ops[o], mask, 13, false, 0, 1);
+    check_softmax (ops[o], mask, 13, true, 0, 1);
     for (int64_t axis = -4; axis < 4; axis++) {
       check_softmax (ops[o], x, 11, true, axis, 1);
       check_softmax (ops[o], x, 13, true, axis, 1);
@@ -416,6 +423,7 @@ test_softmax (void)
   mace_tensor_free (x);
   mace_tensor_free (big);
   mace_tensor_free (d);
+  mace_tensor_free (mask);
 }
 
 /* ---- CumSum ------------------------------------------------------------ */
