@@ -1258,6 +1258,44 @@ case_format (void)
   mace_cache_file_free (f);
 }
 
+static void
+case_default_path (void)
+{
+  /* $XDG_CACHE_HOME/gst-mace/..., created on demand. */
+  g_setenv ("XDG_CACHE_HOME", tmpdir, TRUE);
+  char *want = g_build_filename (tmpdir, "gst-mace",
+                                 MACE_CL_PROGRAM_CACHE_FILE, NULL);
+  MaceError err = { 0 };
+  MaceClProgramCache *c = mace_cl_program_cache_open (NULL, NULL, ctx, dev,
+                                                      &err);
+  CHECK (c && strcmp (mace_cl_program_cache_path (c), want) == 0,
+         "default path %s, want %s", c ? mace_cl_program_cache_path (c) : "-",
+         want);
+  cl_program p = mace_cl_program_cache_get (c, prog_add.name, prog_add.source,
+                                            prog_add.options, &err);
+  CHECK (p != NULL, "get: %s", err.message);
+  if (p)
+    clReleaseProgram (p);
+  mace_cl_program_cache_close (c);
+  CHECK (exists (want) && verify (want) == 0, "%s not written", want);
+  g_free (want);
+  /* Without it (or with a relative one, which XDG says to ignore):
+   * ~/.cache/gst-mace/...  Mode off: nothing is written there. */
+  g_setenv ("XDG_CACHE_HOME", "relative/dir", TRUE);
+  want = g_build_filename (g_get_home_dir (), ".cache", "gst-mace",
+                           MACE_CL_PROGRAM_CACHE_FILE, NULL);
+  c = mace_cl_program_cache_open (NULL, "off", ctx, dev, &err);
+  CHECK (c && strcmp (mace_cl_program_cache_path (c), want) == 0,
+         "fallback path %s, want %s",
+         c ? mace_cl_program_cache_path (c) : "-", want);
+  mace_cl_program_cache_close (c);
+  g_free (want);
+  char *tune = mace_cache_default_path (MACE_CL_TUNING_CACHE_FILE);
+  CHECK (g_str_has_suffix (tune, "/gst-mace/mace-cl-tuned-params.bin"),
+         "tuning default %s", tune);
+  g_free (tune);
+}
+
 /* Writes the seed corpus of tests/fuzz/fuzz_cache.c into $CORPUS_DIR (not a
  * registered test: `test_program_cache make-corpus`). */
 static void
@@ -1340,6 +1378,7 @@ static const Case cases[] = {
   { "build-error", case_build_error, true, false },
   { "cli", case_cli, true, false },
   { "tuning", case_tuning, true, false },
+  { "default-path", case_default_path, true, false },
   { "make-corpus", case_make_corpus, false, false },
 };
 
