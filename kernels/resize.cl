@@ -10,8 +10,11 @@ inline float resize_coord (int x, int in, int out, float scale, int coord)
     case COORD_ASYMMETRIC: return (float) x / scale;
     case COORD_PYTORCH_HALF_PIXEL:
       return out > 1 ? ((float) x + 0.5f) / scale - 0.5f : 0.0f;
-    case COORD_ALIGN_CORNERS:
-      return out == 1 ? 0.0f : (float) x * (float) (in - 1) / (float) (out - 1);
+    case COORD_ALIGN_CORNERS: {
+      /* ONNX's reference uses the unrounded resized length in * scale. */
+      float len = (float) in * scale;
+      return len <= 1.0f ? 0.0f : (float) x * (float) (in - 1) / (len - 1.0f);
+    }
     case COORD_TF_HALF_PIXEL_FOR_NEAREST: return ((float) x + 0.5f) / scale;
     case COORD_HALF_PIXEL_SYMMETRIC: {
       float adj = (float) out / (scale * (float) in);

@@ -54,7 +54,8 @@ conv_shape (MaceClOpCtx *ctx, ConvShape *s, bool transpose)
                       + (k[d] - 1) * dil[d] + 1 - out;
       if (total < 0)
         total = 0;
-      pb[d] = strcmp (ap, "SAME_UPPER") == 0 ? total - total / 2 : total / 2;
+      /* As ONNX's reference: SAME_UPPER puts the extra pad at the end. */
+      pb[d] = strcmp (ap, "SAME_UPPER") == 0 ? total / 2 : total - total / 2;
     } else if (same) {
       int64_t total = (out - 1) * st[d] + (k[d] - 1) * dil[d] + 1 - in;
       if (total < 0)
