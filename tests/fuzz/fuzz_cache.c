@@ -2,8 +2,11 @@
  * Fuzz target for the cache file parser (mace-cl-compiled-program.bin and
  * mace-cl-tuned-params.bin share it).  Two builds:
  *  - with -Dfuzzing=true (clang, -fsanitize=fuzzer,address, MACE_LIBFUZZER
- *    defined): a libFuzzer binary, e.g.
- *      fuzz_cache -max_len=65536 tests/fuzz/corpus_cache
+ *    defined): a libFuzzer binary, e.g. (new inputs go to the first
+ *    directory, so give it a scratch one)
+ *      fuzz_cache -max_len=65536 /tmp/cache-corpus tests/fuzz/corpus_cache
+ *    The seeds are written by `test_program_cache make-corpus` with
+ *    CORPUS_DIR set.
  *  - otherwise: a standalone driver that replays every file of the
  *    directories (or files) given on the command line, and every prefix of
  *    each, so the corpus doubles as a regression test.
