@@ -2,7 +2,7 @@
  * Blocked SGEMM: packed panels of A (MR rows) and B (NR columns), a
  * register-blocked micro-kernel per instruction set, selected once at run
  * time, and an epilogue applied to each row block while it is in cache. */
-#pragma GCC optimize ("O3")
+#pragma GCC optimize ("O3", "fp-contract=fast")
 
 #include "gemm.h"
 

@@ -10,7 +10,7 @@
  * Bias, a fused residual (node->fused_add) and a fused activation
  * (node->act) are applied per tile while it is in cache.
  * ConvTranspose is a GEMM (W^T x X) followed by col2im. */
-#pragma GCC optimize ("O3")
+#pragma GCC optimize ("O3", "fp-contract=fast")
 
 #include <stdlib.h>
 #include <string.h>
@@ -262,7 +262,7 @@ conv_prepare (MaceOpCtx *ctx)
 
 /* Writes rows [0, K) x output pixels [c0, c0 + ncols) of the im2col matrix
  * of one group (xg = its first input channel) as NR-wide panels. */
-static void
+MACE_CLONES static void
 im2col_pack (const Geom *g, const float *xg, int64_t Cig, int64_t c0,
              int64_t ncols, float *dst, int nr)
 {
@@ -317,11 +317,26 @@ im2col_pack (const Geom *g, const float *xg, int64_t Cig, int64_t c0,
                 for (int64_t t = hi; t < len; t++)
                   o[t] = 0.0f;
               } else {
+                /* Strided: find the in-range run, then copy without
+                 * checks (constant stride 2 vectorises). */
                 int64_t st = g->s[2];
-                for (int64_t t = 0; t < len; t++) {
-                  int64_t ix = ix0 + t * st;
-                  o[t] = ix >= 0 && ix < IW ? row[ix] : 0.0f;
-                }
+                int64_t lo = ix0 < 0 ? (-ix0 + st - 1) / st : 0;
+                int64_t hi = IW - ix0 <= 0 ? 0 : (IW - ix0 + st - 1) / st;
+                if (hi > len)
+                  hi = len;
+                if (lo > hi)
+                  lo = hi;
+                for (int64_t t = 0; t < lo; t++)
+                  o[t] = 0.0f;
+                const float *src = row + ix0;
+                if (st == 2)
+                  for (int64_t t = lo; t < hi; t++)
+                    o[t] = src[2 * t];
+                else
+                  for (int64_t t = lo; t < hi; t++)
+                    o[t] = src[t * st];
+                for (int64_t t = hi; t < len; t++)
+                  o[t] = 0.0f;
               }
             }
             dst += nr;
@@ -375,52 +390,99 @@ conv_tiles (void *arg, int64_t b, int64_t e)
 
 /* ---- Depthwise ------------------------------------------------------ */
 
+/* One output row of a 3x3 stride-1 depthwise conv from three padded input
+ * rows, bias included. */
 MACE_CLONES static void
-dw_plane (const float *restrict P, int64_t Wp, float *restrict out,
-          int64_t OH, int64_t OW, const float *restrict w, int64_t kh,
-          int64_t kw, int64_t sh, int64_t sw, int64_t dh, int64_t dw)
+dw3x3s1_row (const float *restrict r0, const float *restrict r1,
+             const float *restrict r2, float *restrict o, int64_t OW,
+             const float *restrict w, float bias)
 {
-  if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && sw == 1) {
-    const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4],
-                w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
-    for (int64_t oy = 0; oy < OH; oy++) {
-      const float *r0 = P + oy * sh * Wp, *r1 = r0 + Wp, *r2 = r1 + Wp;
-      float *o = out + oy * OW;
-      for (int64_t x = 0; x < OW; x++)
-        o[x] = w0 * r0[x] + w1 * r0[x + 1] + w2 * r0[x + 2] + w3 * r1[x] +
-               w4 * r1[x + 1] + w5 * r1[x + 2] + w6 * r2[x] +
-               w7 * r2[x + 1] + w8 * r2[x + 2];
+  const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4],
+              w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
+  for (int64_t x = 0; x < OW; x++)
+    o[x] = bias + w0 * r0[x] + w1 * r0[x + 1] + w2 * r0[x + 2] +
+           w3 * r1[x] + w4 * r1[x + 1] + w5 * r1[x + 2] + w6 * r2[x] +
+           w7 * r2[x + 1] + w8 * r2[x + 2];
+}
+
+/* Stride 2 over rows split into even (e) and odd (d) columns, so every
+ * load is contiguous. */
+MACE_CLONES static void
+dw3x3s2_row (const float *restrict e0, const float *restrict d0,
+             const float *restrict e1, const float *restrict d1,
+             const float *restrict e2, const float *restrict d2,
+             float *restrict o, int64_t OW, const float *restrict w,
+             float bias)
+{
+  const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4],
+              w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
+  for (int64_t x = 0; x < OW; x++)
+    o[x] = bias + w0 * e0[x] + w1 * d0[x] + w2 * e0[x + 1] + w3 * e1[x] +
+           w4 * d1[x] + w5 * e1[x + 1] + w6 * e2[x] + w7 * d2[x] +
+           w8 * e2[x + 1];
+}
+
+/* Any kernel, stride and dilation. */
+MACE_CLONES static void
+dw_row_generic (const float *restrict P, int64_t Wp, float *restrict o,
+                int64_t OW, const float *restrict w, int64_t kh, int64_t kw,
+                int64_t sw, int64_t dh, int64_t dw, float bias)
+{
+  for (int64_t x = 0; x < OW; x++)
+    o[x] = bias;
+  for (int64_t ky = 0; ky < kh; ky++)
+    for (int64_t kx = 0; kx < kw; kx++) {
+      const float wv = w[ky * kw + kx];
+      const float *r = P + ky * dh * Wp + kx * dw;
+      if (sw == 1)
+        for (int64_t x = 0; x < OW; x++)
+          o[x] += wv * r[x];
+      else
+        for (int64_t x = 0; x < OW; x++)
+          o[x] += wv * r[x * sw];
     }
+}
+
+/* Copies input row `src` (IW values, or NULL for a padding row) into a
+ * padded row of Wp values starting at column -pl; split stores even
+ * columns first, then odd ones. */
+MACE_CLONES static void
+pad_row (const float *restrict src, int64_t IW, int64_t pl, float *restrict dst,
+         int64_t Wp, bool split)
+{
+  if (!src) {
+    memset (dst, 0, sizeof (float) * (size_t) Wp);
     return;
   }
-  if (kh == 3 && kw == 3 && dh == 1 && dw == 1 && sw == 2) {
-    const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4],
-                w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
-    for (int64_t oy = 0; oy < OH; oy++) {
-      const float *r0 = P + oy * sh * Wp, *r1 = r0 + Wp, *r2 = r1 + Wp;
-      float *o = out + oy * OW;
-      for (int64_t x = 0; x < OW; x++)
-        o[x] = w0 * r0[2 * x] + w1 * r0[2 * x + 1] + w2 * r0[2 * x + 2] +
-               w3 * r1[2 * x] + w4 * r1[2 * x + 1] + w5 * r1[2 * x + 2] +
-               w6 * r2[2 * x] + w7 * r2[2 * x + 1] + w8 * r2[2 * x + 2];
-    }
+  if (!split) {
+    int64_t lo = pl < Wp ? pl : Wp;
+    int64_t hi = pl + IW < Wp ? pl + IW : Wp;
+    if (hi < lo)
+      hi = lo;
+    memset (dst, 0, sizeof (float) * (size_t) lo);
+    memcpy (dst + lo, src + (lo - pl), sizeof (float) * (size_t) (hi - lo));
+    memset (dst + hi, 0, sizeof (float) * (size_t) (Wp - hi));
     return;
   }
-  for (int64_t oy = 0; oy < OH; oy++) {
-    float *o = out + oy * OW;
-    for (int64_t x = 0; x < OW; x++)
-      o[x] = 0.0f;
-    for (int64_t ky = 0; ky < kh; ky++)
-      for (int64_t kx = 0; kx < kw; kx++) {
-        const float wv = w[ky * kw + kx];
-        const float *r = P + (oy * sh + ky * dh) * Wp + kx * dw;
-        if (sw == 1)
-          for (int64_t x = 0; x < OW; x++)
-            o[x] += wv * r[x];
-        else
-          for (int64_t x = 0; x < OW; x++)
-            o[x] += wv * r[x * sw];
-      }
+  int64_t We = (Wp + 1) / 2;
+  for (int par = 0; par < 2; par++) {
+    float *d = dst + (par ? We : 0);
+    int64_t n = par ? Wp / 2 : We;
+    /* Column 2i + par reads src[2i + par - pl]. */
+    int64_t base = par - pl;
+    int64_t lo = base < 0 ? (-base + 1) / 2 : 0;
+    int64_t hi = IW - base <= 0 ? 0 : (IW - base + 1) / 2;
+    if (hi > n)
+      hi = n;
+    if (lo > hi)
+      lo = hi;
+    for (int64_t i = 0; i < lo; i++)
+      d[i] = 0.0f;
+    const float *s = src + base;
+    for (int64_t i = lo; i < hi; i++)
+      d[i] = s[2 * i];
+    for (int64_t i = hi; i < n; i++)
+      d[i] = 0.0f;
   }
 }
 
@@ -439,43 +501,50 @@ dw_planes (void *arg, int64_t b, int64_t e)
   const Geom *g = j->g;
   const int64_t IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2];
   const int64_t kh = g->k[1], kw = g->k[2];
+  const int64_t sh = g->s[1], sw = g->s[2], dh = g->d[1], dw = g->d[2];
   /* The padded plane covers exactly what the windows read. */
-  const int64_t Hp = (OH - 1) * g->s[1] + (kh - 1) * g->d[1] + 1;
-  const int64_t Wp = (OW - 1) * g->s[2] + (kw - 1) * g->d[2] + 1;
+  const int64_t Hp = (OH - 1) * sh + (kh - 1) * dh + 1;
+  const int64_t Wp = (OW - 1) * sw + (kw - 1) * dw + 1;
   const int64_t pt = g->pb[1], pl = g->pb[2];
-  float *P = mace_scratch (1, sizeof (float) * (size_t) (Hp * Wp));
+  const bool k3 = kh == 3 && kw == 3 && dh == 1 && dw == 1;
+  const bool s1 = k3 && sw == 1, s2 = k3 && sw == 2;
+  const int64_t We = (Wp + 1) / 2;
+  float *P = mace_scratch (1, sizeof (float) * (size_t) (Hp * Wp + 16));
   if (!P) {
     j->oom = true;
     return;
   }
+  bool plain_ep = j->ep.res || j->ep.act != MACE_ACT_NONE;
   for (int64_t t = b; t < e; t++) {
     int64_t c = t % g->C;
     const float *xp = j->x + t * IH * IW;
     for (int64_t y = 0; y < Hp; y++) {
-      float *row = P + y * Wp;
       int64_t iy = y - pt;
-      if (iy < 0 || iy >= IH) {
-        memset (row, 0, sizeof (float) * (size_t) Wp);
-        continue;
-      }
-      int64_t lo = pl < Wp ? pl : Wp;
-      int64_t hi = pl + IW < Wp ? pl + IW : Wp;
-      if (hi < lo)
-        hi = lo;
-      memset (row, 0, sizeof (float) * (size_t) lo);
-      memcpy (row + lo, xp + iy * IW + (lo - pl),
-              sizeof (float) * (size_t) (hi - lo));
-      memset (row + hi, 0, sizeof (float) * (size_t) (Wp - hi));
+      pad_row (iy >= 0 && iy < IH ? xp + iy * IW : NULL, IW, pl, P + y * Wp,
+               Wp, s2);
     }
     float *o = j->y + t * OH * OW;
-    dw_plane (P, Wp, o, OH, OW, j->w + c * kh * kw, kh, kw, g->s[1], g->s[2],
-              g->d[1], g->d[2]);
+    const float *wc = j->w + c * kh * kw;
+    float bias = j->ep.bias ? j->ep.bias[c] : 0.0f;
     MaceEpilogue ep = j->ep;
-    if (ep.bias)
-      ep.bias += c;
-    if (ep.res)
-      ep.res += t * OH * OW;
-    mace_epilogue_apply (o, OH * OW, 1, OH * OW, &ep);
+    ep.bias = NULL;
+    for (int64_t oy = 0; oy < OH; oy++) {
+      const float *r = P + oy * sh * Wp;
+      float *orow = o + oy * OW;
+      if (s1)
+        dw3x3s1_row (r, r + Wp, r + 2 * Wp, orow, OW, wc, bias);
+      else if (s2)
+        dw3x3s2_row (r, r + We, r + Wp, r + Wp + We, r + 2 * Wp,
+                     r + 2 * Wp + We, orow, OW, wc, bias);
+      else
+        dw_row_generic (r, Wp, orow, OW, wc, kh, kw, sw, dh, dw, bias);
+      if (plain_ep) {
+        MaceEpilogue er = ep;
+        if (er.res)
+          er.res += t * OH * OW + oy * OW;
+        mace_epilogue_apply (orow, OW, 1, OW, &er);
+      }
+    }
   }
 }
 

@@ -2,7 +2,7 @@
  * MaxPool (with optional Indices), AveragePool, LpPool, GlobalAveragePool,
  * GlobalMaxPool; NCHW, 1-D to 3-D, parallel over planes.  MaxPool on
  * float32 has a fast path for the common 2x2 stride-2 window. */
-#pragma GCC optimize ("O3")
+#pragma GCC optimize ("O3", "fp-contract=fast")
 
 #include <math.h>
 #include <string.h>
