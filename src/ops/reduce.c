@@ -222,12 +222,103 @@ plan_base (const ReducePlan *p, int64_t o)
     }                                                                       \
   } while (0)
 
+/* Column path: the innermost input dim is kept, so up to RC_CHUNK
+ * neighbouring outputs read neighbouring inputs; accumulate them side by
+ * side (a vectorisable inner loop) while walking the reduced set once. */
+#define RC_CHUNK 64
+
+#define COL_LOOP(T, BODY)                                                   \
+  do {                                                                      \
+    int64_t idx_[MACE_MAX_DIMS] = { 0 };                                    \
+    int64_t off_ = base;                                                    \
+    for (int64_t e_ = 0; e_ < p->rcount; e_++) {                            \
+      const T *xp_ = src + off_;                                            \
+      for (int64_t i = 0; i < w; i++) {                                     \
+        T v = xp_[i];                                                       \
+        BODY;                                                               \
+      }                                                                     \
+      for (int d_ = p->nr - 1; d_ >= 0; d_--) {                             \
+        off_ += p->rstr[d_];                                                \
+        if (++idx_[d_] < p->rdim[d_])                                       \
+          break;                                                            \
+        off_ -= p->rstr[d_] * p->rdim[d_];                                  \
+        idx_[d_] = 0;                                                       \
+      }                                                                     \
+    }                                                                       \
+  } while (0)
+
+#define DEFINE_REDUCE_COLS(NAME, T)                                         \
+  static void NAME (const ReducePlan *p, const T *src, T *dst, int64_t o0,  \
+                    int64_t o1)                                             \
+  {                                                                         \
+    const int64_t width = p->kdim[p->nk - 1];                               \
+    double acc[RC_CHUNK], mx[RC_CHUNK];                                     \
+    bool nan[RC_CHUNK];                                                     \
+    for (int64_t o = o0; o < o1;) {                                         \
+      int64_t w = width - o % width;                                        \
+      if (w > RC_CHUNK)                                                     \
+        w = RC_CHUNK;                                                       \
+      if (w > o1 - o)                                                       \
+        w = o1 - o;                                                         \
+      int64_t base = plan_base (p, o);                                      \
+      double init = p->kind == R_PROD  ? 1.0                                \
+                    : p->kind == R_MAX ? -INFINITY                          \
+                    : p->kind == R_MIN ? INFINITY                           \
+                                       : 0.0;                               \
+      for (int64_t i = 0; i < w; i++) {                                     \
+        acc[i] = init;                                                      \
+        nan[i] = false;                                                     \
+        mx[i] = -INFINITY;                                                  \
+      }                                                                     \
+      switch (p->kind) {                                                    \
+        case R_SUM:                                                         \
+        case R_MEAN:                                                        \
+        case R_LOGSUM: COL_LOOP (T, acc[i] += v); break;                    \
+        case R_MAX:                                                         \
+          COL_LOOP (T, if (v > acc[i]) acc[i] = v; nan[i] |= v != v);       \
+          break;                                                            \
+        case R_MIN:                                                         \
+          COL_LOOP (T, if (v < acc[i]) acc[i] = v; nan[i] |= v != v);       \
+          break;                                                            \
+        case R_PROD: COL_LOOP (T, acc[i] *= v); break;                      \
+        case R_L1: COL_LOOP (T, acc[i] += fabs ((double) v)); break;        \
+        case R_L2:                                                          \
+        case R_SUMSQ: COL_LOOP (T, acc[i] += (double) v * v); break;        \
+        case R_LOGSUMEXP:                                                   \
+          COL_LOOP (T, if ((double) v > mx[i]) mx[i] = v);                  \
+          COL_LOOP (T, acc[i] += isinf (mx[i]) ? 0.0                        \
+                                               : exp ((double) v - mx[i])); \
+          break;                                                            \
+      }                                                                     \
+      for (int64_t i = 0; i < w; i++) {                                     \
+        double r = acc[i];                                                  \
+        switch (p->kind) {                                                  \
+          case R_MEAN: r /= (double) p->rcount; break;                      \
+          case R_L2: r = sqrt (r); break;                                   \
+          case R_LOGSUM: r = log (r); break;                                \
+          case R_LOGSUMEXP:                                                 \
+            r = isinf (mx[i]) ? mx[i] : mx[i] + log (r);                    \
+            break;                                                          \
+          default: break;                                                   \
+        }                                                                   \
+        dst[o + i] = nan[i] ? (T) NAN : (T) r;                              \
+      }                                                                     \
+      o += w;                                                               \
+    }                                                                       \
+  }
+
 #define DEFINE_REDUCE_FLOAT(NAME, T)                                        \
+  DEFINE_REDUCE_COLS (NAME##_cols, T)                                       \
+                                                                            \
   static void NAME (const ReducePlan *p, const void *src_, void *dst_,      \
                     int64_t o0, int64_t o1)                                 \
   {                                                                         \
     const T *src = src_;                                                    \
     T *dst = dst_;                                                          \
+    if (p->nk > 0 && p->kstr[p->nk - 1] == 1 && p->kdim[p->nk - 1] >= 8) {  \
+      NAME##_cols (p, src, dst, o0, o1);                                    \
+      return;                                                               \
+    }                                                                       \
     for (int64_t o = o0; o < o1; o++) {                                     \
       int64_t base = plan_base (p, o);                                      \
       double acc = 0;                                                       \

@@ -219,7 +219,7 @@ test_reduce_all (void)
   th_fill_uniform (i64, -1000.0f, 1000.0f);
   MaceTensor *u8 = th_tensor (MACE_DTYPE_UINT8, TH_DIMS (3, 4, 5));
   th_fill_uniform (u8, 0.0f, 10.0f);
-  int64_t a1[] = { 1 }, a02[] = { 0, 2 };
+  int64_t a1[] = { 1 }, a02[] = { 0, 2 }, a0_wide[] = { 0 };
   for (size_t o = 0; o < sizeof reduce_ops / sizeof *reduce_ops; o++) {
     check_reduce (reduce_ops[o], d, 1, a1, 1, false, false, 1);
     check_reduce (reduce_ops[o], d, 2, a02, 0, false, false, 1);
@@ -235,6 +235,29 @@ test_reduce_all (void)
   mace_tensor_free (i32);
   mace_tensor_free (i64);
   mace_tensor_free (u8);
+
+  /* Innermost dim kept and wide: the column path, chunk edges included. */
+  MaceTensor *cols = th_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (3, 5, 130));
+  MaceTensor *colsp = th_tensor (MACE_DTYPE_FLOAT64, TH_DIMS (3, 5, 20));
+  th_fill_uniform (cols, -2.0f, 2.0f);
+  th_fill_uniform (colsp, 0.1f, 2.0f);
+  int64_t a01[] = { 0, 1 };
+  for (size_t o = 0; o < sizeof reduce_ops / sizeof *reduce_ops; o++) {
+    bool lg = !strcmp (reduce_ops[o], "ReduceLogSum");
+    MaceTensor *t = lg ? colsp : cols;
+    for (int keep = 0; keep < 2; keep++) {
+      check_reduce (reduce_ops[o], t, 1, a1, keep, false, false, 1);
+      check_reduce (reduce_ops[o], t, 2, a01, keep, false, false, 1);
+      check_reduce (reduce_ops[o], colsp, 1, a1, keep, false, false, 1);
+    }
+  }
+  mace_tensor_free (cols);
+  mace_tensor_free (colsp);
+  MaceTensor *wide = th_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (64, 600));
+  th_fill_uniform (wide, -1.0f, 1.0f);
+  check_reduce ("ReduceSum", wide, 1, a0_wide, 0, false, false, 2);
+  check_reduce ("ReduceLogSumExp", wide, 1, a0_wide, 1, false, false, 2);
+  mace_tensor_free (wide);
 
   MaceTensor *big = th_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (16, 40, 64));
   th_fill_uniform (big, -1.0f, 1.0f);
