@@ -74,9 +74,47 @@ check_bn (MaceDataType dt, int ndim, const int64_t *dims, int64_t opset,
   th_node_free (n);
 }
 
+/* Opset 7-8 with spatial=0: one set of parameters per C x D1 x ...
+ * element. */
+static void
+check_bn_spatial0 (void)
+{
+  const char *what = "BatchNormalization spatial=0 opset=7";
+  int64_t c = 3, inner = 4 * 2;
+  MaceTensor *x = th_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (2, 3, 4, 2));
+  MaceTensor *p[4];
+  for (int i = 0; i < 4; i++) {
+    p[i] = th_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (3, 4, 2));
+    th_fill_uniform (p[i], i == 3 ? 0.1f : -1.0f, 2.0f);
+  }
+  th_fill_uniform (x, -3.0f, 3.0f);
+  ThNode *n = th_node_new ("BatchNormalization", 5, 1);
+  th_attr_int (n, "spatial", 0);
+  MaceTensor *in[5] = { x, p[0], p[1], p[2], p[3] }, *out[1] = { NULL };
+  if (th_run_op (n, 7, in, out, 1) != MACE_OK) {
+    th_fail (what, "run failed");
+  } else {
+    MaceTensor *want = th_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (2, 3, 4, 2));
+    for (int64_t i = 0; i < 2 * c * inner; i++) {
+      int64_t q = i % (c * inner);
+      set_f64 (want, i,
+               (get (x, i) - get (p[2], q)) /
+                       sqrt (get (p[3], q) + (double) 1e-5f) * get (p[0], q) +
+                   get (p[1], q));
+    }
+    th_check_close (what, out[0], want, 2e-5, 2e-5);
+    mace_tensor_free (want);
+  }
+  mace_tensor_free (out[0]);
+  for (int i = 0; i < 5; i++)
+    mace_tensor_free (in[i]);
+  th_node_free (n);
+}
+
 static void
 test_batchnorm (void)
 {
+  check_bn_spatial0 ();
   check_bn (MACE_DTYPE_FLOAT32, TH_DIMS (2, 3, 4, 5), 15, 1);
   check_bn (MACE_DTYPE_FLOAT32, TH_DIMS (2, 3, 4, 5), 9, 1);
   check_bn (MACE_DTYPE_FLOAT32, TH_DIMS (5, 7), 15, 1);
