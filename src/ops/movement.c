@@ -309,9 +309,13 @@ sc_rows (void *arg, int64_t begin, int64_t end)
   }
 }
 
-#define TILE 32
+/* Tiles of the last two dims for transposes: TILE_B (the source-strided
+ * dim) stays small so its source lines do not overflow one L1 set when the
+ * source stride is a power of two. */
+#define TILE_A 32
+#define TILE_B 8
 
-/* Work item = one TILE x TILE block of the last two dims of one outer
+/* Work item = one TILE_A x TILE_B block of the last two dims of one outer
  * index: reads and writes both stay in cache for transposes. */
 static void
 sc_tiles (void *arg, int64_t begin, int64_t end)
@@ -325,7 +329,7 @@ sc_tiles (void *arg, int64_t begin, int64_t end)
   size_t es = c->es;
   for (int64_t w = begin; w < end; w++) {
     int64_t outer = w / per, t = w % per;
-    int64_t a0 = (t / c->tile_b) * TILE, b0 = (t % c->tile_b) * TILE;
+    int64_t a0 = (t / c->tile_b) * TILE_A, b0 = (t % c->tile_b) * TILE_B;
     int64_t so = 0, dof = 0, r = outer;
     for (int d = nd - 3; d >= 0; d--) {
       int64_t i = r % c->dims[d];
@@ -333,8 +337,8 @@ sc_tiles (void *arg, int64_t begin, int64_t end)
       so += i * c->ss[d];
       dof += i * c->ds[d];
     }
-    int64_t a1 = a0 + TILE < A ? a0 + TILE : A;
-    int64_t b1 = b0 + TILE < B ? b0 + TILE : B;
+    int64_t a1 = a0 + TILE_A < A ? a0 + TILE_A : A;
+    int64_t b1 = b0 + TILE_B < B ? b0 + TILE_B : B;
     if (es == 4) {
       const uint32_t *s4 = (const uint32_t *) (const void *) c->src + so;
       uint32_t *d4 = (uint32_t *) (void *) c->dst + dof;
@@ -362,8 +366,8 @@ sc_run (SCopy *c, MaceThreadPool *pool)
   bool par = (size_t) total * c->es >= PARALLEL_MIN_BYTES && pool;
   if (nd >= 2 && c->ss[nd - 1] != 1 && c->ss[nd - 2] == 1 &&
       c->ds[nd - 1] == 1 && c->dims[nd - 1] >= 4 && c->dims[nd - 2] >= 4) {
-    c->tile_a = (c->dims[nd - 2] + TILE - 1) / TILE;
-    c->tile_b = (c->dims[nd - 1] + TILE - 1) / TILE;
+    c->tile_a = (c->dims[nd - 2] + TILE_A - 1) / TILE_A;
+    c->tile_b = (c->dims[nd - 1] + TILE_B - 1) / TILE_B;
     int64_t items = total / (c->dims[nd - 2] * c->dims[nd - 1]) * c->tile_a *
                     c->tile_b;
     if (par)
