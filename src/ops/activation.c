@@ -158,17 +158,18 @@ ACT_KERNEL (relu_i32, int32_t, x > 0 ? x : 0)
 ACT_KERNEL (relu_i64, int64_t, x > 0 ? x : 0)
 ACT_DEF (leakyrelu, x < 0 ? x * a : x, x < 0 ? x * a : x)
 ACT_DEF (sigmoid, fast_sigmoidf (x), 1.0 / (1.0 + exp (-x)))
-ACT_DEF (hardsigmoid, fminf (fmaxf (a * x + b, 0.0f), 1.0f),
-         fmin (fmax (a * x + b, 0.0), 1.0))
-ACT_DEF (hardswish, x * fminf (fmaxf (x * (1.0f / 6.0f) + 0.5f, 0.0f), 1.0f),
-         x * fmin (fmax (x / 6.0 + 0.5, 0.0), 1.0))
+/* Selects rather than fminf / fmaxf: those are calls without -ffast-math. */
+#define CLAMP01(v) ((v) < 0 ? 0 : ((v) > 1 ? 1 : (v)))
+ACT_DEF (hardsigmoid, CLAMP01 (a * x + b), CLAMP01 (a * x + b))
+ACT_DEF (hardswish, x * CLAMP01 (x * (1.0f / 6.0f) + 0.5f),
+         x * CLAMP01 (x / 6.0 + 0.5))
 ACT_DEF (tanh, fast_tanhf (x), tanh (x))
 ACT_DEF (elu, x < 0 ? a * fast_expm1f (x) : x, x < 0 ? a * expm1 (x) : x)
 ACT_DEF (selu, x <= 0 ? g * a * fast_expm1f (x) : g * x,
          x <= 0 ? g * a * expm1 (x) : g * x)
 ACT_DEF (celu,
-         (x > 0 ? x : 0) + fminf (0.0f, a * fast_expm1f (x / a)),
-         (x > 0 ? x : 0) + fmin (0.0, a * expm1 (x / a)))
+         (x > 0 ? x : 0) + (x < 0 ? a * fast_expm1f (x / a) : 0),
+         (x > 0 ? x : 0) + (x < 0 ? a * expm1 (x / a) : 0))
 ACT_DEF (thresholdedrelu, x > a ? x : 0, x > a ? x : 0)
 ACT_DEF (softplus, x > 0 ? x + log1pf (expf (-x)) : log1pf (expf (x)),
          x > 0 ? x + log1p (exp (-x)) : log1p (exp (x)))
