@@ -557,6 +557,8 @@ typedef struct {
   int nd;
   bool nearest;
   Tap *taps[MACE_MAX_DIMS];
+  int64_t *lidx;  /* nearest: last axis source index, compact */
+  bool lext_any;  /* some last-axis output is extrapolated */
   int64_t istr[MACE_MAX_DIMS];
   uint8_t ext_val[16];
   float ext_f;
@@ -612,7 +614,13 @@ resize_rows (void *arg, int64_t begin, int64_t end)
         memcpy (drow, drow - W * (int64_t) es, (size_t) W * es);
       } else {
         const uint8_t *srow = src + off * (int64_t) es;
-        if (es == 4) {
+        if (es == 4 && !a->lext_any) {
+          const uint32_t *s4 = (const uint32_t *) (const void *) srow;
+          uint32_t *d4 = (uint32_t *) (void *) drow;
+          const int64_t *li = a->lidx;
+          for (int64_t i = 0; i < W; i++)
+            d4[i] = s4[li[i]];
+        } else if (es == 4) {
           const uint32_t *s4 = (const uint32_t *) (const void *) srow;
           uint32_t *d4 = (uint32_t *) (void *) drow;
           for (int64_t i = 0; i < W; i++)
@@ -733,11 +741,23 @@ resize_run (MaceOpCtx *ctx)
     make_taps (&p, d, x->dims[d], tp);
     tp += o->dims[d];
   }
-  int64_t rows = total / o->dims[x->ndim - 1];
+  int last = x->ndim - 1;
+  int64_t *lidx = malloc (sizeof (int64_t) * (size_t) o->dims[last]);
+  if (!lidx) {
+    free (buf);
+    return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+  for (int64_t i = 0; i < o->dims[last]; i++) {
+    lidx[i] = a.taps[last][i].idx[0];
+    a.lext_any |= a.taps[last][i].ext;
+  }
+  a.lidx = lidx;
+  int64_t rows = total / o->dims[last];
   if (ctx->pool && total >= PARALLEL_MIN_ELEMS)
     mace_parallel_for (ctx->pool, rows, resize_rows, &a);
   else
     resize_rows (&a, 0, rows);
+  free (lidx);
   free (buf);
   if (a.oom)
     return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "out of memory");
