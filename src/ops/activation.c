@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  * Activation ops: Relu, LeakyRelu, PRelu, Clip, Sigmoid, HardSigmoid,
  * HardSwish, Tanh, Elu, Selu, Celu, ThresholdedRelu, Softplus, Softsign,
- * Gelu, Mish; and mace_apply_activation_f32() for activations fused into
- * Conv / Gemm.
+ * Gelu, Mish, Shrink; and mace_apply_activation_f32() for activations
+ * fused into Conv / Gemm.
  *
  * float32 uses an exp written without library calls (Cephes' polynomial,
  * about 1 ulp) so that Sigmoid, Tanh, Elu and friends vectorise; float64
@@ -187,6 +187,10 @@ ACT_DEF (mish,
          x * tanhf (x > 0 ? x + log1pf (expf (-x)) : log1pf (expf (x))),
          x * tanh (x > 0 ? x + log1p (exp (-x)) : log1p (exp (x))))
 
+/* Shrink: a = lambd, b = bias. */
+ACT_DEF (shrink, x < -a ? x + b : (x > a ? x - b : 0),
+         x < -a ? x + b : (x > a ? x - b : 0))
+
 typedef struct {
   MaceBcastFn f32, f64;
   MaceBcastFn i8, i16, i32, i64; /* optional */
@@ -245,6 +249,8 @@ static const ActInfo act_infos[] = {
     0 },
   { "Gelu", { gelu_f32, gelu_f64, NULL, NULL, NULL, NULL }, 0, 0, 0 },
   { "Mish", { mish_f32, mish_f64, NULL, NULL, NULL, NULL }, 0, 0, 0 },
+  { "Shrink", { shrink_f32, shrink_f64, NULL, NULL, NULL, NULL }, 0.5f, 0,
+    0 },
   { NULL, { NULL, NULL, NULL, NULL, NULL, NULL }, 0, 0, 0 },
 };
 
@@ -312,9 +318,12 @@ run_act (MaceOpCtx *ctx)
       && strcmp (mace_attr_string (ctx->node, "approximate", "none"), "tanh")
              == 0)
     fn = dt == MACE_DTYPE_FLOAT32 ? gelu_tanh_f32 : gelu_tanh_f64;
-  ActParam q = { mace_attr_float (ctx->node, "alpha", ai->alpha),
-                 mace_attr_float (ctx->node, "beta", ai->beta),
-                 mace_attr_float (ctx->node, "gamma", ai->gamma) };
+  bool shrink = strcmp (ai->op, "Shrink") == 0;
+  ActParam q = {
+    mace_attr_float (ctx->node, shrink ? "lambd" : "alpha", ai->alpha),
+    mace_attr_float (ctx->node, shrink ? "bias" : "beta", ai->beta),
+    mace_attr_float (ctx->node, "gamma", ai->gamma)
+  };
   mace_bcast_run (ctx->pool, ctx->out[0], 1, ctx->in, fn, &q);
   return MACE_OK;
 }
@@ -546,5 +555,6 @@ const MaceOpDef mace_ops_activation[] = {
   ACT ("Softsign"),
   { "Gelu", check_gelu, infer_act, run_act, 0, NULL },
   ACT ("Mish"),
+  ACT ("Shrink"),
   { NULL, NULL, NULL, NULL, 0, NULL },
 };

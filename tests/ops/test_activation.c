@@ -47,6 +47,8 @@ ref_act (const char *op, double x, const Attrs *a)
                ? 0.5 * x
                      * (1 + tanh (sqrt (2 / M_PI) * (x + 0.044715 * x * x * x)))
                : 0.5 * x * (1 + erf (x / sqrt (2)));
+  if (!strcmp (op, "Shrink"))
+    return x < -a->alpha ? x + a->beta : (x > a->alpha ? x - a->beta : 0);
   if (!strcmp (op, "Mish"))
     return x * tanh (log1p (exp (x)));
   return NAN;
@@ -114,7 +116,10 @@ check_act (const char *op, MaceDataType dt, double lo, double hi,
   set_val (x, 1, lo);
   set_val (x, 2, hi);
   ThNode *node = th_node_new (op, 1, 1);
-  if (set_attrs) {
+  if (set_attrs && strcmp (op, "Shrink") == 0) {
+    th_attr_float (node, "lambd", (float) a.alpha);
+    th_attr_float (node, "bias", (float) a.beta);
+  } else if (set_attrs) {
     th_attr_float (node, "alpha", (float) a.alpha);
     if (strcmp (op, "HardSigmoid") == 0)
       th_attr_float (node, "beta", (float) a.beta);
@@ -170,6 +175,7 @@ test_unary (void)
     { "Softsign", { 0, 0, 0, 0 }, { 0, 0, 0, 0 } },
     { "Gelu", { 0, 0, 0, 0 }, { 0, 0, 0, 1 } },
     { "Mish", { 0, 0, 0, 0 }, { 0, 0, 0, 0 } },
+    { "Shrink", { 0.5, 0, 0, 0 }, { 1.5, 0.7, 0, 0 } },
   };
   static const double ranges[][2] = { { -1, 1 }, { -10, 10 }, { -100, 100 },
                                       { -0.01, 0.01 } };
