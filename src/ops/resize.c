@@ -559,6 +559,10 @@ typedef struct {
   Tap *taps[MACE_MAX_DIMS];
   int64_t *lidx;  /* nearest: last axis source index, compact */
   bool lext_any;  /* some last-axis output is extrapolated */
+  /* Linear on float32: last axis as two compact taps (the second may have
+   * weight 0), or NULL when some output has more taps. */
+  int64_t *l2i0, *l2i1;
+  float *l2w0, *l2w1;
   int64_t istr[MACE_MAX_DIMS];
   uint8_t ext_val[16];
   float ext_f;
@@ -651,7 +655,14 @@ resize_rows (void *arg, int64_t begin, int64_t end)
           w *= t->w[c[d]];
         }
         if (w != 0.0) {
-          if (f32) {
+          if (f32 && a->l2i0) {
+            const float *s = (const float *) x->data + off;
+            float wf = (float) w;
+            const int64_t *i0 = a->l2i0, *i1 = a->l2i1;
+            const float *w0 = a->l2w0, *w1 = a->l2w1;
+            for (int64_t i = 0; i < W; i++)
+              accf[i] += wf * (w0[i] * s[i0[i]] + w1[i] * s[i1[i]]);
+          } else if (f32) {
             const float *s = (const float *) x->data + off;
             float wf = (float) w;
             for (int64_t i = 0; i < W; i++) {
@@ -752,11 +763,31 @@ resize_run (MaceOpCtx *ctx)
     a.lext_any |= a.taps[last][i].ext;
   }
   a.lidx = lidx;
+  void *l2 = NULL;
+  bool two = !a.nearest && x->dtype == MACE_DTYPE_FLOAT32;
+  for (int64_t i = 0; two && i < o->dims[last]; i++)
+    two = a.taps[last][i].n <= 2;
+  if (two && (l2 = malloc ((2 * sizeof (int64_t) + 2 * sizeof (float)) *
+                           (size_t) o->dims[last]))) {
+    int64_t W = o->dims[last];
+    a.l2i0 = l2;
+    a.l2i1 = a.l2i0 + W;
+    a.l2w0 = (float *) (void *) (a.l2i1 + W);
+    a.l2w1 = a.l2w0 + W;
+    for (int64_t i = 0; i < W; i++) {
+      const Tap *t = &a.taps[last][i];
+      a.l2i0[i] = t->idx[0];
+      a.l2w0[i] = t->w[0];
+      a.l2i1[i] = t->n > 1 ? t->idx[1] : t->idx[0];
+      a.l2w1[i] = t->n > 1 ? t->w[1] : 0.0f;
+    }
+  }
   int64_t rows = total / o->dims[last];
   if (ctx->pool && total >= PARALLEL_MIN_ELEMS)
     mace_parallel_for (ctx->pool, rows, resize_rows, &a);
   else
     resize_rows (&a, 0, rows);
+  free (l2);
   free (lidx);
   free (buf);
   if (a.oom)
