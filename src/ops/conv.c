@@ -390,36 +390,66 @@ conv_tiles (void *arg, int64_t b, int64_t e)
 
 /* ---- Depthwise ------------------------------------------------------ */
 
-/* One output row of a 3x3 stride-1 depthwise conv from three padded input
- * rows, bias included. */
+/* One output row of a 3x3 depthwise conv (stride 1 or 2, no dilation)
+ * read straight from the input rows r0..r2 (a zero row stands in for
+ * padding rows); columns whose window crosses the left/right padding are
+ * done with checks, the rest vectorised. */
 MACE_CLONES static void
-dw3x3s1_row (const float *restrict r0, const float *restrict r1,
-             const float *restrict r2, float *restrict o, int64_t OW,
-             const float *restrict w, float bias)
+dw3x3_row (const float *restrict r0, const float *restrict r1,
+           const float *restrict r2, int64_t IW, float *restrict o,
+           int64_t OW, const float *restrict w, float bias, int64_t sw,
+           int64_t pl)
 {
   const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4],
               w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
-  for (int64_t x = 0; x < OW; x++)
-    o[x] = bias + w0 * r0[x] + w1 * r0[x + 1] + w2 * r0[x + 2] +
-           w3 * r1[x] + w4 * r1[x + 1] + w5 * r1[x + 2] + w6 * r2[x] +
-           w7 * r2[x + 1] + w8 * r2[x + 2];
-}
-
-/* Stride 2 over rows split into even (e) and odd (d) columns, so every
- * load is contiguous. */
-MACE_CLONES static void
-dw3x3s2_row (const float *restrict e0, const float *restrict d0,
-             const float *restrict e1, const float *restrict d1,
-             const float *restrict e2, const float *restrict d2,
-             float *restrict o, int64_t OW, const float *restrict w,
-             float bias)
-{
-  const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4],
-              w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
-  for (int64_t x = 0; x < OW; x++)
-    o[x] = bias + w0 * e0[x] + w1 * d0[x] + w2 * e0[x + 1] + w3 * e1[x] +
-           w4 * d1[x] + w5 * e1[x + 1] + w6 * e2[x] + w7 * d2[x] +
-           w8 * e2[x + 1];
+  int64_t xa = (pl + sw - 1) / sw;
+  int64_t xb = IW - 3 + pl >= 0 ? (IW - 3 + pl) / sw + 1 : 0;
+  if (xa > OW)
+    xa = OW;
+  if (xb > OW)
+    xb = OW;
+  if (xb < xa)
+    xb = xa;
+  for (int64_t x = 0; x < OW; x++) {
+    if (x == xa)
+      x = xb;
+    if (x >= OW)
+      break;
+    float s = bias;
+    for (int64_t kx = 0; kx < 3; kx++) {
+      int64_t ix = x * sw - pl + kx;
+      if (ix < 0 || ix >= IW)
+        continue;
+      s += w[kx] * r0[ix] + w[3 + kx] * r1[ix] + w[6 + kx] * r2[ix];
+    }
+    o[x] = s;
+  }
+  if (sw == 1) {
+    const float *p0 = r0 + xa - pl, *p1 = r1 + xa - pl, *p2 = r2 + xa - pl;
+    float *q = o + xa;
+    int64_t n = xb - xa;
+    for (int64_t x = 0; x < n; x++)
+      q[x] = bias + w0 * p0[x] + w1 * p0[x + 1] + w2 * p0[x + 2] +
+             w3 * p1[x] + w4 * p1[x + 1] + w5 * p1[x + 2] + w6 * p2[x] +
+             w7 * p2[x + 1] + w8 * p2[x + 2];
+  } else if (sw == 2) {
+    const float *p0 = r0 + 2 * xa - pl, *p1 = r1 + 2 * xa - pl,
+                *p2 = r2 + 2 * xa - pl;
+    float *q = o + xa;
+    int64_t n = xb - xa;
+    for (int64_t x = 0; x < n; x++)
+      q[x] = bias + w0 * p0[2 * x] + w1 * p0[2 * x + 1] +
+             w2 * p0[2 * x + 2] + w3 * p1[2 * x] + w4 * p1[2 * x + 1] +
+             w5 * p1[2 * x + 2] + w6 * p2[2 * x] + w7 * p2[2 * x + 1] +
+             w8 * p2[2 * x + 2];
+  } else {
+    for (int64_t x = xa; x < xb; x++) {
+      int64_t i = x * sw - pl;
+      o[x] = bias + w0 * r0[i] + w1 * r0[i + 1] + w2 * r0[i + 2] +
+             w3 * r1[i] + w4 * r1[i + 1] + w5 * r1[i + 2] + w6 * r2[i] +
+             w7 * r2[i + 1] + w8 * r2[i + 2];
+    }
+  }
 }
 
 /* Any kernel, stride and dilation. */
@@ -507,21 +537,24 @@ dw_planes (void *arg, int64_t b, int64_t e)
   const int64_t Wp = (OW - 1) * sw + (kw - 1) * dw + 1;
   const int64_t pt = g->pb[1], pl = g->pb[2];
   const bool k3 = kh == 3 && kw == 3 && dh == 1 && dw == 1;
-  const bool s1 = k3 && sw == 1, s2 = k3 && sw == 2;
-  const int64_t We = (Wp + 1) / 2;
-  float *P = mace_scratch (1, sizeof (float) * (size_t) (Hp * Wp + 16));
+  /* 3x3: straight from the input, with a zero row for padding rows;
+   * otherwise over a zero-padded copy of the plane. */
+  size_t need = k3 ? (size_t) IW + 16 : (size_t) (Hp * Wp + 16);
+  float *P = mace_scratch (1, sizeof (float) * need);
   if (!P) {
     j->oom = true;
     return;
   }
+  if (k3)
+    memset (P, 0, sizeof (float) * (size_t) IW);
   bool plain_ep = j->ep.res || j->ep.act != MACE_ACT_NONE;
   for (int64_t t = b; t < e; t++) {
     int64_t c = t % g->C;
     const float *xp = j->x + t * IH * IW;
-    for (int64_t y = 0; y < Hp; y++) {
+    for (int64_t y = 0; !k3 && y < Hp; y++) {
       int64_t iy = y - pt;
       pad_row (iy >= 0 && iy < IH ? xp + iy * IW : NULL, IW, pl, P + y * Wp,
-               Wp, s2);
+               Wp, false);
     }
     float *o = j->y + t * OH * OW;
     const float *wc = j->w + c * kh * kw;
@@ -529,15 +562,18 @@ dw_planes (void *arg, int64_t b, int64_t e)
     MaceEpilogue ep = j->ep;
     ep.bias = NULL;
     for (int64_t oy = 0; oy < OH; oy++) {
-      const float *r = P + oy * sh * Wp;
       float *orow = o + oy * OW;
-      if (s1)
-        dw3x3s1_row (r, r + Wp, r + 2 * Wp, orow, OW, wc, bias);
-      else if (s2)
-        dw3x3s2_row (r, r + We, r + Wp, r + Wp + We, r + 2 * Wp,
-                     r + 2 * Wp + We, orow, OW, wc, bias);
-      else
-        dw_row_generic (r, Wp, orow, OW, wc, kh, kw, sw, dh, dw, bias);
+      if (k3) {
+        const float *rr[3];
+        for (int ky = 0; ky < 3; ky++) {
+          int64_t iy = oy * sh - pt + ky;
+          rr[ky] = iy >= 0 && iy < IH ? xp + iy * IW : P;
+        }
+        dw3x3_row (rr[0], rr[1], rr[2], IW, orow, OW, wc, bias, sw, pl);
+      } else {
+        dw_row_generic (P + oy * sh * Wp, Wp, orow, OW, wc, kh, kw, sw, dh,
+                        dw, bias);
+      }
       if (plain_ep) {
         MaceEpilogue er = ep;
         if (er.res)

@@ -168,6 +168,12 @@ static const Case cases[] = {
   C2 (1, 36, 36, 36, 9, 11, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, NULL, true, MACE_ACT_CLIP, true),
   C2 (2, 42, 42, 42, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, false, MACE_ACT_LEAKYRELU, false),
   C2 (1, 96, 96, 1, 8, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, NULL, true, MACE_ACT_RELU, true),
+  C2 (1, 5, 5, 5, 9, 13, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_RELU, true),
+  C2 (1, 5, 5, 5, 9, 13, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, NULL, true, MACE_ACT_NONE, false),
+  C2 (1, 5, 5, 5, 10, 14, 3, 3, 3, 3, 1, 1, 1, 2, 0, 1, NULL, true, MACE_ACT_NONE, false),
+  C2 (1, 4, 4, 4, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_NONE, false),
+  C2 (1, 4, 4, 4, 5, 1, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, NULL, false, MACE_ACT_NONE, false),
+  C2 (1, 4, 4, 4, 40, 70, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, NULL, true, MACE_ACT_NONE, false),
   /* ESRGAN-like (smaller spatial size) */
   C2 (1, 64, 64, 1, 13, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_RELU, false),
   C2 (1, 72, 4, 1, 9, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_NONE, true),
