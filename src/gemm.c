@@ -116,42 +116,106 @@ kern_avx2 (int64_t K, const float *a, const float *b, float *c, int64_t ldc,
 #define A512_MR 8
 #define A512_NR 32
 
-__attribute__ ((target ("avx512f"))) static void
-kern_avx512 (int64_t K, const float *a, const float *b, float *c, int64_t ldc,
-             int mr, int nr, bool acc)
+/* B rows are bs floats apart: NR for packed panels, or the row stride of
+ * an unpacked B (masked loads keep a partial tile inside its rows).  The
+ * epilogue (bias, residual, ReLU/Clip/LeakyReLU) is applied in registers;
+ * returns false when the caller still has to apply ep. */
+__attribute__ ((target ("avx512f"))) static bool
+kern_avx512_ep (int64_t K, const float *a, const float *b, int64_t bs,
+                float *c, int64_t ldc, int mr, int nr, bool acc,
+                const MaceEpilogue *ep)
 {
   __m512 c0[A512_MR], c1[A512_MR];
-#pragma GCC unroll 8
-  for (int i = 0; i < A512_MR; i++)
-    c0[i] = c1[i] = _mm512_setzero_ps ();
-#pragma GCC unroll 2
-  for (int64_t k = 0; k < K; k++) {
-    __m512 b0 = _mm512_loadu_ps (b), b1 = _mm512_loadu_ps (b + 16);
-#pragma GCC unroll 8
-    for (int i = 0; i < A512_MR; i++) {
-      __m512 ai = _mm512_set1_ps (a[i]);
-      c0[i] = _mm512_fmadd_ps (ai, b0, c0[i]);
-      c1[i] = _mm512_fmadd_ps (ai, b1, c1[i]);
-    }
-    a += A512_MR;
-    b += A512_NR;
-  }
   __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16) ((1u << nr) - 1);
   __mmask16 m1 = nr >= 32   ? 0xFFFF
                  : nr > 16 ? (__mmask16) ((1u << (nr - 16)) - 1)
                            : 0;
 #pragma GCC unroll 8
+  for (int i = 0; i < A512_MR; i++)
+    c0[i] = c1[i] = _mm512_setzero_ps ();
+  if (nr == A512_NR || bs == A512_NR) {
+#pragma GCC unroll 2
+    for (int64_t k = 0; k < K; k++) {
+      __m512 b0 = _mm512_loadu_ps (b), b1 = _mm512_loadu_ps (b + 16);
+#pragma GCC unroll 8
+      for (int i = 0; i < A512_MR; i++) {
+        __m512 ai = _mm512_set1_ps (a[i]);
+        c0[i] = _mm512_fmadd_ps (ai, b0, c0[i]);
+        c1[i] = _mm512_fmadd_ps (ai, b1, c1[i]);
+      }
+      a += A512_MR;
+      b += bs;
+    }
+  } else {
+    for (int64_t k = 0; k < K; k++) {
+      __m512 b0 = _mm512_maskz_loadu_ps (m0, b);
+      __m512 b1 = _mm512_maskz_loadu_ps (m1, b + 16);
+#pragma GCC unroll 8
+      for (int i = 0; i < A512_MR; i++) {
+        __m512 ai = _mm512_set1_ps (a[i]);
+        c0[i] = _mm512_fmadd_ps (ai, b0, c0[i]);
+        c1[i] = _mm512_fmadd_ps (ai, b1, c1[i]);
+      }
+      a += A512_MR;
+      b += bs;
+    }
+  }
+  MaceActivation act = ep ? ep->act : MACE_ACT_NONE;
+  bool fused = act == MACE_ACT_NONE || act == MACE_ACT_RELU ||
+               act == MACE_ACT_CLIP || act == MACE_ACT_LEAKYRELU;
+  const float *bias = ep && fused ? ep->bias : NULL;
+  const float *res = ep && fused ? ep->res : NULL;
+  __m512 lo = _mm512_set1_ps (act == MACE_ACT_CLIP ? ep->act_alpha : 0.0f);
+  __m512 hi = _mm512_set1_ps (act == MACE_ACT_CLIP ? ep->act_beta : 0.0f);
+  __m512 slope = _mm512_set1_ps (act == MACE_ACT_LEAKYRELU ? ep->act_alpha
+                                                           : 0.0f);
+#pragma GCC unroll 8
   for (int i = 0; i < A512_MR; i++) {
     if (i >= mr)
       break;
     float *ci = c + i * ldc;
+    __m512 v0 = c0[i], v1 = c1[i];
     if (acc) {
-      c0[i] = _mm512_add_ps (c0[i], _mm512_maskz_loadu_ps (m0, ci));
-      c1[i] = _mm512_add_ps (c1[i], _mm512_maskz_loadu_ps (m1, ci + 16));
+      v0 = _mm512_add_ps (v0, _mm512_maskz_loadu_ps (m0, ci));
+      v1 = _mm512_add_ps (v1, _mm512_maskz_loadu_ps (m1, ci + 16));
     }
-    _mm512_mask_storeu_ps (ci, m0, c0[i]);
-    _mm512_mask_storeu_ps (ci + 16, m1, c1[i]);
+    if (fused) {
+      if (bias) {
+        __m512 bv = _mm512_set1_ps (bias[i]);
+        v0 = _mm512_add_ps (v0, bv);
+        v1 = _mm512_add_ps (v1, bv);
+      }
+      if (res) {
+        const float *ri = res + i * ep->ldr;
+        v0 = _mm512_add_ps (v0, _mm512_maskz_loadu_ps (m0, ri));
+        v1 = _mm512_add_ps (v1, _mm512_maskz_loadu_ps (m1, ri + 16));
+      }
+      if (act == MACE_ACT_RELU) {
+        v0 = _mm512_max_ps (v0, _mm512_setzero_ps ());
+        v1 = _mm512_max_ps (v1, _mm512_setzero_ps ());
+      } else if (act == MACE_ACT_CLIP) {
+        v0 = _mm512_min_ps (_mm512_max_ps (v0, lo), hi);
+        v1 = _mm512_min_ps (_mm512_max_ps (v1, lo), hi);
+      } else if (act == MACE_ACT_LEAKYRELU) {
+        __mmask16 n0 = _mm512_cmp_ps_mask (v0, _mm512_setzero_ps (),
+                                           _CMP_LT_OQ);
+        __mmask16 n1 = _mm512_cmp_ps_mask (v1, _mm512_setzero_ps (),
+                                           _CMP_LT_OQ);
+        v0 = _mm512_mask_mul_ps (v0, n0, v0, slope);
+        v1 = _mm512_mask_mul_ps (v1, n1, v1, slope);
+      }
+    }
+    _mm512_mask_storeu_ps (ci, m0, v0);
+    _mm512_mask_storeu_ps (ci + 16, m1, v1);
   }
+  return fused;
+}
+
+static void
+kern_avx512 (int64_t K, const float *a, const float *b, float *c, int64_t ldc,
+             int mr, int nr, bool acc)
+{
+  kern_avx512_ep (K, a, b, A512_NR, c, ldc, mr, nr, acc, NULL);
 }
 
 #endif /* MACE_X86 */
@@ -347,10 +411,26 @@ mace_epilogue_apply (float *C, int64_t ldc, int64_t rows, int64_t cols,
 
 /* ---- Drivers -------------------------------------------------------- */
 
-void
-mace_gemm_packed (int64_t M, int64_t N, int64_t K, const float *pa,
-                  const float *pb, float *C, int64_t ldc, bool accumulate,
-                  const MaceEpilogue *ep)
+/* The epilogue for rows [i0, i0 + rows) and columns from j0. */
+static inline const MaceEpilogue *
+ep_at (const MaceEpilogue *ep, MaceEpilogue *tmp, int64_t i0, int64_t j0)
+{
+  if (!ep)
+    return NULL;
+  *tmp = *ep;
+  if (tmp->bias)
+    tmp->bias += i0;
+  if (tmp->res)
+    tmp->res += i0 * tmp->ldr + j0;
+  return tmp;
+}
+
+/* Shared by the packed and the direct-B drivers: bs = NR for packed B
+ * (panel p at b + p * NR * K), or ldb for B read in place. */
+static void
+gemm_blocks (int64_t M, int64_t N, int64_t K, const float *pa,
+             const float *b, int64_t bs, float *C, int64_t ldc,
+             bool accumulate, const MaceEpilogue *ep)
 {
   const Kernel *kn = kernel ();
   int64_t mr = kn->mr, nr = kn->nr;
@@ -359,19 +439,54 @@ mace_gemm_packed (int64_t M, int64_t N, int64_t K, const float *pa,
     int rows = (int) (M - i0 < mr ? M - i0 : mr);
     const float *a = pa + i0 * K;
     float *c = C + i0 * ldc;
-    for (int64_t j0 = 0; j0 < N; j0 += nr) {
-      int cols = (int) (N - j0 < nr ? N - j0 : nr);
-      kn->fn (K, a, pb + j0 * K, c + j0, ldc, rows, cols, accumulate);
-    }
-    if (use_ep) {
-      MaceEpilogue e = *ep;
-      if (e.bias)
-        e.bias += i0;
-      if (e.res)
-        e.res += i0 * e.ldr;
-      mace_epilogue_apply (c, ldc, rows, N, &e);
+    bool done = !use_ep;
+#ifdef MACE_X86
+    if (kn->fn == kern_avx512) {
+      for (int64_t j0 = 0; j0 < N; j0 += nr) {
+        int cols = (int) (N - j0 < nr ? N - j0 : nr);
+        MaceEpilogue tmp;
+        const float *bp = bs == nr ? b + j0 * K : b + j0;
+        done = kern_avx512_ep (K, a, bp, bs, c + j0, ldc, rows, cols,
+                               accumulate,
+                               use_ep ? ep_at (ep, &tmp, i0, j0) : NULL)
+               || !use_ep;
+      }
+    } else
+#endif
+      for (int64_t j0 = 0; j0 < N; j0 += nr) {
+        int cols = (int) (N - j0 < nr ? N - j0 : nr);
+        kn->fn (K, a, b + j0 * K, c + j0, ldc, rows, cols, accumulate);
+      }
+    if (!done) {
+      MaceEpilogue tmp;
+      mace_epilogue_apply (c, ldc, rows, N, ep_at (ep, &tmp, i0, 0));
     }
   }
+}
+
+void
+mace_gemm_packed (int64_t M, int64_t N, int64_t K, const float *pa,
+                  const float *pb, float *C, int64_t ldc, bool accumulate,
+                  const MaceEpilogue *ep)
+{
+  gemm_blocks (M, N, K, pa, pb, kernel ()->nr, C, ldc, accumulate, ep);
+}
+
+bool
+mace_gemm_direct_b (int64_t M, int64_t N, int64_t K, const float *pa,
+                    const float *B, int64_t ldb, float *C, int64_t ldc,
+                    const MaceEpilogue *ep)
+{
+#ifdef MACE_X86
+  const Kernel *kn = kernel ();
+  if (kn->fn == kern_avx512 && ldb != kn->nr) {
+    gemm_blocks (M, N, K, pa, B, ldb, C, ldc, false, ep);
+    return true;
+  }
+#endif
+  (void) M; (void) N; (void) K; (void) pa; (void) B; (void) ldb; (void) C;
+  (void) ldc; (void) ep;
+  return false;
 }
 
 typedef struct {

@@ -51,6 +51,12 @@ void mace_gemm_packed (int64_t M, int64_t N, int64_t K, const float *pa,
                        const float *pb, float *C, int64_t ldc,
                        bool accumulate, const MaceEpilogue *ep);
 
+/* Same with B (K x N, row stride ldb) read in place, unpacked; returns
+ * false (and does nothing) when the kernel in use cannot do that. */
+bool mace_gemm_direct_b (int64_t M, int64_t N, int64_t K, const float *pa,
+                         const float *B, int64_t ldb, float *C, int64_t ldc,
+                         const MaceEpilogue *ep);
+
 /* C = alpha * op(A) * op(B) + beta * C, then the epilogue, in parallel on
  * pool (may be NULL).  packed_a / packed_b, when not NULL, replace A / B
  * (packed_a must have been packed with this alpha).  Returns false when

@@ -372,17 +372,22 @@ conv_tiles (void *arg, int64_t b, int64_t e)
     int64_t c0 = tile * j->nt;
     int64_t nc = j->OHW - c0 < j->nt ? j->OHW - c0 : j->nt;
     const float *xg = j->x + (n * g->C + gi * j->Cig) * j->IHW;
-    if (j->pointwise)
-      mace_gemm_pack_b (pb, xg + c0, j->IHW, false, j->Kg, nc, 0,
-                        (nc + nr - 1) / nr);
-    else
-      im2col_pack (g, xg, j->Cig, c0, nc, pb, nr);
     int64_t yoff = (n * g->M + gi * j->Cog) * j->OHW + c0;
     MaceEpilogue ep = j->ep;
     if (ep.bias)
       ep.bias += gi * j->Cog;
     if (ep.res)
       ep.res += yoff;
+    if (j->pointwise) {
+      if (mace_gemm_direct_b (j->Cog, nc, j->Kg,
+                              j->pa + j->pa_group * (size_t) gi, xg + c0,
+                              j->IHW, j->y + yoff, j->OHW, &ep))
+        continue;
+      mace_gemm_pack_b (pb, xg + c0, j->IHW, false, j->Kg, nc, 0,
+                        (nc + nr - 1) / nr);
+    } else {
+      im2col_pack (g, xg, j->Cig, c0, nc, pb, nr);
+    }
     mace_gemm_packed (j->Cog, nc, j->Kg, j->pa + j->pa_group * (size_t) gi,
                       pb, j->y + yoff, j->OHW, false, &ep);
   }
@@ -390,15 +395,15 @@ conv_tiles (void *arg, int64_t b, int64_t e)
 
 /* ---- Depthwise ------------------------------------------------------ */
 
-/* One output row of a 3x3 depthwise conv (stride 1 or 2, no dilation)
- * read straight from the input rows r0..r2 (a zero row stands in for
- * padding rows); columns whose window crosses the left/right padding are
- * done with checks, the rest vectorised. */
+/* A 3x3 depthwise conv plane (stride 1 or 2, no dilation) read straight
+ * from the input (`zero`, IW zeros, stands in for padding rows); columns
+ * whose window crosses the left/right padding are done with checks, the
+ * rest vectorised.  Bias included. */
 MACE_CLONES static void
-dw3x3_row (const float *restrict r0, const float *restrict r1,
-           const float *restrict r2, int64_t IW, float *restrict o,
-           int64_t OW, const float *restrict w, float bias, int64_t sw,
-           int64_t pl)
+dw3x3_plane (const float *restrict xp, int64_t IH, int64_t IW,
+             const float *restrict zero, float *restrict out, int64_t OH,
+             int64_t OW, const float *restrict w, float bias, int64_t sh,
+             int64_t sw, int64_t pt, int64_t pl)
 {
   const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4],
               w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
@@ -410,44 +415,55 @@ dw3x3_row (const float *restrict r0, const float *restrict r1,
     xb = OW;
   if (xb < xa)
     xb = xa;
-  for (int64_t x = 0; x < OW; x++) {
-    if (x == xa)
-      x = xb;
-    if (x >= OW)
-      break;
-    float s = bias;
-    for (int64_t kx = 0; kx < 3; kx++) {
-      int64_t ix = x * sw - pl + kx;
-      if (ix < 0 || ix >= IW)
-        continue;
-      s += w[kx] * r0[ix] + w[3 + kx] * r1[ix] + w[6 + kx] * r2[ix];
+  const int64_t n = xb - xa;
+  for (int64_t oy = 0; oy < OH; oy++) {
+    const float *r[3];
+    for (int ky = 0; ky < 3; ky++) {
+      int64_t iy = oy * sh - pt + ky;
+      r[ky] = iy >= 0 && iy < IH ? xp + iy * IW : zero;
     }
-    o[x] = s;
-  }
-  if (sw == 1) {
-    const float *p0 = r0 + xa - pl, *p1 = r1 + xa - pl, *p2 = r2 + xa - pl;
-    float *q = o + xa;
-    int64_t n = xb - xa;
-    for (int64_t x = 0; x < n; x++)
-      q[x] = bias + w0 * p0[x] + w1 * p0[x + 1] + w2 * p0[x + 2] +
-             w3 * p1[x] + w4 * p1[x + 1] + w5 * p1[x + 2] + w6 * p2[x] +
-             w7 * p2[x + 1] + w8 * p2[x + 2];
-  } else if (sw == 2) {
-    const float *p0 = r0 + 2 * xa - pl, *p1 = r1 + 2 * xa - pl,
-                *p2 = r2 + 2 * xa - pl;
-    float *q = o + xa;
-    int64_t n = xb - xa;
-    for (int64_t x = 0; x < n; x++)
-      q[x] = bias + w0 * p0[2 * x] + w1 * p0[2 * x + 1] +
-             w2 * p0[2 * x + 2] + w3 * p1[2 * x] + w4 * p1[2 * x + 1] +
-             w5 * p1[2 * x + 2] + w6 * p2[2 * x] + w7 * p2[2 * x + 1] +
-             w8 * p2[2 * x + 2];
-  } else {
-    for (int64_t x = xa; x < xb; x++) {
-      int64_t i = x * sw - pl;
-      o[x] = bias + w0 * r0[i] + w1 * r0[i + 1] + w2 * r0[i + 2] +
-             w3 * r1[i] + w4 * r1[i + 1] + w5 * r1[i + 2] + w6 * r2[i] +
-             w7 * r2[i + 1] + w8 * r2[i + 2];
+    const float *restrict r0 = r[0], *restrict r1 = r[1], *restrict r2 = r[2];
+    float *restrict o = out + oy * OW;
+    for (int64_t x = 0; x < OW; x++) {
+      if (x == xa)
+        x = xb;
+      if (x >= OW)
+        break;
+      float s = bias;
+      for (int64_t kx = 0; kx < 3; kx++) {
+        int64_t ix = x * sw - pl + kx;
+        if (ix < 0 || ix >= IW)
+          continue;
+        s += w[kx] * r0[ix] + w[3 + kx] * r1[ix] + w[6 + kx] * r2[ix];
+      }
+      o[x] = s;
+    }
+    float *restrict q = o + xa;
+    if (sw == 1) {
+      const float *p0 = r0 + xa - pl, *p1 = r1 + xa - pl, *p2 = r2 + xa - pl;
+      for (int64_t x = 0; x < n; x++) {
+        float a = bias + w0 * p0[x] + w1 * p0[x + 1] + w2 * p0[x + 2];
+        float b = w3 * p1[x] + w4 * p1[x + 1] + w5 * p1[x + 2];
+        float c = w6 * p2[x] + w7 * p2[x + 1] + w8 * p2[x + 2];
+        q[x] = a + b + c;
+      }
+    } else if (sw == 2) {
+      const float *p0 = r0 + 2 * xa - pl, *p1 = r1 + 2 * xa - pl,
+                  *p2 = r2 + 2 * xa - pl;
+      for (int64_t x = 0; x < n; x++) {
+        float a = bias + w0 * p0[2 * x] + w1 * p0[2 * x + 1] +
+                  w2 * p0[2 * x + 2];
+        float b = w3 * p1[2 * x] + w4 * p1[2 * x + 1] + w5 * p1[2 * x + 2];
+        float c = w6 * p2[2 * x] + w7 * p2[2 * x + 1] + w8 * p2[2 * x + 2];
+        q[x] = a + b + c;
+      }
+    } else {
+      for (int64_t x = xa; x < xb; x++) {
+        int64_t i = x * sw - pl;
+        o[x] = bias + w0 * r0[i] + w1 * r0[i + 1] + w2 * r0[i + 2] +
+               w3 * r1[i] + w4 * r1[i + 1] + w5 * r1[i + 2] + w6 * r2[i] +
+               w7 * r2[i + 1] + w8 * r2[i + 2];
+      }
     }
   }
 }
@@ -561,25 +577,16 @@ dw_planes (void *arg, int64_t b, int64_t e)
     float bias = j->ep.bias ? j->ep.bias[c] : 0.0f;
     MaceEpilogue ep = j->ep;
     ep.bias = NULL;
-    for (int64_t oy = 0; oy < OH; oy++) {
-      float *orow = o + oy * OW;
-      if (k3) {
-        const float *rr[3];
-        for (int ky = 0; ky < 3; ky++) {
-          int64_t iy = oy * sh - pt + ky;
-          rr[ky] = iy >= 0 && iy < IH ? xp + iy * IW : P;
-        }
-        dw3x3_row (rr[0], rr[1], rr[2], IW, orow, OW, wc, bias, sw, pl);
-      } else {
-        dw_row_generic (P + oy * sh * Wp, Wp, orow, OW, wc, kh, kw, sw, dh,
-                        dw, bias);
-      }
-      if (plain_ep) {
-        MaceEpilogue er = ep;
-        if (er.res)
-          er.res += t * OH * OW + oy * OW;
-        mace_epilogue_apply (orow, OW, 1, OW, &er);
-      }
+    if (k3)
+      dw3x3_plane (xp, IH, IW, P, o, OH, OW, wc, bias, sh, sw, pt, pl);
+    else
+      for (int64_t oy = 0; oy < OH; oy++)
+        dw_row_generic (P + oy * sh * Wp, Wp, o + oy * OW, OW, wc, kh, kw, sw,
+                        dh, dw, bias);
+    if (plain_ep) {
+      if (ep.res)
+        ep.res += t * OH * OW;
+      mace_epilogue_apply (o, OH * OW, 1, OH * OW, &ep);
     }
   }
 }
