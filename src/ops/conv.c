@@ -468,6 +468,123 @@ dw3x3_plane (const float *restrict xp, int64_t IH, int64_t IW,
   }
 }
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* Lanes l of a 16-wide load at column base with 0 <= base + l < IW. */
+static inline __mmask16
+range_mask (int64_t base, int64_t IW)
+{
+  int64_t lo = base < 0 ? -base : 0, hi = IW - base;
+  if (hi > 16)
+    hi = 16;
+  if (lo >= hi)
+    return 0;
+  return (__mmask16) (((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+/* The same as dw3x3_plane with AVX-512 masked loads: padding columns and
+ * the row tail need no scalar code, and bias, residual and
+ * ReLU/Clip/LeakyReLU are applied before the store.  Returns false when
+ * the activation still has to be applied. */
+__attribute__ ((target ("avx512f"))) static bool
+dw3x3_plane_avx512 (const float *xp, int64_t IH, int64_t IW,
+                    const float *zero, float *out, int64_t OH, int64_t OW,
+                    const float *w, float bias, int64_t sh, int64_t sw,
+                    int64_t pt, int64_t pl, const MaceEpilogue *ep)
+{
+  MaceActivation act = ep->act;
+  bool fused = act == MACE_ACT_NONE || act == MACE_ACT_RELU ||
+               act == MACE_ACT_CLIP || act == MACE_ACT_LEAKYRELU;
+  const float *res = fused ? ep->res : NULL;
+  __m512 wv[9];
+  for (int i = 0; i < 9; i++)
+    wv[i] = _mm512_set1_ps (w[i]);
+  const __m512 bv = _mm512_set1_ps (bias);
+  const __m512 lo = _mm512_set1_ps (act == MACE_ACT_CLIP ? ep->act_alpha : 0);
+  const __m512 hi = _mm512_set1_ps (act == MACE_ACT_CLIP ? ep->act_beta : 0);
+  const __m512 slope =
+      _mm512_set1_ps (act == MACE_ACT_LEAKYRELU ? ep->act_alpha : 0);
+  const __m512i even = _mm512_set_epi32 (30, 28, 26, 24, 22, 20, 18, 16, 14,
+                                         12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_add_epi32 (even, _mm512_set1_epi32 (1));
+  for (int64_t oy = 0; oy < OH; oy++) {
+    const float *r[3];
+    for (int ky = 0; ky < 3; ky++) {
+      int64_t iy = oy * sh - pt + ky;
+      r[ky] = iy >= 0 && iy < IH ? xp + iy * IW : zero;
+    }
+    float *o = out + oy * OW;
+    for (int64_t x0 = 0; x0 < OW; x0 += 16) {
+      int64_t nv = OW - x0 < 16 ? OW - x0 : 16;
+      __mmask16 om = (__mmask16) ((1u << nv) - 1);
+      __m512 acc0 = bv, acc1 = _mm512_setzero_ps (),
+             acc2 = _mm512_setzero_ps ();
+      int64_t base = x0 * sw - pl;
+      if (sw == 1) {
+        for (int kx = 0; kx < 3; kx++) {
+          __mmask16 m = range_mask (base + kx, IW);
+          __m512 v0 = _mm512_maskz_loadu_ps (m, r[0] + base + kx);
+          __m512 v1 = _mm512_maskz_loadu_ps (m, r[1] + base + kx);
+          __m512 v2 = _mm512_maskz_loadu_ps (m, r[2] + base + kx);
+          acc0 = _mm512_fmadd_ps (wv[kx], v0, acc0);
+          acc1 = _mm512_fmadd_ps (wv[3 + kx], v1, acc1);
+          acc2 = _mm512_fmadd_ps (wv[6 + kx], v2, acc2);
+        }
+      } else {
+        __mmask16 ma = range_mask (base, IW), mb = range_mask (base + 16, IW);
+        __mmask16 mc = range_mask (base + 2, IW),
+                  md = range_mask (base + 18, IW);
+        for (int ky = 0; ky < 3; ky++) {
+          const float *row = r[ky];
+          __m512 a = _mm512_maskz_loadu_ps (ma, row + base);
+          __m512 b = _mm512_maskz_loadu_ps (mb, row + base + 16);
+          __m512 c = _mm512_maskz_loadu_ps (mc, row + base + 2);
+          __m512 d = _mm512_maskz_loadu_ps (md, row + base + 18);
+          __m512 e0 = _mm512_permutex2var_ps (a, even, b);
+          __m512 o1 = _mm512_permutex2var_ps (a, odd, b);
+          __m512 e2 = _mm512_permutex2var_ps (c, even, d);
+          __m512 t = ky == 0 ? acc0 : ky == 1 ? acc1 : acc2;
+          t = _mm512_fmadd_ps (wv[3 * ky], e0, t);
+          t = _mm512_fmadd_ps (wv[3 * ky + 1], o1, t);
+          t = _mm512_fmadd_ps (wv[3 * ky + 2], e2, t);
+          if (ky == 0)
+            acc0 = t;
+          else if (ky == 1)
+            acc1 = t;
+          else
+            acc2 = t;
+        }
+      }
+      __m512 v = _mm512_add_ps (acc0, _mm512_add_ps (acc1, acc2));
+      if (res)
+        v = _mm512_add_ps (v, _mm512_maskz_loadu_ps (om, res + oy * OW + x0));
+      if (act == MACE_ACT_RELU)
+        v = _mm512_max_ps (v, _mm512_setzero_ps ());
+      else if (act == MACE_ACT_CLIP)
+        v = _mm512_min_ps (_mm512_max_ps (v, lo), hi);
+      else if (act == MACE_ACT_LEAKYRELU)
+        v = _mm512_mask_mul_ps (
+            v, _mm512_cmp_ps_mask (v, _mm512_setzero_ps (), _CMP_LT_OQ), v,
+            slope);
+      _mm512_mask_storeu_ps (o + x0, om, v);
+    }
+  }
+  return fused;
+}
+
+static bool
+have_avx512 (void)
+{
+  static int cached = -1;
+  if (cached < 0) {
+    __builtin_cpu_init ();
+    cached = __builtin_cpu_supports ("avx512f") ? 1 : 0;
+  }
+  return cached == 1;
+}
+#endif
+
 /* Any kernel, stride and dilation. */
 MACE_CLONES static void
 dw_row_generic (const float *restrict P, int64_t Wp, float *restrict o,
@@ -577,6 +694,18 @@ dw_planes (void *arg, int64_t b, int64_t e)
     float bias = j->ep.bias ? j->ep.bias[c] : 0.0f;
     MaceEpilogue ep = j->ep;
     ep.bias = NULL;
+#if defined(__x86_64__)
+    if (k3 && (sw == 1 || sw == 2) && have_avx512 ()) {
+      MaceEpilogue pe = ep;
+      if (pe.res)
+        pe.res += t * OH * OW;
+      if (dw3x3_plane_avx512 (xp, IH, IW, P, o, OH, OW, wc, bias, sh, sw, pt,
+                              pl, &pe))
+        continue;
+      mace_epilogue_apply (o, OH * OW, 1, OH * OW, &pe);
+      continue;
+    }
+#endif
     if (k3)
       dw3x3_plane (xp, IH, IW, P, o, OH, OW, wc, bias, sh, sw, pt, pl);
     else
