@@ -268,28 +268,49 @@ im2col_pack (const Geom *g, const float *xg, int64_t Cig, int64_t c0,
 {
   const int64_t OH = g->out[1], OW = g->out[2];
   const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2];
-  int64_t sj[64], sl[64], sd[64], sh[64], sw[64];
+  const int64_t KX = g->k[2], st = g->s[2];
+  int64_t sj[64], sl[64], sd[64], sh[64];
+  /* Per (kx, run): first input column, and the part of the run that
+   * reads inside the row ([lo, hi)); computed once per panel. */
+  int32_t tab_lo[16 * 64], tab_hi[16 * 64];
+  int64_t tab_ix[16 * 64];
   for (int64_t q0 = 0; q0 < ncols; q0 += nr) {
     int cols = (int) (ncols - q0 < nr ? ncols - q0 : nr);
     /* Runs of the panel's columns that lie in one output row. */
     int nseg = 0;
     int64_t p = c0 + q0, pend = p + cols, jj = 0;
+    int64_t sw0[64];
     while (p < pend && nseg < 64) {
       int64_t ow = p % OW, t = p / OW;
       int64_t len = pend - p < OW - ow ? pend - p : OW - ow;
       sj[nseg] = jj;
       sl[nseg] = len;
-      sw[nseg] = ow;
+      sw0[nseg] = ow;
       sh[nseg] = t % OH;
       sd[nseg] = t / OH;
       nseg++;
       p += len;
       jj += len;
     }
+    bool tab = KX <= 16;
+    for (int64_t kx = 0; tab && kx < KX; kx++)
+      for (int sgi = 0; sgi < nseg; sgi++) {
+        int64_t len = sl[sgi];
+        int64_t ix0 = sw0[sgi] * st - g->pb[2] + kx * g->d[2];
+        int64_t lo = ix0 < 0 ? (-ix0 + st - 1) / st : 0;
+        int64_t hi = IW - ix0 <= 0 ? 0 : (IW - ix0 + st - 1) / st;
+        if (hi > len)
+          hi = len;
+        if (lo > hi)
+          lo = hi;
+        tab_lo[kx * 64 + sgi] = (int32_t) lo;
+        tab_hi[kx * 64 + sgi] = (int32_t) hi;
+        tab_ix[kx * 64 + sgi] = ix0;
+      }
     for (int64_t ci = 0; ci < Cig; ci++)
       for (int64_t kz = 0; kz < g->k[0]; kz++)
         for (int64_t ky = 0; ky < g->k[1]; ky++)
-          for (int64_t kx = 0; kx < g->k[2]; kx++) {
+          for (int64_t kx = 0; kx < KX; kx++) {
             for (int j = cols; j < nr; j++)
               dst[j] = 0.0f;
             for (int sgi = 0; sgi < nseg; sgi++) {
@@ -302,42 +323,35 @@ im2col_pack (const Geom *g, const float *xg, int64_t Cig, int64_t c0,
                 continue;
               }
               const float *row = xg + ((ci * ID + iz) * IH + iy) * IW;
-              int64_t ix0 = sw[sgi] * g->s[2] - g->pb[2] + kx * g->d[2];
-              if (g->s[2] == 1) {
-                int64_t lo = ix0 < 0 ? -ix0 : 0;
-                int64_t hi = IW - ix0 < len ? IW - ix0 : len;
-                if (lo > len)
-                  lo = len;
-                if (hi < lo)
-                  hi = lo;
-                for (int64_t t = 0; t < lo; t++)
-                  o[t] = 0.0f;
-                memcpy (o + lo, row + ix0 + lo,
-                        sizeof (float) * (size_t) (hi - lo));
-                for (int64_t t = hi; t < len; t++)
-                  o[t] = 0.0f;
+              int64_t ix0, lo, hi;
+              if (tab) {
+                ix0 = tab_ix[kx * 64 + sgi];
+                lo = tab_lo[kx * 64 + sgi];
+                hi = tab_hi[kx * 64 + sgi];
               } else {
-                /* Strided: find the in-range run, then copy without
-                 * checks (constant stride 2 vectorises). */
-                int64_t st = g->s[2];
-                int64_t lo = ix0 < 0 ? (-ix0 + st - 1) / st : 0;
-                int64_t hi = IW - ix0 <= 0 ? 0 : (IW - ix0 + st - 1) / st;
+                ix0 = sw0[sgi] * st - g->pb[2] + kx * g->d[2];
+                lo = ix0 < 0 ? (-ix0 + st - 1) / st : 0;
+                hi = IW - ix0 <= 0 ? 0 : (IW - ix0 + st - 1) / st;
                 if (hi > len)
                   hi = len;
                 if (lo > hi)
                   lo = hi;
-                for (int64_t t = 0; t < lo; t++)
-                  o[t] = 0.0f;
-                const float *src = row + ix0;
-                if (st == 2)
-                  for (int64_t t = lo; t < hi; t++)
-                    o[t] = src[2 * t];
-                else
-                  for (int64_t t = lo; t < hi; t++)
-                    o[t] = src[t * st];
-                for (int64_t t = hi; t < len; t++)
-                  o[t] = 0.0f;
               }
+              for (int64_t t = 0; t < lo; t++)
+                o[t] = 0.0f;
+              /* Copy the in-range part without checks (stride 1 is a
+               * memcpy, constant stride 2 vectorises). */
+              const float *src = row + ix0;
+              if (st == 1)
+                memcpy (o + lo, src + lo, sizeof (float) * (size_t) (hi - lo));
+              else if (st == 2)
+                for (int64_t t = lo; t < hi; t++)
+                  o[t] = src[2 * t];
+              else
+                for (int64_t t = lo; t < hi; t++)
+                  o[t] = src[t * st];
+              for (int64_t t = hi; t < len; t++)
+                o[t] = 0.0f;
             }
             dst += nr;
           }
