@@ -122,8 +122,8 @@ kern_avx2 (int64_t K, const float *a, const float *b, float *c, int64_t ldc,
  * returns false when the caller still has to apply ep. */
 __attribute__ ((target ("avx512f"))) static bool
 kern_avx512_ep (int64_t K, const float *a, const float *b, int64_t bs,
-                float *c, int64_t ldc, int mr, int nr, bool acc,
-                const MaceEpilogue *ep)
+                const int64_t *boff, float *c, int64_t ldc, int mr, int nr,
+                bool acc, const MaceEpilogue *ep)
 {
   __m512 c0[A512_MR], c1[A512_MR];
   __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16) ((1u << nr) - 1);
@@ -133,7 +133,21 @@ kern_avx512_ep (int64_t K, const float *a, const float *b, int64_t bs,
 #pragma GCC unroll 8
   for (int i = 0; i < A512_MR; i++)
     c0[i] = c1[i] = _mm512_setzero_ps ();
-  if (nr == A512_NR || bs == A512_NR) {
+  if (boff) {
+    /* Indirect: row k of B starts at b + boff[k]. */
+    for (int64_t k = 0; k < K; k++) {
+      const float *bk = b + boff[k];
+      __m512 b0 = _mm512_maskz_loadu_ps (m0, bk);
+      __m512 b1 = _mm512_maskz_loadu_ps (m1, bk + 16);
+#pragma GCC unroll 8
+      for (int i = 0; i < A512_MR; i++) {
+        __m512 ai = _mm512_set1_ps (a[i]);
+        c0[i] = _mm512_fmadd_ps (ai, b0, c0[i]);
+        c1[i] = _mm512_fmadd_ps (ai, b1, c1[i]);
+      }
+      a += A512_MR;
+    }
+  } else if (nr == A512_NR || bs == A512_NR) {
 #pragma GCC unroll 2
     for (int64_t k = 0; k < K; k++) {
       __m512 b0 = _mm512_loadu_ps (b), b1 = _mm512_loadu_ps (b + 16);
@@ -215,7 +229,7 @@ static void
 kern_avx512 (int64_t K, const float *a, const float *b, float *c, int64_t ldc,
              int mr, int nr, bool acc)
 {
-  kern_avx512_ep (K, a, b, A512_NR, c, ldc, mr, nr, acc, NULL);
+  kern_avx512_ep (K, a, b, A512_NR, NULL, c, ldc, mr, nr, acc, NULL);
 }
 
 #endif /* MACE_X86 */
@@ -446,7 +460,7 @@ gemm_blocks (int64_t M, int64_t N, int64_t K, const float *pa,
         int cols = (int) (N - j0 < nr ? N - j0 : nr);
         MaceEpilogue tmp;
         const float *bp = bs == nr ? b + j0 * K : b + j0;
-        done = kern_avx512_ep (K, a, bp, bs, c + j0, ldc, rows, cols,
+        done = kern_avx512_ep (K, a, bp, bs, NULL, c + j0, ldc, rows, cols,
                                accumulate,
                                use_ep ? ep_at (ep, &tmp, i0, j0) : NULL)
                || !use_ep;
@@ -487,6 +501,51 @@ mace_gemm_direct_b (int64_t M, int64_t N, int64_t K, const float *pa,
   (void) M; (void) N; (void) K; (void) pa; (void) B; (void) ldb; (void) C;
   (void) ldc; (void) ep;
   return false;
+}
+
+bool
+mace_gemm_has_indirect (void)
+{
+#ifdef MACE_X86
+  return kernel ()->fn == kern_avx512;
+#else
+  return false;
+#endif
+}
+
+bool
+mace_gemm_indirect_b (int64_t M, int64_t N, int64_t K, const float *pa,
+                      const float *B, const int64_t *boff, float *C,
+                      int64_t ldc, const MaceEpilogue *ep)
+{
+#ifdef MACE_X86
+  const Kernel *kn = kernel ();
+  if (kn->fn != kern_avx512)
+    return false;
+  int64_t mr = kn->mr, nr = kn->nr;
+  bool use_ep = ep && (ep->bias || ep->res || ep->act != MACE_ACT_NONE);
+  bool done = !use_ep;
+  /* Column panels outer: each B panel is gathered from its rows once into
+   * cache and used by every row block of A. */
+  for (int64_t j0 = 0; j0 < N; j0 += nr) {
+    int cols = (int) (N - j0 < nr ? N - j0 : nr);
+    for (int64_t i0 = 0; i0 < M; i0 += mr) {
+      int rows = (int) (M - i0 < mr ? M - i0 : mr);
+      MaceEpilogue tmp;
+      done = kern_avx512_ep (K, pa + i0 * K, B + j0, 0, boff,
+                             C + i0 * ldc + j0, ldc, rows, cols, false,
+                             use_ep ? ep_at (ep, &tmp, i0, j0) : NULL)
+             || !use_ep;
+    }
+  }
+  if (!done)
+    mace_epilogue_apply (C, ldc, M, N, ep);
+  return true;
+#else
+  (void) M; (void) N; (void) K; (void) pa; (void) B; (void) boff; (void) C;
+  (void) ldc; (void) ep;
+  return false;
+#endif
 }
 
 typedef struct {

@@ -57,6 +57,14 @@ bool mace_gemm_direct_b (int64_t M, int64_t N, int64_t K, const float *pa,
                          const float *B, int64_t ldb, float *C, int64_t ldc,
                          const MaceEpilogue *ep);
 
+/* Same with row k of B starting at B + boff[k] (any layout, e.g. shifted
+ * rows of an input image: convolution without im2col).  Returns false
+ * when the kernel in use cannot do that (see mace_gemm_has_indirect). */
+bool mace_gemm_has_indirect (void);
+bool mace_gemm_indirect_b (int64_t M, int64_t N, int64_t K, const float *pa,
+                           const float *B, const int64_t *boff, float *C,
+                           int64_t ldc, const MaceEpilogue *ep);
+
 /* C = alpha * op(A) * op(B) + beta * C, then the epilogue, in parallel on
  * pool (may be NULL).  packed_a / packed_b, when not NULL, replace A / B
  * (packed_a must have been packed with this alpha).  Returns false when

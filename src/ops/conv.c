@@ -365,6 +365,10 @@ typedef struct {
   size_t pa_group;
   int64_t Cig, Cog, Kg, OHW, IHW, nt, n_tiles;
   bool pointwise;
+  /* Row mode (stride 1, no im2col): R output rows per task from RR input
+   * rows of width Wp copied with their padding; boff from the GEMM. */
+  int64_t R, RR, Wp, n_rt;
+  int64_t *boff;
   MaceEpilogue ep;
   bool oom;
 } ConvJob;
@@ -404,6 +408,51 @@ conv_tiles (void *arg, int64_t b, int64_t e)
     }
     mace_gemm_packed (j->Cog, nc, j->Kg, j->pa + j->pa_group * (size_t) gi,
                       pb, j->y + yoff, j->OHW, false, &ep);
+  }
+}
+
+/* Stride-1 conv without im2col: the input rows a block of output rows
+ * needs are copied once with their zero padding, and the GEMM reads row k
+ * = (ci, ky, kx) of B at a fixed offset into that copy. */
+static void
+conv_rows (void *arg, int64_t b, int64_t e)
+{
+  ConvJob *j = arg;
+  const Geom *g = j->g;
+  const int64_t IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2];
+  const int64_t pt = g->pb[1], pl = g->pb[2], Wp = j->Wp, RR = j->RR;
+  float *buf = mace_scratch (0, sizeof (float) * (size_t) (g->C * RR * Wp + 16));
+  if (!buf) {
+    j->oom = true;
+    return;
+  }
+  for (int64_t t = b; t < e; t++) {
+    int64_t n = t / j->n_rt, oy0 = (t % j->n_rt) * j->R;
+    int64_t nrows = OH - oy0 < j->R ? OH - oy0 : j->R;
+    const float *xn = j->x + n * g->C * j->IHW;
+    int64_t need = nrows + (g->k[1] - 1) * g->d[1];
+    for (int64_t ci = 0; ci < g->C; ci++)
+      for (int64_t rr = 0; rr < need; rr++) {
+        float *d = buf + (ci * RR + rr) * Wp;
+        int64_t iy = oy0 + rr - pt;
+        if (iy < 0 || iy >= IH) {
+          memset (d, 0, sizeof (float) * (size_t) Wp);
+          continue;
+        }
+        int64_t hi = pl + IW < Wp ? pl + IW : Wp;
+        memset (d, 0, sizeof (float) * (size_t) pl);
+        memcpy (d + pl, xn + (ci * IH + iy) * IW,
+                sizeof (float) * (size_t) (hi - pl));
+        memset (d + hi, 0, sizeof (float) * (size_t) (Wp - hi));
+      }
+    for (int64_t r = 0; r < nrows; r++) {
+      int64_t yoff = n * g->M * j->OHW + (oy0 + r) * OW;
+      MaceEpilogue ep = j->ep;
+      if (ep.res)
+        ep.res += yoff;
+      mace_gemm_indirect_b (g->M, OW, j->Kg, j->pa, buf + r * Wp, j->boff,
+                            j->y + yoff, j->OHW, &ep);
+    }
   }
 }
 
@@ -796,6 +845,41 @@ conv_run (MaceOpCtx *ctx)
     if (!pa_tmp)
       return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "packing weights");
     j.pa = pa_tmp;
+  }
+  if (g.group == 1 && !j.pointwise && g.k[0] == 1 && g.in[0] == 1 &&
+      g.s[1] == 1 && g.s[2] == 1 && mace_gemm_has_indirect () &&
+      g.out[2] >= 16) {
+    j.Wp = g.out[2] + (g.k[2] - 1) * g.d[2];
+    /* Rows per task: the copied input block stays within ~256 KiB, and
+     * there are enough tasks for every thread. */
+    int64_t R = 65536 / (g.C * j.Wp) - (g.k[1] - 1) * g.d[1];
+    if (R > 8)
+      R = 8;
+    if (R < 1)
+      R = 1;
+    while (R > 1 && g.N * ((g.out[1] + R - 1) / R) < 4 * threads)
+      R /= 2;
+    j.R = R;
+    j.RR = R + (g.k[1] - 1) * g.d[1];
+    j.n_rt = (g.out[1] + R - 1) / R;
+    j.boff = malloc (sizeof (int64_t) * (size_t) (j.Kg + 1));
+    if (!j.boff) {
+      free (pa_tmp);
+      return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "conv offsets");
+    }
+    int64_t k = 0;
+    for (int64_t ci = 0; ci < g.C; ci++)
+      for (int64_t ky = 0; ky < g.k[1]; ky++)
+        for (int64_t kx = 0; kx < g.k[2]; kx++)
+          j.boff[k++] = (ci * j.RR + ky * g.d[1]) * j.Wp + kx * g.d[2];
+    MaceThreadPool *pool =
+        (double) g.M * j.Kg * OHW * g.N < 131072.0 ? NULL : ctx->pool;
+    mace_parallel_for (pool, g.N * j.n_rt, conv_rows, &j);
+    free (j.boff);
+    free (pa_tmp);
+    if (j.oom)
+      return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "conv rows buffer");
+    return MACE_OK;
   }
   /* Column tiles whose packed B stays in L2, and enough of them to keep
    * every thread busy. */
