@@ -6,6 +6,7 @@
  * variable.  Work is handed out in chunks through an atomic counter, so a
  * late or preempted worker does not hold the others up. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,17 +27,27 @@
 /* How long an idle worker spins before sleeping. */
 #define SPIN_NS 100000
 
+typedef struct {
+  MaceRangeFunc fn;
+  void *arg;
+  int64_t n, chunk, n_chunks;
+} Job;
+
 struct MaceThreadPool {
   int n_threads; /* workers + caller */
   pthread_t *threads;
   int n_started;
 
-  /* The current job; written by the dispatcher before gen is bumped. */
-  MaceRangeFunc fn;
-  void *arg;
-  int64_t n, chunk, n_chunks;
-  atomic_int_fast64_t next_chunk;
-  atomic_int pending; /* workers that have not finished this generation */
+  /* Jobs alternate between two slots, so a worker that wakes up late
+   * never sees the slot of the job being posted.  A chunk is claimed by a
+   * CAS on `ticket` = generation << 32 | next chunk; a claim can only
+   * succeed while its generation is the current job, so late workers
+   * never run a stale chunk, and the caller only waits for the chunks
+   * themselves, not for every worker to check in (a descheduled worker
+   * cannot hold a job up). */
+  Job slot[2];
+  atomic_uint_fast64_t ticket;
+  atomic_int_fast64_t done;
 
   atomic_uint gen;
   atomic_int sleepers;
@@ -54,17 +65,30 @@ now_ns (void)
   return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
 }
 
+/* Runs chunks of generation g until none is left. */
 static void
-run_chunks (MaceThreadPool *p)
+run_chunks (MaceThreadPool *p, unsigned g)
 {
+  const Job *j = &p->slot[g & 1];
+  MaceRangeFunc fn = j->fn;
+  void *arg = j->arg;
+  int64_t n = j->n, chunk = j->chunk, n_chunks = j->n_chunks;
+  uint64_t v = atomic_load_explicit (&p->ticket, memory_order_acquire);
   for (;;) {
-    int64_t c = atomic_fetch_add_explicit (&p->next_chunk, 1,
-                                           memory_order_relaxed);
-    if (c >= p->n_chunks)
-      break;
-    int64_t b = c * p->chunk;
-    int64_t e = b + p->chunk < p->n ? b + p->chunk : p->n;
-    p->fn (p->arg, b, e);
+    if ((uint32_t) (v >> 32) != (uint32_t) g)
+      return;
+    int64_t c = (int64_t) (v & 0xffffffffu);
+    if (c >= n_chunks)
+      return;
+    if (!atomic_compare_exchange_weak_explicit (&p->ticket, &v, v + 1,
+                                                memory_order_acq_rel,
+                                                memory_order_acquire))
+      continue;
+    int64_t b = c * chunk;
+    int64_t e = b + chunk < n ? b + chunk : n;
+    fn (arg, b, e);
+    atomic_fetch_add_explicit (&p->done, 1, memory_order_release);
+    v = atomic_load_explicit (&p->ticket, memory_order_acquire);
   }
 }
 
@@ -102,8 +126,7 @@ worker_main (void *data)
     if (atomic_load (&p->stop))
       break;
     seen = g;
-    run_chunks (p);
-    atomic_fetch_sub_explicit (&p->pending, 1, memory_order_release);
+    run_chunks (p, g);
   }
   return NULL;
 }
@@ -122,8 +145,8 @@ mace_threadpool_new (int n_threads)
   atomic_init (&p->gen, 0);
   atomic_init (&p->sleepers, 0);
   atomic_init (&p->stop, false);
-  atomic_init (&p->pending, 0);
-  atomic_init (&p->next_chunk, 0);
+  atomic_init (&p->ticket, 0);
+  atomic_init (&p->done, 0);
   atomic_flag_clear (&p->busy);
   pthread_mutex_init (&p->lock, NULL);
   pthread_cond_init (&p->cond, NULL);
@@ -183,23 +206,31 @@ mace_parallel_for (MaceThreadPool *p, int64_t n, MaceRangeFunc fn, void *arg)
   /* A few chunks per thread balances uneven progress without paying an
    * atomic per element. */
   int64_t chunks = n < (int64_t) t * 4 ? n : (int64_t) t * 4;
-  if (n <= t)
-    chunks = n;
-  p->fn = fn;
-  p->arg = arg;
-  p->n = n;
-  p->chunk = (n + chunks - 1) / chunks;
-  p->n_chunks = (n + p->chunk - 1) / p->chunk;
-  atomic_store_explicit (&p->next_chunk, 0, memory_order_relaxed);
-  atomic_store_explicit (&p->pending, t - 1, memory_order_relaxed);
-  atomic_fetch_add_explicit (&p->gen, 1, memory_order_seq_cst);
+  unsigned g = atomic_load_explicit (&p->gen, memory_order_relaxed) + 1;
+  Job *j = &p->slot[g & 1];
+  j->fn = fn;
+  j->arg = arg;
+  j->n = n;
+  j->chunk = (n + chunks - 1) / chunks;
+  j->n_chunks = (n + j->chunk - 1) / j->chunk;
+  atomic_store_explicit (&p->done, 0, memory_order_relaxed);
+  atomic_store_explicit (&p->ticket, (uint64_t) (uint32_t) g << 32,
+                         memory_order_release);
+  atomic_store_explicit (&p->gen, g, memory_order_seq_cst);
   if (atomic_load_explicit (&p->sleepers, memory_order_seq_cst) > 0) {
     pthread_mutex_lock (&p->lock);
     pthread_cond_broadcast (&p->cond);
     pthread_mutex_unlock (&p->lock);
   }
-  run_chunks (p);
-  while (atomic_load_explicit (&p->pending, memory_order_acquire) > 0)
-    CPU_RELAX ();
+  run_chunks (p, g);
+  /* Chunks still running on workers: spin briefly, then yield the core
+   * (it may be the one a preempted worker needs). */
+  int spins = 0;
+  while (atomic_load_explicit (&p->done, memory_order_acquire) < j->n_chunks) {
+    if (++spins < 4096)
+      CPU_RELAX ();
+    else
+      sched_yield ();
+  }
   atomic_flag_clear_explicit (&p->busy, memory_order_release);
 }
