@@ -33,6 +33,7 @@ struct MaceBackend {
   MaceGraph *graph;
   MaceThreadPool *pool;
   MaceClTuner *tuner;
+  bool warmed_up;       /* the program cache was written after a first run */
   cl_mem *mem;          /* per value, NULL when not on the device */
   ValueSource *source;  /* who fills each value */
   MaceTensor *host;     /* per value host copies (fallback nodes) */
@@ -580,7 +581,8 @@ cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
   }
   if (st == MACE_OK) {
     mace_cl_tuner_flush (b->tuner);
-    mace_cl_device_flush_program_cache (b->dev);
+    /* The program cache is written after the first run (warm-up), when
+     * drivers that finish compiling at the first launch have done so. */
     mace_log (MACE_LOG_DEBUG, "OpenCL: %d nodes planned, %lld on the CPU",
               g->n_nodes, (long long) b->nodes_on_cpu);
     *out = b;
@@ -796,6 +798,10 @@ cl_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
     mace_set_error (err, MACE_ERROR_BACKEND, "%s: OpenCL queue failed: %s",
                     g->path, mace_cl_error_string (rc));
     st = MACE_ERROR_BACKEND;
+  }
+  if (st == MACE_OK && !b->warmed_up) {
+    b->warmed_up = true;
+    mace_cl_device_flush_program_cache (b->dev);
   }
   return st;
 }

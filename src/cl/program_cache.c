@@ -32,7 +32,56 @@ struct MaceClProgramCache {
   char *values[MACE_CACHE_DEVICE_KEYS];
   MaceCacheFile *file;
   MaceCacheStats stats;
+  /* Programs built from source in this process, kept so their binaries
+   * are taken again at flush time: some drivers (PoCL) compile the final
+   * per-work-group-size code only at the first launch, and a binary taken
+   * after warm-up carries it, which is what makes a warm start fast. */
+  GPtrArray *built; /* BuiltProgram* */
 };
+
+typedef struct {
+  char *keys[3];
+  cl_program program;
+} BuiltProgram;
+
+static MaceCacheSection *current_section (MaceClProgramCache *c);
+
+static void
+built_program_free (gpointer data)
+{
+  BuiltProgram *b = data;
+  for (int i = 0; i < 3; i++)
+    g_free (b->keys[i]);
+  clReleaseProgram (b->program);
+  g_free (b);
+}
+
+/* Puts the program's current binary into the current section. */
+static bool
+record_binary (MaceClProgramCache *c, const char *const *keys, cl_program p)
+{
+  size_t size = 0;
+  cl_int st = clGetProgramInfo (p, CL_PROGRAM_BINARY_SIZES, sizeof size,
+                                &size, NULL);
+  if (st != CL_SUCCESS || size == 0)
+    return false;
+  unsigned char *bin = g_malloc (size);
+  st = clGetProgramInfo (p, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL);
+  if (st == CL_SUCCESS) {
+    MaceCacheSection *s = current_section (c);
+    /* Unchanged since the last record: nothing new to write. */
+    int i = mace_cache_section_find_entry (s, 3, keys);
+    MaceCacheEntry *old = i >= 0 ? g_ptr_array_index (s->entries, i) : NULL;
+    if (!old || old->size != size || memcmp (old->data, bin, size) != 0) {
+      MaceCacheEntry *e =
+          mace_cache_entry_new (3, keys, bin, size, mace_cache_now_us ());
+      e->fresh = true;
+      mace_cache_section_put (s, e);
+    }
+  }
+  g_free (bin);
+  return st == CL_SUCCESS;
+}
 
 static const char *const mode_names[] = { "read-write", "read-only", "off",
                                           "rebuild" };
@@ -255,6 +304,7 @@ mace_cl_program_cache_open (const char *path, const char *mode,
     }
   }
   MaceClProgramCache *c = g_new0 (MaceClProgramCache, 1);
+  c->built = g_ptr_array_new_with_free_func (built_program_free);
   g_mutex_init (&c->lock);
   c->path = path ? g_strdup (path)
                  : mace_cache_default_path (MACE_CL_PROGRAM_CACHE_FILE);
@@ -498,23 +548,15 @@ mace_cl_program_cache_get (MaceClProgramCache *c, const char *name,
   c->stats.programs_built++;
   if (c->mode == MODE_OFF)
     goto out;
-  size_t size = 0;
-  st = clGetProgramInfo (p, CL_PROGRAM_BINARY_SIZES, sizeof size, &size,
-                         NULL);
-  if (st != CL_SUCCESS || size == 0) {
-    mace_log (MACE_LOG_INFO, "%s: the driver gives no binary for program "
-              "'%s'; it is not cached", c->path, name);
-    goto out;
-  }
-  unsigned char *bin = g_malloc (size);
-  st = clGetProgramInfo (p, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL);
-  if (st == CL_SUCCESS) {
-    MaceCacheEntry *e = mace_cache_entry_new (3, keys, bin, size,
-                                              mace_cache_now_us ());
-    e->fresh = true;
-    mace_cache_section_put (s, e);
-  }
-  g_free (bin);
+  /* The binary is taken at flush time, not now: PoCL serialises a
+   * program once, at the first query, and only a query after the first
+   * launches includes the code it compiles then. */
+  BuiltProgram *bp = g_new0 (BuiltProgram, 1);
+  for (int k = 0; k < 3; k++)
+    bp->keys[k] = g_strdup (keys[k]);
+  clRetainProgram (p);
+  bp->program = p;
+  g_ptr_array_add (c->built, bp);
 out:
   g_mutex_unlock (&c->lock);
   return p;
@@ -525,6 +567,13 @@ mace_cl_program_cache_flush (MaceClProgramCache *c, MaceError *err)
 {
   MaceStatus st = MACE_OK;
   g_mutex_lock (&c->lock);
+  if (c->writable)
+    for (guint i = 0; i < c->built->len; i++) {
+      BuiltProgram *bp = g_ptr_array_index (c->built, i);
+      if (!record_binary (c, (const char *const *) bp->keys, bp->program))
+        mace_log (MACE_LOG_INFO, "%s: the driver gives no binary for "
+                  "program '%s'; it is not cached", c->path, bp->keys[0]);
+    }
   if (!c->writable
       || !(mace_cache_file_dirty (c->file) || c->rewrite))
     goto out;
@@ -578,6 +627,7 @@ mace_cl_program_cache_close (MaceClProgramCache *c)
   if (!c)
     return;
   mace_cl_program_cache_flush (c, NULL);
+  g_ptr_array_free (c->built, TRUE);
   mace_cache_file_free (c->file);
   for (int i = 0; i < MACE_CACHE_DEVICE_KEYS; i++) {
     g_free (c->labels[i]);
