@@ -636,16 +636,6 @@ dw3x3_plane_avx512 (const float *xp, int64_t IH, int64_t IW,
   return fused;
 }
 
-static bool
-have_avx512 (void)
-{
-  static int cached = -1;
-  if (cached < 0) {
-    __builtin_cpu_init ();
-    cached = __builtin_cpu_supports ("avx512f") ? 1 : 0;
-  }
-  return cached == 1;
-}
 #endif
 
 /* Any kernel, stride and dilation. */
@@ -758,7 +748,7 @@ dw_planes (void *arg, int64_t b, int64_t e)
     MaceEpilogue ep = j->ep;
     ep.bias = NULL;
 #if defined(__x86_64__)
-    if (k3 && (sw == 1 || sw == 2) && have_avx512 ()) {
+    if (k3 && (sw == 1 || sw == 2) && mace_gemm_has_indirect ()) {
       MaceEpilogue pe = ep;
       if (pe.res)
         pe.res += t * OH * OW;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "harness.h"
 
 typedef struct {
@@ -265,6 +266,20 @@ int
 main (int argc, char **argv)
 {
   th_init (argc, argv);
+  /* Every kernel: the AVX-512 one takes the direct/indirect GEMM and
+   * masked depthwise paths, the others the packed and portable ones. */
+  for (int k = 3; k >= 1; k--) {
+    if (mace_gemm_set_kernel (k) != k)
+      continue;
+    printf ("kernel %s\n", mace_gemm_kernel_name ());
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+      char name[64];
+      snprintf (name, sizeof name, "Conv case %zu (%s)", i,
+                mace_gemm_kernel_name ());
+      run_case (&cases[i], 2, true, name);
+    }
+  }
+  mace_gemm_set_kernel (0);
   for (int t = 1; t <= 2; t++)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
       char name[64];
