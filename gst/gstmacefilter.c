@@ -110,6 +110,7 @@ struct _GstMaceFilter {
   gint inference_interval;
   gboolean drop_when_busy;
   gboolean message;
+  gboolean threshold_set, iou_threshold_set; /* explicitly set by the user */
 
   /* stats */
   guint64 frames;
@@ -367,9 +368,13 @@ gst_mace_filter_set_property (GObject *object, guint prop_id,
       break;
     case PROP_TUNING_CACHE: set_string (&self->tuning_cache, value); break;
     case PROP_TUNE: self->tune = g_value_get_boolean (value); break;
-    case PROP_THRESHOLD: self->threshold = g_value_get_float (value); break;
+    case PROP_THRESHOLD:
+      self->threshold = g_value_get_float (value);
+      self->threshold_set = TRUE;
+      break;
     case PROP_IOU_THRESHOLD:
       self->iou_threshold = g_value_get_float (value);
+      self->iou_threshold_set = TRUE;
       break;
     case PROP_MAX_DETECTIONS:
       self->max_detections = g_value_get_int (value);
@@ -579,8 +584,20 @@ inspect_model (GstMaceFilter *self, GError **error)
       for (int j = 0; j < nr; j++)
         if (rn[j] == sn[g])
           self->reg_idx[g] = regs[j];
+    int64_t want = sn[0] + (ns > 1 ? sn[1] : 0);
     mace_anchors_build (&self->anchors, &self->cfg, self->in_h, self->in_w);
-    if (self->anchors.n_anchors != (int) (sn[0] + (ns > 1 ? sn[1] : 0))) {
+    /* Without a config, try the two MediaPipe BlazeFace anchor layouts
+     * (front: strides 8,16,16,16; back: 16,32,32,32). */
+    if (!self->cfg.path && self->anchors.n_anchors != (int) want) {
+      static const int layouts[2][4] = { { 8, 16, 16, 16 }, { 16, 32, 32, 32 } };
+      for (int l = 0; l < 2 && self->anchors.n_anchors != (int) want; l++) {
+        self->cfg.n_strides = 4;
+        memcpy (self->cfg.strides, layouts[l], sizeof layouts[l]);
+        mace_anchors_clear (&self->anchors);
+        mace_anchors_build (&self->anchors, &self->cfg, self->in_h, self->in_w);
+      }
+    }
+    if (self->anchors.n_anchors != (int) want) {
       g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
                    "%s: the anchor config gives %d anchors but the model has "
                    "%lld (set strides in the model config)",
@@ -648,6 +665,11 @@ gst_mace_filter_start (GstBaseTransform *trans)
   if (cfg_path && !mace_model_config_load (&self->cfg, cfg_path, &gerr))
     goto bad_config;
 
+  /* The config's thresholds apply unless the properties were set. */
+  if (cfg_path && !self->threshold_set)
+    self->threshold = self->cfg.score_threshold;
+  if (cfg_path && !self->iou_threshold_set)
+    self->iou_threshold = self->cfg.iou_threshold;
   post_progress (self, "loading", self->model);
   self->on_gpu = FALSE;
   if (self->device != GST_MACE_DEVICE_CPU) {

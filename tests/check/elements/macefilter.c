@@ -66,9 +66,8 @@ astronaut_rgb (int *w, int *h)
  * on the face (skimage's astronaut.png: face around x 175..300, y 40..215
  * of 512x512) with confidence > 0.8. */
 static void
-check_astronaut (const char *device)
+check_astronaut_model (const char *device, gchar *model)
 {
-  gchar *model = face_model ();
   REQUIRE_FILE (model);
   int w, h;
   GstBuffer *in = astronaut_rgb (&w, &h);
@@ -115,9 +114,23 @@ check_astronaut (const char *device)
   g_free (model);
 }
 
+static void
+check_astronaut (const char *device)
+{
+  check_astronaut_model (device, face_model ());
+}
+
 GST_START_TEST (test_astronaut_cpu)
 {
   check_astronaut ("cpu");
+}
+GST_END_TEST;
+
+GST_START_TEST (test_astronaut_back_model)
+{
+  /* The 256x256 back model, no config: the anchor layout is found from
+   * the model's outputs. */
+  check_astronaut_model ("cpu", src_path ("models/blazeface/face_detection_back_256x256_barracuda.onnx"));
 }
 GST_END_TEST;
 
@@ -277,6 +290,7 @@ macefilter_suite (void)
   tcase_add_test (tc, test_properties);
   tcase_add_test (tc, test_errors);
   tcase_add_test (tc, test_astronaut_cpu);
+  tcase_add_test (tc, test_astronaut_back_model);
   tcase_add_test (tc, test_astronaut_opencl);
   tcase_add_test (tc, test_interval_and_formats);
   return s;
