@@ -571,6 +571,24 @@ dw3x3_plane_avx512 (const float *xp, int64_t IH, int64_t IW,
   const __m512i even = _mm512_set_epi32 (30, 28, 26, 24, 22, 20, 18, 16, 14,
                                          12, 10, 8, 6, 4, 2, 0);
   const __m512i odd = _mm512_add_epi32 (even, _mm512_set1_epi32 (1));
+  /* Load masks depend on the column block only: computed once. */
+  __mmask16 mk[64][4], om[64];
+  int64_t nblk = (OW + 15) / 16;
+  bool tab = nblk <= 64;
+  for (int64_t bi = 0; tab && bi < nblk; bi++) {
+    int64_t x0 = bi * 16, nv = OW - x0 < 16 ? OW - x0 : 16;
+    int64_t base = x0 * sw - pl;
+    om[bi] = (__mmask16) ((1u << nv) - 1);
+    if (sw == 1)
+      for (int kx = 0; kx < 3; kx++)
+        mk[bi][kx] = range_mask (base + kx, IW);
+    else {
+      mk[bi][0] = range_mask (base, IW);
+      mk[bi][1] = range_mask (base + 16, IW);
+      mk[bi][2] = range_mask (base + 2, IW);
+      mk[bi][3] = range_mask (base + 18, IW);
+    }
+  }
   for (int64_t oy = 0; oy < OH; oy++) {
     const float *r[3];
     for (int ky = 0; ky < 3; ky++) {
@@ -578,50 +596,63 @@ dw3x3_plane_avx512 (const float *xp, int64_t IH, int64_t IW,
       r[ky] = iy >= 0 && iy < IH ? xp + iy * IW : zero;
     }
     float *o = out + oy * OW;
-    for (int64_t x0 = 0; x0 < OW; x0 += 16) {
-      int64_t nv = OW - x0 < 16 ? OW - x0 : 16;
-      __mmask16 om = (__mmask16) ((1u << nv) - 1);
+    for (int64_t bi = 0; bi < nblk; bi++) {
+      int64_t x0 = bi * 16;
+      __mmask16 m[4], omk;
+      int64_t base = x0 * sw - pl;
+      if (tab) {
+        m[0] = mk[bi][0];
+        m[1] = mk[bi][1];
+        m[2] = mk[bi][2];
+        m[3] = mk[bi][3];
+        omk = om[bi];
+      } else {
+        int64_t nv = OW - x0 < 16 ? OW - x0 : 16;
+        omk = (__mmask16) ((1u << nv) - 1);
+        if (sw == 1) {
+          m[0] = range_mask (base, IW);
+          m[1] = range_mask (base + 1, IW);
+          m[2] = range_mask (base + 2, IW);
+          m[3] = 0;
+        } else {
+          m[0] = range_mask (base, IW);
+          m[1] = range_mask (base + 16, IW);
+          m[2] = range_mask (base + 2, IW);
+          m[3] = range_mask (base + 18, IW);
+        }
+      }
       __m512 acc0 = bv, acc1 = _mm512_setzero_ps (),
              acc2 = _mm512_setzero_ps ();
-      int64_t base = x0 * sw - pl;
       if (sw == 1) {
         for (int kx = 0; kx < 3; kx++) {
-          __mmask16 m = range_mask (base + kx, IW);
-          __m512 v0 = _mm512_maskz_loadu_ps (m, r[0] + base + kx);
-          __m512 v1 = _mm512_maskz_loadu_ps (m, r[1] + base + kx);
-          __m512 v2 = _mm512_maskz_loadu_ps (m, r[2] + base + kx);
+          __m512 v0 = _mm512_maskz_loadu_ps (m[kx], r[0] + base + kx);
+          __m512 v1 = _mm512_maskz_loadu_ps (m[kx], r[1] + base + kx);
+          __m512 v2 = _mm512_maskz_loadu_ps (m[kx], r[2] + base + kx);
           acc0 = _mm512_fmadd_ps (wv[kx], v0, acc0);
           acc1 = _mm512_fmadd_ps (wv[3 + kx], v1, acc1);
           acc2 = _mm512_fmadd_ps (wv[6 + kx], v2, acc2);
         }
       } else {
-        __mmask16 ma = range_mask (base, IW), mb = range_mask (base + 16, IW);
-        __mmask16 mc = range_mask (base + 2, IW),
-                  md = range_mask (base + 18, IW);
+        __m512 *accs[3] = { &acc0, &acc1, &acc2 };
         for (int ky = 0; ky < 3; ky++) {
           const float *row = r[ky];
-          __m512 a = _mm512_maskz_loadu_ps (ma, row + base);
-          __m512 b = _mm512_maskz_loadu_ps (mb, row + base + 16);
-          __m512 c = _mm512_maskz_loadu_ps (mc, row + base + 2);
-          __m512 d = _mm512_maskz_loadu_ps (md, row + base + 18);
+          __m512 a = _mm512_maskz_loadu_ps (m[0], row + base);
+          __m512 b = _mm512_maskz_loadu_ps (m[1], row + base + 16);
+          __m512 c = _mm512_maskz_loadu_ps (m[2], row + base + 2);
+          __m512 d = _mm512_maskz_loadu_ps (m[3], row + base + 18);
           __m512 e0 = _mm512_permutex2var_ps (a, even, b);
           __m512 o1 = _mm512_permutex2var_ps (a, odd, b);
           __m512 e2 = _mm512_permutex2var_ps (c, even, d);
-          __m512 t = ky == 0 ? acc0 : ky == 1 ? acc1 : acc2;
+          __m512 t = *accs[ky];
           t = _mm512_fmadd_ps (wv[3 * ky], e0, t);
           t = _mm512_fmadd_ps (wv[3 * ky + 1], o1, t);
           t = _mm512_fmadd_ps (wv[3 * ky + 2], e2, t);
-          if (ky == 0)
-            acc0 = t;
-          else if (ky == 1)
-            acc1 = t;
-          else
-            acc2 = t;
+          *accs[ky] = t;
         }
       }
       __m512 v = _mm512_add_ps (acc0, _mm512_add_ps (acc1, acc2));
       if (res)
-        v = _mm512_add_ps (v, _mm512_maskz_loadu_ps (om, res + oy * OW + x0));
+        v = _mm512_add_ps (v, _mm512_maskz_loadu_ps (omk, res + oy * OW + x0));
       if (act == MACE_ACT_RELU)
         v = _mm512_max_ps (v, _mm512_setzero_ps ());
       else if (act == MACE_ACT_CLIP)
@@ -630,7 +661,7 @@ dw3x3_plane_avx512 (const float *xp, int64_t IH, int64_t IW,
         v = _mm512_mask_mul_ps (
             v, _mm512_cmp_ps_mask (v, _mm512_setzero_ps (), _CMP_LT_OQ), v,
             slope);
-      _mm512_mask_storeu_ps (o + x0, om, v);
+      _mm512_mask_storeu_ps (o + x0, omk, v);
     }
   }
   return fused;
