@@ -589,6 +589,55 @@ dw3x3_plane_avx512 (const float *xp, int64_t IH, int64_t IW,
       mk[bi][3] = range_mask (base + 18, IW);
     }
   }
+  if (sw == 1 && pl == 1) {
+    /* The common pad-1 case: one load per input row and block; the
+     * neighbours come from lane shifts of the blocks on either side. */
+    for (int64_t oy = 0; oy < OH; oy++) {
+      const float *r[3];
+      __m512 cur[3], prev[3];
+      for (int ky = 0; ky < 3; ky++) {
+        int64_t iy = oy * sh - pt + ky;
+        r[ky] = iy >= 0 && iy < IH ? xp + iy * IW : zero;
+        cur[ky] = _mm512_maskz_loadu_ps (range_mask (0, IW), r[ky]);
+        prev[ky] = _mm512_setzero_ps ();
+      }
+      float *o = out + oy * OW;
+      for (int64_t x0 = 0; x0 < OW; x0 += 16) {
+        int64_t nv = OW - x0 < 16 ? OW - x0 : 16;
+        __mmask16 omk = (__mmask16) ((1u << nv) - 1);
+        __mmask16 mn = range_mask (x0 + 16, IW);
+        __m512 acc[3];
+        for (int ky = 0; ky < 3; ky++) {
+          __m512 next = _mm512_maskz_loadu_ps (mn, r[ky] + x0 + 16);
+          __m512 left = _mm512_castsi512_ps (_mm512_alignr_epi32 (
+              _mm512_castps_si512 (cur[ky]), _mm512_castps_si512 (prev[ky]),
+              15));
+          __m512 right = _mm512_castsi512_ps (_mm512_alignr_epi32 (
+              _mm512_castps_si512 (next), _mm512_castps_si512 (cur[ky]), 1));
+          __m512 t = _mm512_mul_ps (wv[3 * ky], left);
+          t = _mm512_fmadd_ps (wv[3 * ky + 1], cur[ky], t);
+          acc[ky] = _mm512_fmadd_ps (wv[3 * ky + 2], right, t);
+          prev[ky] = cur[ky];
+          cur[ky] = next;
+        }
+        __m512 v = _mm512_add_ps (_mm512_add_ps (acc[0], bv),
+                                  _mm512_add_ps (acc[1], acc[2]));
+        if (res)
+          v = _mm512_add_ps (v,
+                             _mm512_maskz_loadu_ps (omk, res + oy * OW + x0));
+        if (act == MACE_ACT_RELU)
+          v = _mm512_max_ps (v, _mm512_setzero_ps ());
+        else if (act == MACE_ACT_CLIP)
+          v = _mm512_min_ps (_mm512_max_ps (v, lo), hi);
+        else if (act == MACE_ACT_LEAKYRELU)
+          v = _mm512_mask_mul_ps (
+              v, _mm512_cmp_ps_mask (v, _mm512_setzero_ps (), _CMP_LT_OQ), v,
+              slope);
+        _mm512_mask_storeu_ps (o + x0, omk, v);
+      }
+    }
+    return fused;
+  }
   for (int64_t oy = 0; oy < OH; oy++) {
     const float *r[3];
     for (int ky = 0; ky < 3; ky++) {

@@ -175,6 +175,9 @@ static const Case cases[] = {
   C2 (1, 4, 4, 4, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_NONE, false),
   C2 (1, 4, 4, 4, 5, 1, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, NULL, false, MACE_ACT_NONE, false),
   C2 (1, 4, 4, 4, 40, 70, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, NULL, true, MACE_ACT_NONE, false),
+  C2 (1, 3, 3, 3, 11, 37, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, NULL, true, MACE_ACT_RELU, true),
+  C2 (1, 3, 3, 3, 9, 70, 3, 3, 1, 1, 1, 1, 0, 1, 2, 2, NULL, true, MACE_ACT_NONE, false),
+  C2 (1, 3, 3, 3, 9, 33, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, NULL, true, MACE_ACT_LEAKYRELU, true),
   /* ESRGAN-like (smaller spatial size) */
   C2 (1, 64, 64, 1, 13, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_RELU, false),
   C2 (1, 72, 4, 1, 9, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_NONE, true),
