@@ -411,9 +411,53 @@ conv_tiles (void *arg, int64_t b, int64_t e)
   }
 }
 
-/* Stride-1 conv without im2col: the input rows a block of output rows
- * needs are copied once with their zero padding, and the GEMM reads row k
- * = (ci, ky, kx) of B at a fixed offset into that copy. */
+/* Copies input row `src` (IW values, or NULL for a padding row) into a
+ * padded row of Wp values starting at column -pl; split stores even
+ * columns first, then odd ones. */
+MACE_CLONES static void
+pad_row (const float *restrict src, int64_t IW, int64_t pl, float *restrict dst,
+         int64_t Wp, bool split)
+{
+  if (!src) {
+    memset (dst, 0, sizeof (float) * (size_t) Wp);
+    return;
+  }
+  if (!split) {
+    int64_t lo = pl < Wp ? pl : Wp;
+    int64_t hi = pl + IW < Wp ? pl + IW : Wp;
+    if (hi < lo)
+      hi = lo;
+    memset (dst, 0, sizeof (float) * (size_t) lo);
+    memcpy (dst + lo, src + (lo - pl), sizeof (float) * (size_t) (hi - lo));
+    memset (dst + hi, 0, sizeof (float) * (size_t) (Wp - hi));
+    return;
+  }
+  int64_t We = (Wp + 1) / 2;
+  for (int par = 0; par < 2; par++) {
+    float *d = dst + (par ? We : 0);
+    int64_t n = par ? Wp / 2 : We;
+    /* Column 2i + par reads src[2i + par - pl]. */
+    int64_t base = par - pl;
+    int64_t lo = base < 0 ? (-base + 1) / 2 : 0;
+    int64_t hi = IW - base <= 0 ? 0 : (IW - base + 1) / 2;
+    if (hi > n)
+      hi = n;
+    if (lo > hi)
+      lo = hi;
+    for (int64_t i = 0; i < lo; i++)
+      d[i] = 0.0f;
+    const float *s = src + base;
+    for (int64_t i = lo; i < hi; i++)
+      d[i] = s[2 * i];
+    for (int64_t i = hi; i < n; i++)
+      d[i] = 0.0f;
+  }
+}
+
+/* Stride-1/2 conv without im2col: the input rows a block of output rows
+ * needs are copied once with their zero padding (stride 2: even columns,
+ * then odd ones, so a kernel column reads a contiguous run), and the GEMM
+ * reads row k = (ci, ky, kx) of B at a fixed offset into that copy. */
 static void
 conv_rows (void *arg, int64_t b, int64_t e)
 {
@@ -421,6 +465,7 @@ conv_rows (void *arg, int64_t b, int64_t e)
   const Geom *g = j->g;
   const int64_t IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2];
   const int64_t pt = g->pb[1], pl = g->pb[2], Wp = j->Wp, RR = j->RR;
+  const bool split = g->s[2] == 2;
   float *buf = mace_scratch (0, sizeof (float) * (size_t) (g->C * RR * Wp + 16));
   if (!buf) {
     j->oom = true;
@@ -430,28 +475,21 @@ conv_rows (void *arg, int64_t b, int64_t e)
     int64_t n = t / j->n_rt, oy0 = (t % j->n_rt) * j->R;
     int64_t nrows = OH - oy0 < j->R ? OH - oy0 : j->R;
     const float *xn = j->x + n * g->C * j->IHW;
-    int64_t need = nrows + (g->k[1] - 1) * g->d[1];
+    int64_t need = (nrows - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
     for (int64_t ci = 0; ci < g->C; ci++)
       for (int64_t rr = 0; rr < need; rr++) {
-        float *d = buf + (ci * RR + rr) * Wp;
-        int64_t iy = oy0 + rr - pt;
-        if (iy < 0 || iy >= IH) {
-          memset (d, 0, sizeof (float) * (size_t) Wp);
-          continue;
-        }
-        int64_t hi = pl + IW < Wp ? pl + IW : Wp;
-        memset (d, 0, sizeof (float) * (size_t) pl);
-        memcpy (d + pl, xn + (ci * IH + iy) * IW,
-                sizeof (float) * (size_t) (hi - pl));
-        memset (d + hi, 0, sizeof (float) * (size_t) (Wp - hi));
+        int64_t iy = oy0 * g->s[1] + rr - pt;
+        pad_row (iy >= 0 && iy < IH ? xn + (ci * IH + iy) * IW : NULL, IW,
+                 pl, buf + (ci * RR + rr) * Wp, Wp, split);
       }
     for (int64_t r = 0; r < nrows; r++) {
       int64_t yoff = n * g->M * j->OHW + (oy0 + r) * OW;
       MaceEpilogue ep = j->ep;
       if (ep.res)
         ep.res += yoff;
-      mace_gemm_indirect_b (g->M, OW, j->Kg, j->pa, buf + r * Wp, j->boff,
-                            j->y + yoff, j->OHW, &ep);
+      mace_gemm_indirect_b (g->M, OW, j->Kg, j->pa,
+                            buf + r * g->s[1] * Wp, j->boff, j->y + yoff,
+                            j->OHW, &ep);
     }
   }
 }
@@ -739,49 +777,6 @@ dw_row_generic (const float *restrict P, int64_t Wp, float *restrict o,
     }
 }
 
-/* Copies input row `src` (IW values, or NULL for a padding row) into a
- * padded row of Wp values starting at column -pl; split stores even
- * columns first, then odd ones. */
-MACE_CLONES static void
-pad_row (const float *restrict src, int64_t IW, int64_t pl, float *restrict dst,
-         int64_t Wp, bool split)
-{
-  if (!src) {
-    memset (dst, 0, sizeof (float) * (size_t) Wp);
-    return;
-  }
-  if (!split) {
-    int64_t lo = pl < Wp ? pl : Wp;
-    int64_t hi = pl + IW < Wp ? pl + IW : Wp;
-    if (hi < lo)
-      hi = lo;
-    memset (dst, 0, sizeof (float) * (size_t) lo);
-    memcpy (dst + lo, src + (lo - pl), sizeof (float) * (size_t) (hi - lo));
-    memset (dst + hi, 0, sizeof (float) * (size_t) (Wp - hi));
-    return;
-  }
-  int64_t We = (Wp + 1) / 2;
-  for (int par = 0; par < 2; par++) {
-    float *d = dst + (par ? We : 0);
-    int64_t n = par ? Wp / 2 : We;
-    /* Column 2i + par reads src[2i + par - pl]. */
-    int64_t base = par - pl;
-    int64_t lo = base < 0 ? (-base + 1) / 2 : 0;
-    int64_t hi = IW - base <= 0 ? 0 : (IW - base + 1) / 2;
-    if (hi > n)
-      hi = n;
-    if (lo > hi)
-      lo = hi;
-    for (int64_t i = 0; i < lo; i++)
-      d[i] = 0.0f;
-    const float *s = src + base;
-    for (int64_t i = lo; i < hi; i++)
-      d[i] = s[2 * i];
-    for (int64_t i = hi; i < n; i++)
-      d[i] = 0.0f;
-  }
-}
-
 typedef struct {
   const Geom *g;
   const float *x, *w;
@@ -917,12 +912,13 @@ conv_run (MaceOpCtx *ctx)
     j.pa = pa_tmp;
   }
   if (g.group == 1 && !j.pointwise && g.k[0] == 1 && g.in[0] == 1 &&
-      g.s[1] == 1 && g.s[2] == 1 && mace_gemm_has_indirect () &&
+      (g.s[2] == 1 || g.s[2] == 2) && mace_gemm_has_indirect () &&
       g.out[2] >= 16) {
-    j.Wp = g.out[2] + (g.k[2] - 1) * g.d[2];
+    j.Wp = (g.out[2] - 1) * g.s[2] + (g.k[2] - 1) * g.d[2] + 1;
+    int64_t ext = (g.k[1] - 1) * g.d[1] + 1;
     /* Rows per task: the copied input block stays within ~256 KiB, and
      * there are enough tasks for every thread. */
-    int64_t R = 65536 / (g.C * j.Wp) - (g.k[1] - 1) * g.d[1];
+    int64_t R = (65536 / (g.C * j.Wp) - ext) / g.s[1] + 1;
     if (R > 8)
       R = 8;
     if (R < 1)
@@ -930,7 +926,7 @@ conv_run (MaceOpCtx *ctx)
     while (R > 1 && g.N * ((g.out[1] + R - 1) / R) < 4 * threads)
       R /= 2;
     j.R = R;
-    j.RR = R + (g.k[1] - 1) * g.d[1];
+    j.RR = (R - 1) * g.s[1] + ext;
     j.n_rt = (g.out[1] + R - 1) / R;
     j.boff = malloc (sizeof (int64_t) * (size_t) (j.Kg + 1));
     if (!j.boff) {
@@ -940,8 +936,13 @@ conv_run (MaceOpCtx *ctx)
     int64_t k = 0;
     for (int64_t ci = 0; ci < g.C; ci++)
       for (int64_t ky = 0; ky < g.k[1]; ky++)
-        for (int64_t kx = 0; kx < g.k[2]; kx++)
-          j.boff[k++] = (ci * j.RR + ky * g.d[1]) * j.Wp + kx * g.d[2];
+        for (int64_t kx = 0; kx < g.k[2]; kx++) {
+          /* Padded column x * s + kx * d; stride 2 stores even columns
+           * first, then odd ones. */
+          int64_t c = kx * g.d[2];
+          int64_t col = g.s[2] == 2 ? (c & 1 ? (j.Wp + 1) / 2 : 0) + c / 2 : c;
+          j.boff[k++] = (ci * j.RR + ky * g.d[1]) * j.Wp + col;
+        }
     MaceThreadPool *pool =
         (double) g.M * j.Kg * OHW * g.N < 131072.0 ? NULL : ctx->pool;
     mace_parallel_for (pool, g.N * j.n_rt, conv_rows, &j);
