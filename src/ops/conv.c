@@ -676,6 +676,60 @@ dw3x3_plane_avx512 (const float *xp, int64_t IH, int64_t IW,
     }
     return fused;
   }
+  if (sw == 2) {
+    /* Even and odd columns of a 32-column window by two permutes; the
+     * third tap (even columns shifted by one) comes from the next block's
+     * even columns, carried over. */
+    for (int64_t oy = 0; oy < OH; oy++) {
+      const float *r[3];
+      __m512 ev[3], od[3];
+      for (int ky = 0; ky < 3; ky++) {
+        int64_t iy = oy * sh - pt + ky;
+        r[ky] = iy >= 0 && iy < IH ? xp + iy * IW : zero;
+        __m512 a = _mm512_maskz_loadu_ps (range_mask (-pl, IW), r[ky] - pl);
+        __m512 b = _mm512_maskz_loadu_ps (range_mask (16 - pl, IW),
+                                          r[ky] + 16 - pl);
+        ev[ky] = _mm512_permutex2var_ps (a, even, b);
+        od[ky] = _mm512_permutex2var_ps (a, odd, b);
+      }
+      float *o = out + oy * OW;
+      for (int64_t x0 = 0; x0 < OW; x0 += 16) {
+        int64_t nv = OW - x0 < 16 ? OW - x0 : 16;
+        __mmask16 omk = (__mmask16) ((1u << nv) - 1);
+        int64_t nb = 2 * x0 + 32 - pl;
+        __mmask16 ma = range_mask (nb, IW), mb = range_mask (nb + 16, IW);
+        __m512 acc[3];
+        for (int ky = 0; ky < 3; ky++) {
+          __m512 a = _mm512_maskz_loadu_ps (ma, r[ky] + nb);
+          __m512 b = _mm512_maskz_loadu_ps (mb, r[ky] + nb + 16);
+          __m512 en = _mm512_permutex2var_ps (a, even, b);
+          __m512 on = _mm512_permutex2var_ps (a, odd, b);
+          __m512 e2 = _mm512_castsi512_ps (_mm512_alignr_epi32 (
+              _mm512_castps_si512 (en), _mm512_castps_si512 (ev[ky]), 1));
+          __m512 t = _mm512_mul_ps (wv[3 * ky], ev[ky]);
+          t = _mm512_fmadd_ps (wv[3 * ky + 1], od[ky], t);
+          acc[ky] = _mm512_fmadd_ps (wv[3 * ky + 2], e2, t);
+          ev[ky] = en;
+          od[ky] = on;
+        }
+        __m512 v = _mm512_add_ps (_mm512_add_ps (acc[0], bv),
+                                  _mm512_add_ps (acc[1], acc[2]));
+        if (res)
+          v = _mm512_add_ps (v,
+                             _mm512_maskz_loadu_ps (omk, res + oy * OW + x0));
+        if (act == MACE_ACT_RELU)
+          v = _mm512_max_ps (v, _mm512_setzero_ps ());
+        else if (act == MACE_ACT_CLIP)
+          v = _mm512_min_ps (_mm512_max_ps (v, lo), hi);
+        else if (act == MACE_ACT_LEAKYRELU)
+          v = _mm512_mask_mul_ps (
+              v, _mm512_cmp_ps_mask (v, _mm512_setzero_ps (), _CMP_LT_OQ), v,
+              slope);
+        _mm512_mask_storeu_ps (o + x0, omk, v);
+      }
+    }
+    return fused;
+  }
   for (int64_t oy = 0; oy < OH; oy++) {
     const float *r[3];
     for (int ky = 0; ky < 3; ky++) {
