@@ -184,6 +184,10 @@ static const Case cases[] = {
   C2 (2, 4, 9, 1, 19, 50, 5, 3, 1, 2, 2, 2, 3, 1, 0, 2, NULL, true, MACE_ACT_NONE, false),
   C2 (1, 3, 8, 1, 20, 36, 5, 5, 2, 2, 1, 1, 1, 2, 2, 1, NULL, false, MACE_ACT_CLIP, false),
   C2 (1, 3, 8, 1, 20, 36, 4, 4, 3, 1, 1, 1, 1, 2, 2, 1, NULL, true, MACE_ACT_NONE, false),
+  C2 (1, 6, 6, 6, 12, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_SIGMOID, true),
+  C2 (1, 6, 6, 6, 12, 40, 3, 3, 2, 2, 1, 1, 1, 0, 1, 1, NULL, true, MACE_ACT_HARDSWISH, true),
+  C2 (1, 6, 10, 1, 12, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_HARDSWISH, true),
+  C2 (1, 6, 10, 1, 12, 20, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, NULL, true, MACE_ACT_LEAKYRELU, true),
   /* ESRGAN-like (smaller spatial size) */
   C2 (1, 64, 64, 1, 13, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_RELU, false),
   C2 (1, 72, 4, 1, 9, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_NONE, true),
