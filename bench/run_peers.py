@@ -307,6 +307,7 @@ def main():
                 row = {"model": name, "input": inp, "peer": peer,
                        "model_file": rel, "input_shape": list(shape)}
                 row.update(r)
+                row["model"] = name  # mace-run's JSON has its own "model"
                 if mace_med and r.get("median_ms"):
                     row["ratio_mace_over_peer"] = mace_med / r["median_ms"]
                 if peer != "opencv" and outs.get(peer) and \
