@@ -5,6 +5,7 @@
 #ifndef MACE_BACKEND_H
 #define MACE_BACKEND_H
 
+#include "frame.h"
 #include "internal.h"
 
 /* The settings of a MaceConfig, readable by backends. */
@@ -47,6 +48,21 @@ typedef struct {
   void (*get_stats) (MaceBackend *backend, MaceCacheStats *stats);
   /* Required. */
   void (*free) (MaceBackend *backend);
+  /* Optional: preprocesses a frame (resolved in plan) straight into graph
+   * input `index` on the device, so run() does not upload that input.
+   * `host` is the engine's host tensor of the input (shaped like the
+   * prepared input), to be filled only when a CPU node reads it.  Counts
+   * the copies it makes in stats. */
+  MaceStatus (*set_input_frame) (MaceBackend *backend, int index,
+                                 const MaceFrame *frame,
+                                 const MaceFramePlan *plan,
+                                 MaceTensor *host, MaceFrameStats *stats,
+                                 MaceError *err);
+  /* Optional: input `index` comes from the host tensor again. */
+  void (*forget_input_frame) (MaceBackend *backend, int index);
+  /* Optional: the backend's OpenCL context, device and queue. */
+  MaceStatus (*get_cl_handles) (MaceBackend *backend, void **context,
+                                void **device, void **queue);
 } MaceBackendVtbl;
 
 #ifdef MACE_HAVE_OPENCL

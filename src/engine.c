@@ -54,6 +54,8 @@ struct MaceEngine {
   const MaceBackendVtbl *vt;
   bool prepared;
 
+  MaceFrameStats frame_stats; /* mace_engine_set_input_frame */
+
   char last_error[1024];
 };
 
@@ -773,6 +775,8 @@ mace_engine_set_input (MaceEngine *e, int index, const MaceTensor *t)
       return engine_fail (e, &err);
     }
   }
+  if (e->vt && e->vt->forget_input_frame)
+    e->vt->forget_input_frame (e->backend, index);
   if (!e->inputs[index])
     e->inputs[index] = g_new0 (MaceTensor, 1);
   if (mace_tensor_copy (e->inputs[index], t) != MACE_OK) {
@@ -882,4 +886,126 @@ mace_engine_get_output (MaceEngine *e, int index)
   if (index < 0 || index >= e->n_outputs)
     return NULL;
   return e->outputs[index];
+}
+
+/* ---- Frames ----------------------------------------------------------- */
+
+MaceStatus
+mace_engine_set_input_frame (MaceEngine *e, int index, const MaceFrame *frame,
+                             const MacePreprocess *pp, MaceRect *content)
+{
+  MaceError err = { 0 };
+  MacePreprocess defaults;
+  if (!pp) {
+    mace_preprocess_init (&defaults);
+    pp = &defaults;
+  }
+  if (index < 0 || index >= e->n_inputs || !frame) {
+    mace_set_error (&err, MACE_ERROR_INVALID_ARG,
+                    "%s: input index %d out of range (model has %d) or no "
+                    "frame", e->path, index, e->n_inputs);
+    return engine_fail (e, &err);
+  }
+  const char *name = e->input_names[index];
+  const int64_t *dd = e->input_dims[index];
+  bool nchw = pp->layout == MACE_TENSOR_NCHW;
+  if (e->input_dtypes[index] != MACE_DTYPE_FLOAT32 ||
+      e->input_ndims[index] != 4 || (dd[0] > 1) ||
+      (nchw ? dd[1] : dd[3]) > 3 || ((nchw ? dd[1] : dd[3]) >= 0 &&
+                                     (nchw ? dd[1] : dd[3]) != 3)) {
+    char a[128];
+    mace_set_error (&err, MACE_ERROR_INVALID_ARG,
+                    "%s: input '%s' (%s %s) is not a float32 image input "
+                    "with 3 channels in %s layout",
+                    e->path, name, mace_dtype_name (e->input_dtypes[index]),
+                    mace_shape_str (e->input_ndims[index], dd, a, sizeof a),
+                    nchw ? "NCHW" : "NHWC");
+    return engine_fail (e, &err);
+  }
+  int crop_w = pp->crop_w > 0 ? pp->crop_w : frame->width;
+  int crop_h = pp->crop_h > 0 ? pp->crop_h : frame->height;
+  int64_t h = nchw ? dd[2] : dd[1], w = nchw ? dd[3] : dd[2];
+  /* Dynamic sizes follow the source region. */
+  if (h < 0)
+    h = crop_h;
+  if (w < 0)
+    w = crop_w;
+  MaceFramePlan plan;
+  if (mace_frame_plan (frame, pp, (int) w, (int) h, &plan, &err) != MACE_OK) {
+    char msg[sizeof err.message];
+    g_strlcpy (msg, err.message, sizeof msg);
+    mace_set_error (&err, err.status, "%s: input '%s': %s", e->path, name,
+                    msg);
+    return engine_fail (e, &err);
+  }
+  int64_t dims[4] = { 1, h, w, 3 };
+  if (nchw) {
+    dims[1] = 3;
+    dims[2] = h;
+    dims[3] = w;
+  }
+  MaceTensor *t = e->inputs[index];
+  if (!t)
+    t = e->inputs[index] = g_new0 (MaceTensor, 1);
+  if (t->dtype != MACE_DTYPE_FLOAT32 || !t->data ||
+      !mace_shape_equal (t->ndim, t->dims, 4, dims)) {
+    mace_tensor_init (t, MACE_DTYPE_FLOAT32, 4, dims);
+    if (mace_tensor_alloc (t) != MACE_OK) {
+      mace_set_error (&err, MACE_ERROR_OUT_OF_MEMORY, "%s: out of memory",
+                      e->path);
+      return engine_fail (e, &err);
+    }
+  }
+  bool device = e->config.backend == MACE_BACKEND_OPENCL;
+  if (device && !inputs_match_plan (e)) {
+    /* New input shape: re-prepare now so the kernel writes the buffer
+     * of the plan that runs. */
+    if (prepare (e, &err) != MACE_OK) {
+      plan_free (e);
+      return engine_fail (e, &err);
+    }
+  }
+  if (device && e->vt && e->vt->set_input_frame) {
+    MaceStatus st = e->vt->set_input_frame (e->backend, index, frame, &plan,
+                                            t, &e->frame_stats, &err);
+    if (st != MACE_OK)
+      return engine_fail (e, &err);
+  } else {
+    for (int p = 0; p < mace_frame_n_planes (frame->format); p++)
+      if (!frame->data[p]) {
+        mace_set_error (&err, MACE_ERROR_INVALID_ARG,
+                        "%s: input '%s': frame plane %d is a cl_mem, which "
+                        "needs the OpenCL backend", e->path, name, p);
+        return engine_fail (e, &err);
+      }
+    if (e->vt && e->vt->forget_input_frame)
+      e->vt->forget_input_frame (e->backend, index);
+    /* Written in place: the CPU graph reads this tensor directly. */
+    mace_frame_preprocess_cpu (frame, &plan, t->data, e->pool);
+    e->frame_stats.last_zero_copy = 1;
+  }
+  e->frame_stats.frames++;
+  if (content)
+    *content = plan.content;
+  return MACE_OK;
+}
+
+void
+mace_engine_get_frame_stats (const MaceEngine *e, MaceFrameStats *stats)
+{
+  *stats = e->frame_stats;
+}
+
+MaceStatus
+mace_engine_get_cl_handles (MaceEngine *e, void **context, void **device,
+                            void **queue)
+{
+  if (!e->backend || !e->vt || !e->vt->get_cl_handles) {
+    MaceError err = { 0 };
+    mace_set_error (&err, MACE_ERROR_UNSUPPORTED,
+                    "%s: the engine does not run on an OpenCL device",
+                    e->path);
+    return engine_fail (e, &err);
+  }
+  return e->vt->get_cl_handles (e->backend, context, device, queue);
 }

@@ -221,6 +221,105 @@ void mace_engine_get_cache_stats (const MaceEngine *engine,
 MaceStatus mace_model_check_file (const char *path, char *unsupported,
                                   size_t len, MaceError *error);
 
+
+/* ---- Video frames as model input -------------------------------------- */
+
+/* Pixel formats of MaceFrame.  Packed formats have one plane; I420 has
+ * Y, U, V planes (chroma halved in both directions); NV12 has Y and an
+ * interleaved UV plane.  YUV is BT.601 limited range. */
+typedef enum {
+  MACE_FRAME_RGB = 0,
+  MACE_FRAME_BGR,
+  MACE_FRAME_RGBA,
+  MACE_FRAME_BGRA,
+  MACE_FRAME_RGBX,
+  MACE_FRAME_BGRX,
+  MACE_FRAME_I420,
+  MACE_FRAME_NV12,
+} MaceFrameFormat;
+
+#define MACE_FRAME_MAX_PLANES 3
+
+/* A video frame.  Each plane is given either by a host pointer (data) or,
+ * on the OpenCL backend, by a cl_mem (cl_mem, cast to void *) plus a
+ * byte offset into it; strides are in bytes.  Nothing is copied or freed
+ * by the description itself. */
+typedef struct {
+  MaceFrameFormat format;
+  int32_t width, height;
+  const void *data[MACE_FRAME_MAX_PLANES];
+  void *cl_mem[MACE_FRAME_MAX_PLANES];
+  size_t offset[MACE_FRAME_MAX_PLANES];
+  int32_t stride[MACE_FRAME_MAX_PLANES];
+} MaceFrame;
+
+typedef enum {
+  MACE_TENSOR_NHWC = 0,
+  MACE_TENSOR_NCHW = 1,
+} MaceTensorLayout;
+
+typedef enum {
+  MACE_FIT_STRETCH = 0,   /* source scaled to fill the input */
+  MACE_FIT_LETTERBOX = 1, /* aspect kept, centred, padded with black */
+  MACE_FIT_NONE = 2,      /* 1:1 at the top-left, the rest padded black */
+} MaceFit;
+
+/* Where the source landed in the model input, in model pixels. */
+typedef struct {
+  double x, y, w, h;
+} MaceRect;
+
+/* How a frame becomes the model's input: input value of channel c =
+ * (pixel[0..255] - mean[c]) * scale[c], channels in RGB (or BGR) order,
+ * bilinear resampling at pixel centres.  crop_* select a source region
+ * (crop_w == 0: the whole frame). */
+typedef struct {
+  MaceTensorLayout layout;
+  int32_t bgr;
+  float mean[3];
+  float scale[3];
+  MaceFit fit;
+  int32_t crop_x, crop_y, crop_w, crop_h;
+} MacePreprocess;
+
+/* Counters of mace_engine_set_input_frame: `copies` counts frame-sized
+ * copies actually made (an upload of a host frame to the device, a
+ * download of the preprocessed input for a CPU fallback node);
+ * `imported` host frames the device read in place (CL_MEM_USE_HOST_PTR);
+ * `device_frames` frames given as cl_mem.  `last_zero_copy` is 1 when the
+ * last frame reached the model input without a copy. */
+typedef struct {
+  int64_t frames;
+  int64_t copies;
+  int64_t bytes_copied;
+  int64_t imported;
+  int64_t device_frames;
+  int32_t last_zero_copy;
+} MaceFrameStats;
+
+/* Converts, resizes, normalises and lays out a frame straight into input
+ * `index` (a 4-D float32 image input with 3 channels; dynamic height and
+ * width take the size of the source region).  On the OpenCL backend this
+ * is one kernel writing the input's device buffer; on the CPU it is
+ * multithreaded C writing the input tensor.  content (may be NULL)
+ * receives where the source landed.  The frame must stay valid until the
+ * next mace_engine_run() returns. */
+MaceStatus mace_engine_set_input_frame (MaceEngine *engine, int index,
+                                        const MaceFrame *frame,
+                                        const MacePreprocess *pp,
+                                        MaceRect *content);
+void mace_engine_get_frame_stats (const MaceEngine *engine,
+                                  MaceFrameStats *stats);
+/* A default MacePreprocess: NHWC, RGB, mean 0, scale 1, stretch. */
+void mace_preprocess_init (MacePreprocess *pp);
+
+/* The OpenCL objects of an engine on the OpenCL backend (cl_context,
+ * cl_device_id, cl_command_queue as void *), so a host can allocate
+ * buffers the engine reads without a copy.  MACE_ERROR_UNSUPPORTED on
+ * the CPU backend.  The handles belong to the engine. */
+MaceStatus mace_engine_get_cl_handles (MaceEngine *engine, void **context,
+                                       void **device, void **queue);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "cl/device.h"
 #include "cl/ops.h"
+#include "cl/preprocess.h"
 #include "cl/tuner.h"
 
 typedef struct {
@@ -41,6 +42,9 @@ struct MaceBackend {
   MaceTensor **cur_inputs; /* per value: this run's input tensor */
   NodePlan *plans;
   int64_t nodes_on_cpu;
+  bool *input_frame;       /* per graph input: filled by the preprocess
+                              kernel, not uploaded by run */
+  MaceClPreprocess *pre;   /* frame preprocessing, made on first use */
 };
 
 static const MaceClOp *const op_tables[] = {
@@ -442,6 +446,8 @@ cl_free (MaceBackend *b)
   g_free (b->host_fresh);
   g_free (b->source);
   g_free (b->cur_inputs);
+  g_free (b->input_frame);
+  mace_cl_preprocess_free (b->pre);
   mace_cl_device_free (b->dev);
   g_free (b);
 }
@@ -756,7 +762,9 @@ cl_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
       return MACE_ERROR_INVALID_ARG;
     }
     b->cur_inputs[vi] = inputs[i];
-    if (b->mem[vi])
+    if (b->input_frame && b->input_frame[i])
+      b->input_frame[i] = false; /* already on the device */
+    else if (b->mem[vi])
       st = write_value (b, vi, inputs[i]->data, err);
   }
   for (int i = 0; i < g->n_nodes && st == MACE_OK; i++) {
@@ -813,10 +821,72 @@ cl_get_stats (MaceBackend *b, MaceCacheStats *stats)
   stats->nodes_on_cpu = b->nodes_on_cpu;
 }
 
+/* ---- Frames ---- */
+
+static MaceStatus
+cl_set_input_frame (MaceBackend *b, int index, const MaceFrame *frame,
+                    const MaceFramePlan *plan, MaceTensor *host,
+                    MaceFrameStats *stats, MaceError *err)
+{
+  MaceGraph *g = b->graph;
+  int vi = g->inputs[index];
+  cl_mem dst = value_mem (b, vi, err);
+  if (!dst)
+    return err ? err->status : MACE_ERROR_BACKEND;
+  if (!b->pre)
+    b->pre = mace_cl_preprocess_new (b->dev);
+  if (!b->input_frame)
+    b->input_frame = g_new0 (bool, g->n_inputs + 1);
+  MaceStatus st = mace_cl_preprocess_run (b->pre, frame, plan, dst, stats, err);
+  if (st != MACE_OK)
+    return st;
+  b->input_frame[index] = true;
+  /* A CPU fallback node reading the input needs it on the host too. */
+  for (int i = 0; i < g->n_nodes; i++) {
+    MaceNode *n = &g->nodes[i];
+    if (n->dead || !b->plans[i].on_cpu)
+      continue;
+    for (int k = 0; k < n->n_in; k++)
+      if (n->in[k] == vi) {
+        st = read_value (b, vi, host->data, err);
+        if (st == MACE_OK) {
+          stats->copies++;
+          stats->bytes_copied += (int64_t) value_bytes (&g->values[vi]);
+          stats->last_zero_copy = 0;
+        }
+        return st;
+      }
+  }
+  return MACE_OK;
+}
+
+static void
+cl_forget_input_frame (MaceBackend *b, int index)
+{
+  if (b->input_frame)
+    b->input_frame[index] = false;
+}
+
+static MaceStatus
+cl_get_cl_handles (MaceBackend *b, void **context, void **device,
+                   void **queue)
+{
+  if (context)
+    *context = b->dev->context;
+  if (device)
+    *device = b->dev->device;
+  if (queue)
+    *queue = b->dev->queue;
+  return MACE_OK;
+}
+
 const MaceBackendVtbl mace_cl_backend = {
   .name = "opencl",
   .prepare = cl_prepare,
   .run = cl_run,
   .get_stats = cl_get_stats,
   .free = cl_free,
+  .set_input_frame = cl_set_input_frame,
+  .forget_input_frame = cl_forget_input_frame,
+  .get_cl_handles = cl_get_cl_handles,
 };
