@@ -174,29 +174,83 @@ mace_graph_toposort (MaceGraph *g, MaceError *err)
   MaceNode *sorted = g_new (MaceNode, (gsize) (g->cap_nodes > 0 ? g->cap_nodes : 1));
   bool *placed = g_new0 (bool, (gsize) n + 1);
   int count = 0;
-  /* Kahn's algorithm by repeated sweeps keeps file order among ready nodes
-   * (good for memory reuse and deterministic plans). */
-  bool progress = true;
-  while (count < n && progress) {
-    progress = false;
-    for (int i = 0; i < n; i++) {
-      if (placed[i])
+  /* Kahn's algorithm with a min-heap on the file index, so ready nodes keep
+   * file order (good for memory reuse, deterministic plans) and a large
+   * graph sorts in O(E log N). */
+  int *missing = g_new0 (int, (gsize) n + 1);   /* inputs not ready yet */
+  int *first_use = g_new (int, (gsize) g->n_values + 1);
+  int *next_use = NULL;
+  int n_uses = 0;
+  for (int i = 0; i < n; i++)
+    n_uses += g->nodes[i].n_in;
+  int *use_node = g_new (int, (gsize) n_uses + 1);
+  next_use = g_new (int, (gsize) n_uses + 1);
+  for (int v = 0; v < g->n_values; v++)
+    first_use[v] = -1;
+  int u = 0;
+  for (int i = 0; i < n; i++) {
+    MaceNode *nd = &g->nodes[i];
+    for (int k = 0; k < nd->n_in; k++) {
+      int v = nd->in[k];
+      if (v < 0 || ready[v])
         continue;
-      MaceNode *nd = &g->nodes[i];
-      bool ok = true;
-      for (int k = 0; k < nd->n_in && ok; k++)
-        if (nd->in[k] >= 0 && !ready[nd->in[k]])
-          ok = false;
-      if (!ok)
-        continue;
-      placed[i] = true;
-      sorted[count++] = *nd;
-      for (int k = 0; k < nd->n_out; k++)
-        if (nd->out[k] >= 0)
-          ready[nd->out[k]] = true;
-      progress = true;
+      missing[i]++;
+      use_node[u] = i;
+      next_use[u] = first_use[v];
+      first_use[v] = u++;
     }
   }
+  int *heap = g_new (int, (gsize) n + 1);
+  int hn = 0;
+#define HEAP_PUSH(x)                                                          \
+  do {                                                                        \
+    int _c = hn++;                                                            \
+    heap[_c] = (x);                                                           \
+    while (_c > 0 && heap[(_c - 1) / 2] > heap[_c]) {                         \
+      int _t = heap[_c];                                                      \
+      heap[_c] = heap[(_c - 1) / 2];                                          \
+      heap[(_c - 1) / 2] = _t;                                                \
+      _c = (_c - 1) / 2;                                                      \
+    }                                                                         \
+  } while (0)
+  for (int i = 0; i < n; i++)
+    if (missing[i] == 0)
+      HEAP_PUSH (i);
+  while (hn > 0) {
+    int i = heap[0];
+    heap[0] = heap[--hn];
+    for (int c = 0;;) {
+      int l = 2 * c + 1, r = l + 1, m = c;
+      if (l < hn && heap[l] < heap[m])
+        m = l;
+      if (r < hn && heap[r] < heap[m])
+        m = r;
+      if (m == c)
+        break;
+      int t = heap[c];
+      heap[c] = heap[m];
+      heap[m] = t;
+      c = m;
+    }
+    MaceNode *nd = &g->nodes[i];
+    placed[i] = true;
+    sorted[count++] = *nd;
+    for (int k = 0; k < nd->n_out; k++) {
+      int v = nd->out[k];
+      if (v < 0 || ready[v])
+        continue;
+      ready[v] = true;
+      for (int e = first_use[v]; e >= 0; e = next_use[e])
+        if (--missing[use_node[e]] == 0)
+          HEAP_PUSH (use_node[e]);
+    }
+  }
+#undef HEAP_PUSH
+  g_free (heap);
+  g_free (missing);
+  g_free (first_use);
+  g_free (next_use);
+  g_free (use_node);
   MaceStatus st = MACE_OK;
   if (count < n) {
     /* Name the first stuck node and its missing input. */
