@@ -346,7 +346,7 @@ draw_mask (GstMaceOverlay *self, Canvas *c, float ex0, float ey0, float ex1,
 {
   float dx = ex1 - ex0, dy = ey1 - ey0;
   float dist = sqrtf (dx * dx + dy * dy);
-  if (dist < 2.0f || !self->mask)
+  if (!isfinite (dist) || dist < 2.0f || !self->mask)
     return;
   float angle = atan2f (dy, dx);
   /* frame pixels per mask pixel: the mask's eye distance (0.4 of its
@@ -357,8 +357,15 @@ draw_mask (GstMaceOverlay *self, Canvas *c, float ex0, float ey0, float ex1,
   float ca = cosf (angle), sa = sinf (angle);
   float half_w = self->mask_w * s, half_h = self->mask_h * s;
   float rad = sqrtf (half_w * half_w + half_h * half_h);
-  for (int y = (int) (cy - rad); y <= (int) (cy + rad); y++)
-    for (int x = (int) (cx - rad); x <= (int) (cx + rad); x++) {
+  /* Only the part inside the frame: landmarks far outside it (a bad
+   * detection, or metadata from elsewhere) would otherwise mean billions
+   * of iterations, and float-to-int overflow. */
+  int y0 = (int) CLAMP (cy - rad, 0.0f, (float) c->h);
+  int y1 = (int) CLAMP (cy + rad + 1.0f, 0.0f, (float) c->h);
+  int x0 = (int) CLAMP (cx - rad, 0.0f, (float) c->w);
+  int x1 = (int) CLAMP (cx + rad + 1.0f, 0.0f, (float) c->w);
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++) {
       float px = x - cx, py = y - cy;
       /* inverse rotation, then into mask pixels around its eye midpoint */
       float mx = (ca * px + sa * py) / s + 0.5f * self->mask_w;
@@ -370,6 +377,29 @@ draw_mask (GstMaceOverlay *self, Canvas *c, float ex0, float ey0, float ex1,
       if (m[3])
         blend_px (c, x, y, m[0], m[1], m[2], m[3] / 255.0f);
     }
+}
+
+/* Landmark coordinate i (normalised) as a double; doubles and floats are
+ * accepted, anything else (or not finite) reads as NAN. */
+static double
+landmark (const GValue *lm, guint i)
+{
+  const GValue *v = gst_value_array_get_value (lm, i);
+  double d = NAN;
+  if (G_VALUE_HOLDS_DOUBLE (v))
+    d = g_value_get_double (v);
+  else if (G_VALUE_HOLDS_FLOAT (v))
+    d = g_value_get_float (v);
+  return isfinite (d) ? d : NAN;
+}
+
+/* A normalised coordinate to a frame pixel, kept well inside int range. */
+static int
+to_px (double v, int size)
+{
+  if (!isfinite (v))
+    return -1000000;
+  return (int) CLAMP (v * size, -1e6, 1e6);
 }
 
 static GstFlowReturn
@@ -402,14 +432,16 @@ gst_mace_overlay_transform_frame_ip (GstVideoFilter *filter,
     double conf = 0;
     if (d)
       gst_structure_get_double (d, "confidence", &conf);
-    int x0 = (int) roi->x, y0 = (int) roi->y;
-    int x1 = x0 + (int) roi->w, y1 = y0 + (int) roi->h;
+    /* ROI fields are unsigned: keep the sums inside int range. */
+    int x0 = (int) MIN (roi->x, 1000000u), y0 = (int) MIN (roi->y, 1000000u);
+    int x1 = x0 + (int) MIN (roi->w, 1000000u);
+    int y1 = y0 + (int) MIN (roi->h, 1000000u);
     const GValue *lm = d ? gst_structure_get_value (d, "landmarks") : NULL;
     guint n_lm = lm && GST_VALUE_HOLDS_ARRAY (lm) ? gst_value_array_get_size (lm) / 2 : 0;
     if (self->draw_mask && n_lm >= 2) {
       float p[4];
       for (int k = 0; k < 4; k++)
-        p[k] = (float) g_value_get_double (gst_value_array_get_value (lm, k));
+        p[k] = (float) landmark (lm, k);
       /* Landmark 0 is the person's right eye (left in the image). */
       draw_mask (self, &c, p[0] * c.w, p[1] * c.h, p[2] * c.w, p[3] * c.h);
       self->masks_drawn++;
@@ -422,8 +454,8 @@ gst_mace_overlay_transform_frame_ip (GstVideoFilter *filter,
     }
     if (self->draw_landmarks)
       for (guint k = 0; k < n_lm; k++) {
-        int lx = (int) (g_value_get_double (gst_value_array_get_value (lm, 2 * k)) * c.w);
-        int ly = (int) (g_value_get_double (gst_value_array_get_value (lm, 2 * k + 1)) * c.h);
+        int lx = to_px (landmark (lm, 2 * k), c.w);
+        int ly = to_px (landmark (lm, 2 * k + 1), c.h);
         fill_rect (&c, lx - thick, ly - thick, lx + thick + 1, ly + thick + 1,
                    0xffff2020u);
       }
