@@ -35,8 +35,10 @@ seeded random input ([-1, 1]; --shape fixes dynamic dimensions). --compare
 DIR compares the first mode's outputs with DIR/output_*.pb (matched by
 tensor name, else by order) by relative L2 and fails (exit 1) above the
 tolerance. --output-dir writes output_<i>.pb named after the graph outputs.
+--dtype float64 evaluates everything in float64 (use --device cpu --modes
+eager --runs 1 for a reference to measure the fp32 runtimes against).
 
-Library use: TorchOnnx(path, device, channels_last).forward(*tensors).
+Library use: TorchOnnx(path, device, channels_last, dtype).forward(*tensors).
 """
 
 import argparse
@@ -112,11 +114,13 @@ def to_str(v):
 class TorchOnnx:
     """Evaluates an ONNX graph with torch ops on one device."""
 
-    def __init__(self, path, device="cuda", channels_last=False):
+    def __init__(self, path, device="cuda", channels_last=False,
+                 dtype=torch.float32):
         if onnx is None:
             raise RuntimeError("the 'onnx' Python package is needed")
         self.path = path
         self.device = torch.device(device)
+        self.fdtype = dtype  # floating-point constants are cast to this
         self.channels_last = channels_last
         model = onnx.load(path)
         g = model.graph
@@ -163,9 +167,11 @@ class TorchOnnx:
     # -- helpers -----------------------------------------------------------
     def _const(self, name):
         if name not in self.consts:
-            self.consts[name] = torch.from_numpy(
-                np.array(self.np_consts[name], copy=True, order="C")).to(
-                    self.device)
+            t = torch.from_numpy(
+                np.array(self.np_consts[name], copy=True, order="C"))
+            if t.is_floating_point():
+                t = t.to(self.fdtype)
+            self.consts[name] = t.to(self.device)
         return self.consts[name]
 
     def _static(self, name, what):
@@ -298,8 +304,10 @@ class TorchOnnx:
                    else np.zeros(1, np.float32))
             full = np.full(shape, arr[0], dtype=arr.dtype)
             self.np_consts[outs[0]] = full
-            self.consts[outs[0]] = self._layout(
-                torch.from_numpy(full).to(self.device))
+            t = torch.from_numpy(full)
+            if t.is_floating_point():
+                t = t.to(self.fdtype)
+            self.consts[outs[0]] = self._layout(t.to(self.device))
         elif op == "Resize" or op == "Upsample":
             mode = to_str(a.get("mode", "nearest"))
             if mode != "nearest":
@@ -482,8 +490,14 @@ def capture_graph(model, static_in, dev, warmup=3):
     return g, static_out
 
 
-def run_modes(path, host_inputs, dev, modes, runs, warmup, log=None):
-    """host_inputs: list of numpy arrays. Returns (results, first outputs)."""
+def run_modes(path, host_inputs, dev, modes, runs, warmup, log=None,
+              dtype=torch.float32):
+    """host_inputs: list of numpy arrays. Returns (results, first outputs).
+    dtype: the floating-point type of the whole evaluation (float64 gives a
+    reference)."""
+    def to_dev(x):
+        t = torch.from_numpy(np.array(x, copy=True))
+        return (t.to(dev, dtype) if t.is_floating_point() else t.to(dev))
     res = {}
     first_outs = None
     models = {}
@@ -492,7 +506,7 @@ def run_modes(path, host_inputs, dev, modes, runs, warmup, log=None):
     def get_model(cl):
         if cl not in models:
             t0 = time.perf_counter()
-            models[cl] = TorchOnnx(path, dev, channels_last=cl)
+            models[cl] = TorchOnnx(path, dev, channels_last=cl, dtype=dtype)
             models[cl]._load_ms = (time.perf_counter() - t0) * 1e3
         return models[cl]
 
@@ -502,7 +516,7 @@ def run_modes(path, host_inputs, dev, modes, runs, warmup, log=None):
             with torch.no_grad():
                 if mode in ("eager", "eager_cl"):
                     m = get_model(mode == "eager_cl")
-                    xs = [torch.from_numpy(x).to(dev) for x in host_inputs]
+                    xs = [to_dev(x) for x in host_inputs]
                     outs = m.forward(*xs)
                     sync(dev)
                     times = time_loop(lambda: m.forward(*xs), dev, runs,
@@ -511,7 +525,7 @@ def run_modes(path, host_inputs, dev, modes, runs, warmup, log=None):
                     if dev.type != "cuda":
                         raise RuntimeError("CUDA graphs need a CUDA device")
                     m = get_model(mode == "graph_cl")
-                    xs = [torch.from_numpy(x).to(dev) for x in host_inputs]
+                    xs = [to_dev(x) for x in host_inputs]
                     g, outs = capture_graph(m, xs, dev)
                     graphs[mode] = (g, xs, outs)
                     times = time_loop(g.replay, dev, runs, warmup)
@@ -523,15 +537,13 @@ def run_modes(path, host_inputs, dev, modes, runs, warmup, log=None):
                     if not cands:
                         g, xs, outs = None, None, None
                         m = get_model(False)
-                        xs = [torch.from_numpy(x).to(dev)
-                              for x in host_inputs]
+                        xs = [to_dev(x) for x in host_inputs]
                         g, outs = capture_graph(m, xs, dev)
                         src = "graph"
                     else:
                         src = min(cands, key=lambda k: res[k]["median_ms"])
                         g, xs, outs = graphs[src]
-                    hin = [torch.from_numpy(x).pin_memory()
-                           for x in host_inputs]
+                    hin = [to_dev(x).cpu().pin_memory() for x in host_inputs]
                     hout = [torch.empty(o.shape, dtype=o.dtype,
                                         pin_memory=True) for o in outs]
 
@@ -546,7 +558,7 @@ def run_modes(path, host_inputs, dev, modes, runs, warmup, log=None):
                 else:
                     raise ValueError("unknown mode %s" % mode)
                 if first_outs is None:
-                    first_outs = [o.detach().float().cpu().numpy()
+                    first_outs = [o.detach().cpu().numpy().copy()
                                   for o in outs]
             r = stats(times)
             r["setup_and_run_s"] = round(time.perf_counter() - t0, 3)
@@ -609,6 +621,10 @@ def main(argv=None):
     ap.add_argument("--rel-l2", type=float, default=1e-4)
     ap.add_argument("--output-dir")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--dtype", choices=("float32", "float64"),
+                    default="float32",
+                    help="float64: a reference evaluation (outputs written "
+                         "as float64)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -632,9 +648,10 @@ def main(argv=None):
                          % name)
             host_inputs.append(rng.uniform(-1, 1, dims).astype(np.float32))
     modes = [m for m in args.modes.split(",") if m]
+    dtype = torch.float64 if args.dtype == "float64" else torch.float32
     res, outs = run_modes(args.model, host_inputs, dev, modes, args.runs,
-                          args.warmup, log)
-    info = {"model": args.model, "device": str(dev),
+                          args.warmup, log, dtype)
+    info = {"model": args.model, "device": str(dev), "dtype": args.dtype,
             "torch": torch.__version__,
             "cudnn": (torch.backends.cudnn.version()
                       if torch.backends.cudnn.is_available() else None),

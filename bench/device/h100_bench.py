@@ -30,6 +30,11 @@ first error; every subprocess has a time limit):
      host; its outputs checked against mace's cl and cpu outputs.
   4. optional, last: `mace-run compile --tune` then bench with the tuned
      file (time-limited).
+  5. a float64 evaluation of each model (torch on the CPU), the statistics
+     of the input and of every runtime's outputs, their relative L2 against
+     it and pairwise; the arrays (corners of the big ones) in DIR/diag.npz.
+  6. the OpenCL driver's own start-up (bench/device/cl_init_time.c) with
+     the driver's JIT cache off and on.
 Writes DIR/h100.json (everything) and DIR/h100.md (tables), the log to
 DIR/log.txt, and prints the tables.
 """
@@ -339,7 +344,8 @@ class Bench:
         cmd = [sys.executable, os.path.join(ROOT, "bench", "torch_onnx.py"),
                self.model_path(name), "--inputs", indir, "--device",
                self.a.torch_device, "--runs", str(runs), "--warmup",
-               str(warmup), "--modes", modes, "--json"]
+               str(warmup), "--modes", modes, "--json", "--output-dir",
+               os.path.join(self.work, "out-%s-torch" % name)]
         for dev in ("cl", "cpu"):
             od = os.path.join(self.work, "out-%s-%s" % (name, dev))
             if os.path.isdir(od) and os.listdir(od):
@@ -352,6 +358,117 @@ class Bench:
             j["rc"] = rc
             j["wall_ms"] = round(wall, 1)
             r["torch"] = j
+        self.save()
+
+    # -- float64 reference and a look at every output ----------------------
+    def diag_model(self, name):
+        """float64 reference (torch on the CPU), then the statistics of the
+        input and of every runtime's outputs, and each one's relative L2
+        against the reference and against each other."""
+        r = self.res["models"].setdefault(name, {})
+        indir = os.path.join(self.work, "in-" + name)
+        ref = os.path.join(self.work, "out-%s-ref64" % name)
+        cmd = [sys.executable, os.path.join(ROOT, "bench", "torch_onnx.py"),
+               self.model_path(name), "--inputs", indir, "--device", "cpu",
+               "--dtype", "float64", "--modes", "eager", "--runs", "1",
+               "--warmup", "0", "--json", "--output-dir", ref]
+        rc, out, err, wall = sh(cmd, timeout=300)
+        d = {"ref64_rc": rc, "ref64_wall_ms": round(wall, 1)}
+        if rc != 0:
+            d["ref64_error"] = err.strip()[-800:]
+        from onnx import TensorProto, numpy_helper
+
+        def load_dir(dd):
+            got = {}
+            for f in sorted(os.listdir(dd)) if os.path.isdir(dd) else []:
+                if not f.endswith(".pb"):
+                    continue
+                t = TensorProto()
+                with open(os.path.join(dd, f), "rb") as fh:
+                    t.ParseFromString(fh.read())
+                a = numpy_helper.to_array(t)
+                got[t.name or f] = (a, t)
+            return got
+
+        def st(a, t=None):
+            a64 = np.asarray(a, np.float64)
+            x = {"shape": list(a.shape), "dtype": str(a.dtype),
+                 "min": float(a64.min()) if a.size else None,
+                 "max": float(a64.max()) if a.size else None,
+                 "mean": float(a64.mean()) if a.size else None,
+                 "std": float(a64.std()) if a.size else None,
+                 "nonzero": int(np.count_nonzero(a)),
+                 "finite": bool(np.all(np.isfinite(a64))),
+                 "sha1": __import__("hashlib").sha1(
+                     np.ascontiguousarray(a).tobytes()).hexdigest()[:16],
+                 "first": [float(v) for v in a.reshape(-1)[:4]]}
+            if t is not None:
+                x["pb"] = {"raw_data_bytes": len(t.raw_data),
+                           "float_data": len(t.float_data),
+                           "data_type": t.data_type}
+            return x
+        ins = load_dir(indir)
+        d["input"] = {k: st(a, t) for k, (a, t) in ins.items()}
+        runs = {k: load_dir(os.path.join(self.work, "out-%s-%s" % (name, k)))
+                for k in ("ref64", "cpu", "cl", "torch")}
+        d["outputs"] = {k: {n: st(a, t) for n, (a, t) in v.items()}
+                        for k, v in runs.items()}
+        pairs = {}
+        keys = [k for k in ("ref64", "cpu", "cl", "torch") if runs[k]]
+        for i, a in enumerate(keys):
+            for b_ in keys[i + 1:]:
+                worst = None
+                for n, (ra, _) in runs[a].items():
+                    if n not in runs[b_]:
+                        continue
+                    rb = runs[b_][n][0]
+                    ra64 = np.asarray(ra, np.float64).ravel()
+                    rb64 = np.asarray(rb, np.float64).ravel()
+                    if ra64.size != rb64.size:
+                        e = float("nan")
+                    else:
+                        e = float(np.linalg.norm(rb64 - ra64) /
+                                  max(np.linalg.norm(ra64), 1e-30))
+                    worst = e if worst is None or not (e <= worst) else worst
+                pairs["%s_vs_%s" % (a, b_)] = worst
+        d["max_rel_l2"] = pairs
+        r["diag"] = d
+        # Small arrays for a look at home: BlazeFace-128 in full, a corner
+        # of the others.
+        try:
+            arrs = self.__dict__.setdefault("diag_arrays", {})
+            for n, (a, _) in ins.items():
+                arrs[name + "/input"] = (a if a.size < 1e6
+                                         else a[..., :64, :64, :])
+            for k, v in runs.items():
+                for j, (n, (a, _)) in enumerate(sorted(v.items())):
+                    arrs["%s/%s_%d" % (name, k, j)] = (
+                        a if a.size < 1e6 else a[..., :128, :128, :])
+            np.savez_compressed(os.path.join(self.a.out, "diag.npz"), **arrs)
+        except Exception as e:
+            d["npz_error"] = repr(e)
+        self.save()
+
+    def cl_init(self):
+        """Driver-only cold start (bench/device/cl_init_time.c)."""
+        tool = self.a.cl_init_time
+        if not tool or not os.path.exists(tool):
+            return
+        res = {"nodrv": [], "drv": []}
+        cpath = os.path.join(self.work, "cuda-cache-init")
+        arg = [self.a.cl_device] if self.a.cl_device else []
+        for i in range(3):
+            rc, out, err, _ = sh([tool] + arg,
+                                 env={"CUDA_CACHE_DISABLE": "1"}, timeout=60)
+            res["nodrv"].append(last_json(out) or {"error": (err or out)
+                                                   [-400:]})
+        for i in range(4):
+            rc, out, err, _ = sh([tool] + arg,
+                                 env={"CUDA_CACHE_PATH": cpath}, timeout=60)
+            if i:  # the first one primes the driver cache
+                res["drv"].append(last_json(out) or {"error": (err or out)
+                                                     [-400:]})
+        self.res["cl_init"] = res
         self.save()
 
     # -- tuning (optional) ---------------------------------------------------
@@ -523,6 +640,63 @@ def summarize(res):
             fmt(x["warm_drv_load_ms"], "%.1f"),
             fmt(x["warm_drv_first_output_ms"], "%.1f"),
             fmt(ratio, "%.2fx")))
+    diags = [(n, r["diag"]) for n, r in res["models"].items()
+             if r.get("diag", {}).get("max_rel_l2")]
+    if diags:
+        lines.append("")
+        lines.append("## Accuracy: max relative L2 over the outputs, against "
+                     "a float64 evaluation (torch on the CPU) and pairwise")
+        lines.append("")
+        lines.append("| model | mace CPU vs fp64 | mace CL vs fp64 | torch "
+                     "CUDA fp32 vs fp64 | CPU vs CL | CL vs torch | input "
+                     "mean/std | CL output[0] mean/std |")
+        lines.append("|---|---|---|---|---|---|---|---|")
+        for n, d in diags:
+            p_ = d["max_rel_l2"]
+            inp = next(iter(d.get("input", {}).values()), {})
+            o = d.get("outputs", {}).get("cl", {})
+            o0 = o[sorted(o)[0]] if o else {}
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                n, fmt(p_.get("ref64_vs_cpu"), "%.2g"),
+                fmt(p_.get("ref64_vs_cl"), "%.2g"),
+                fmt(p_.get("ref64_vs_torch"), "%.2g"),
+                fmt(p_.get("cpu_vs_cl"), "%.2g"),
+                fmt(p_.get("cl_vs_torch"), "%.2g"),
+                "%s / %s" % (fmt(inp.get("mean"), "%.4g"),
+                             fmt(inp.get("std"), "%.4g")),
+                "%s / %s" % (fmt(o0.get("mean"), "%.4g"),
+                             fmt(o0.get("std"), "%.4g"))))
+    ci = res.get("cl_init")
+    if ci:
+        lines.append("")
+        lines.append("## The OpenCL driver alone (bench/device/cl_init_time:"
+                     " platform, context, a 2-kernel program from source, "
+                     "its binary reloaded, first launch; medians of runs, ms)")
+        lines.append("")
+        lines.append("| driver cache | platforms | context | build from "
+                     "source | build from binary | binary | first launch | "
+                     "100 launches, 1 finish | 100 x (launch + finish) | "
+                     "total |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|")
+        for k, label in (("nodrv", "off (CUDA_CACHE_DISABLE=1)"),
+                         ("drv", "on, primed")):
+            rows = [x for x in ci.get(k, []) if "total_ms" in x]
+            if not rows:
+                errs_ = [x.get("error") for x in ci.get(k, [])]
+                lines.append("| %s | %s |" % (label, errs_[:1]))
+                continue
+            m_ = lambda f: med([x.get(f) for x in rows])  # noqa
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |"
+                         % (label, fmt(m_("platforms_ms"), "%.1f"),
+                            fmt(m_("context_ms"), "%.1f"),
+                            fmt(m_("build_src_ms"), "%.1f"),
+                            fmt(m_("build_bin_ms"), "%.1f"),
+                            "%s, %s bytes" % (rows[0].get("binary_kind"),
+                                              rows[0].get("binary_bytes")),
+                            fmt(m_("first_launch_ms"), "%.2f"),
+                            fmt(m_("launch_x100_one_finish_ms"), "%.2f"),
+                            fmt(m_("launch_finish_x100_ms"), "%.2f"),
+                            fmt(m_("total_ms"), "%.1f")))
     tuned = [(n, r["tuned"]) for n, r in res["models"].items()
              if "tuned" in r]
     if tuned:
@@ -606,6 +780,9 @@ def main():
                     help="also tune work-group sizes and bench with them")
     ap.add_argument("--tune-timeout", type=int, default=120)
     ap.add_argument("--commit", default="")
+    ap.add_argument("--cl-init-time", default="",
+                    help="path of the cl_init_time tool (driver-only start)")
+    ap.add_argument("--no-diag", action="store_true")
     args = ap.parse_args()
     args.esrgan_shape = [int(d) for d in args.esrgan_shape.split("x")]
     args.mace_run = os.path.abspath(args.mace_run)
@@ -635,6 +812,18 @@ def main():
             except Exception as e:
                 b.res["models"].setdefault(m, {})["torch"] = {
                     "error": repr(e)}
+    if not args.no_diag:
+        for m in models:
+            try:
+                b.diag_model(m)
+            except Exception as e:
+                b.res["models"].setdefault(m, {})["diag"] = {
+                    "error": repr(e)}
+                log("diag %s: exception %r" % (m, e))
+    try:
+        b.cl_init()
+    except Exception as e:
+        b.res["notes"].append("cl_init step failed: %r" % e)
     if args.tune:
         for m in models:
             try:

@@ -14,8 +14,11 @@
 #       device (BlazeFace-128/256, ESRGAN-slim x2 at 960x540 input), cold vs
 #       warm start, PyTorch eager and CUDA graphs on the same ONNX graphs,
 #       mace CPU vs CL outputs,
-# and writes h100.json, h100.md, log.txt, nvidia-smi.txt, clinfo.txt into
-# OUTDIR, then prints the tables.
+#   plus a float64 reference of every model (torch on the CPU) with the
+#   statistics of every output, and the OpenCL driver's own start-up cost
+#   (bench/device/cl_init_time.c),
+# and writes h100.json, h100.md, log.txt, nvidia-smi.txt, clinfo.txt,
+# ldd.txt and diag-<model>.npz into OUTDIR, then prints the tables.
 # Environment: MACE_RUN (mace-run to use), PYTHON (python with torch and
 # onnx; default python3), CL_DEVICE (default NVIDIA; empty for any),
 # MODELS_DIR.
@@ -62,4 +65,5 @@ MODELS_DIR=${MODELS_DIR:-$STAGE/models}
 COMMIT=$(cat "$STAGE/COMMIT" 2>/dev/null || git rev-parse --short HEAD 2>/dev/null || echo unknown)
 exec ${PYTHON:-python3} "$ROOT/bench/device/h100_bench.py" \
   --mace-run "$MACE_RUN" --models-dir "$MODELS_DIR" --out "$OUTDIR" \
-  --cl-device "${CL_DEVICE-NVIDIA}" --commit "$COMMIT" "$@"
+  --cl-device "${CL_DEVICE-NVIDIA}" --commit "$COMMIT" \
+  --cl-init-time "$STAGE/bin/cl_init_time" "$@"

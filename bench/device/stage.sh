@@ -44,3 +44,5 @@ cp models/blazeface/face_detection_front_128x128_barracuda.onnx \
    models/blazeface/face_detection_back_256x256_barracuda.onnx \
    models/esrgan-slim/esrgan-slim-x2.onnx $S/models/
 du -sh $S; cat $S/COMMIT
+# The driver-only start-up probe.
+cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -o $S/bin/cl_init_time bench/device/cl_init_time.c -lOpenCL
