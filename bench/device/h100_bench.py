@@ -757,6 +757,19 @@ def summarize(res):
         for n in res["notes"]:
             lines.append("- " + n)
     res["summary"] = summ
+    # One flat row per model (what bench/plot_results.py reads).
+    res["results"] = [dict(model=n, input_shape=res["models"][n].get(
+        "input_shape"), mace_cl_median_ms=x["mace_cl_median_ms"],
+        mace_cl_fps=x["mace_cl_fps"],
+        torch_eager_median_ms=x["torch_eager_ms"],
+        torch_graph_median_ms=x["torch_graph_ms"],
+        torch_graph_h2h_median_ms=x["torch_graph_h2h_ms"],
+        ratio_mace_over_torch_graph=x["ratio_mace_over_torch_graph"],
+        cold_first_output_ms=x["cold_first_output_ms"],
+        warm_first_output_ms=x["warm_nodrv_first_output_ms"],
+        warm_both_caches_first_output_ms=x["warm_drv_first_output_ms"],
+        cpu_vs_cl_max_rel_l2=x["cpu_vs_cl_max_rel_l2"])
+        for n, x in summ.items()]
     return "\n".join(lines) + "\n"
 
 
