@@ -34,6 +34,9 @@
 #include "mace.h"
 #include "maceconfig.h"
 #include "maceprocess.h"
+#ifdef MACE_HAVE_OPENCL
+#include "gstmaceclmemory.h"
+#endif
 
 GST_DEBUG_CATEGORY_STATIC (gst_mace_filter_debug);
 #define GST_CAT_DEFAULT gst_mace_filter_debug
@@ -68,6 +71,7 @@ enum {
   PROP_ZERO_COPY,
   PROP_CACHE_HITS,
   PROP_CACHE_MISSES,
+  PROP_TILE_OVERLAP,
 };
 
 #define DEFAULT_PROP_DEVICE GST_MACE_DEVICE_AUTO
@@ -79,6 +83,7 @@ enum {
 #define DEFAULT_PROP_INFERENCE_INTERVAL 1
 #define DEFAULT_PROP_DROP_WHEN_BUSY FALSE
 #define DEFAULT_PROP_MESSAGE FALSE
+#define DEFAULT_PROP_TILE_OVERLAP 8
 
 #define MACE_FORMATS "{ RGB, BGR, RGBA, BGRA, RGBx, BGRx, I420, NV12 }"
 
@@ -111,6 +116,7 @@ struct _GstMaceFilter {
   gboolean drop_when_busy;
   gboolean message;
   gboolean threshold_set, iou_threshold_set; /* explicitly set by the user */
+  gint tile_overlap;
 
   /* stats */
   guint64 frames;
@@ -126,7 +132,11 @@ struct _GstMaceFilter {
   gboolean on_gpu;
   gint in_h, in_w;        /* fixed model input size, 0 = dynamic */
   gint scale;             /* image models: output / input size */
-  MaceTensor *input;
+  gboolean tiled;         /* fixed-input image model run in tiles */
+  GstAllocator *cl_allocator; /* CL-backed memory offered upstream */
+  void *cl_context;
+  gboolean last_zero_copy;
+  GstStructure *last_tensors; /* tensor decoder: the last outputs */
   MaceAnchors anchors;
   gint score_idx[2], reg_idx[2], n_groups;
   MaceDetection *dets; /* MAX_DETECTIONS_LIMIT entries */
@@ -175,11 +185,33 @@ static gboolean gst_mace_filter_set_info (GstVideoFilter *filter,
                                           GstVideoInfo *in_info,
                                           GstCaps *outcaps,
                                           GstVideoInfo *out_info);
-static GstFlowReturn gst_mace_filter_transform_frame_ip (GstVideoFilter *f,
-                                                         GstVideoFrame *frame);
-static GstFlowReturn gst_mace_filter_transform_frame (GstVideoFilter *f,
-                                                      GstVideoFrame *in,
-                                                      GstVideoFrame *out);
+static gboolean gst_mace_filter_propose_allocation (GstBaseTransform *trans,
+                                                    GstQuery *decide_query,
+                                                    GstQuery *query);
+static GstFlowReturn gst_mace_filter_transform_ip (GstBaseTransform *trans,
+                                                   GstBuffer *buf);
+static GstFlowReturn gst_mace_filter_transform (GstBaseTransform *trans,
+                                                GstBuffer *inbuf,
+                                                GstBuffer *outbuf);
+
+static GstFlowReturn
+gst_mace_filter_transform_frame_unused (GstVideoFilter *f, GstVideoFrame *in,
+                                       GstVideoFrame *out)
+{
+  (void) f;
+  (void) in;
+  (void) out;
+  return GST_FLOW_ERROR;
+}
+
+static GstFlowReturn
+gst_mace_filter_transform_frame_ip_unused (GstVideoFilter *f,
+                                          GstVideoFrame *frame)
+{
+  (void) f;
+  (void) frame;
+  return GST_FLOW_ERROR;
+}
 
 static void
 gst_mace_filter_class_init (GstMaceFilterClass *klass)
@@ -286,6 +318,13 @@ gst_mace_filter_class_init (GstMaceFilterClass *klass)
           "OpenCL programs built from source (read-only)", 0, G_MAXUINT64, 0,
           ro));
 
+  g_object_class_install_property (gobject_class, PROP_TILE_OVERLAP,
+      g_param_spec_int ("tile-overlap", "Tile overlap",
+          "Fixed-input image models process larger frames in tiles of the "
+          "model's input size; tiles overlap by this many input pixels on "
+          "each side (at most a little under half the tile)", 0, 1024,
+          DEFAULT_PROP_TILE_OVERLAP, rw));
+
   gst_element_class_set_static_metadata (element_class,
       "MACE neural network filter", "Filter/Effect/Video",
       "Runs an ONNX model on video frames with libmace (CPU or OpenCL): "
@@ -298,15 +337,25 @@ gst_mace_filter_class_init (GstMaceFilterClass *klass)
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_mace_filter_stop);
   trans_class->transform_caps =
       GST_DEBUG_FUNCPTR (gst_mace_filter_transform_caps);
+  trans_class->propose_allocation =
+      GST_DEBUG_FUNCPTR (gst_mace_filter_propose_allocation);
   vf_class->set_info = GST_DEBUG_FUNCPTR (gst_mace_filter_set_info);
-  vf_class->transform_frame_ip =
-      GST_DEBUG_FUNCPTR (gst_mace_filter_transform_frame_ip);
-  vf_class->transform_frame =
-      GST_DEBUG_FUNCPTR (gst_mace_filter_transform_frame);
+  /* Buffers, not mapped frames: CL-backed memory goes to the device
+   * without being mapped. */
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_mace_filter_transform_ip);
+  trans_class->transform = GST_DEBUG_FUNCPTR (gst_mace_filter_transform);
+  /* Never called (the buffer functions above replace them), but their
+   * presence tells GstVideoFilter::set_caps not to force in-place mode. */
+  vf_class->transform_frame = gst_mace_filter_transform_frame_unused;
+  vf_class->transform_frame_ip = gst_mace_filter_transform_frame_ip_unused;
 
   GST_DEBUG_CATEGORY_INIT (gst_mace_filter_debug, "macefilter", 0,
                            "MACE neural network filter");
   gst_type_mark_as_plugin_api (GST_TYPE_MACE_DEVICE, 0);
+  /* The tensor decoder's raw outputs: one GstStructure per buffer. */
+  static const gchar *tensor_tags[] = { NULL };
+  if (!gst_meta_get_info ("MaceTensorMeta"))
+    gst_meta_register_custom ("MaceTensorMeta", tensor_tags, NULL, NULL, NULL);
 }
 
 static void
@@ -321,6 +370,7 @@ gst_mace_filter_init (GstMaceFilter *self)
   self->inference_interval = DEFAULT_PROP_INFERENCE_INTERVAL;
   self->drop_when_busy = DEFAULT_PROP_DROP_WHEN_BUSY;
   self->message = DEFAULT_PROP_MESSAGE;
+  self->tile_overlap = DEFAULT_PROP_TILE_OVERLAP;
   g_mutex_init (&self->lock);
   self->dets = g_new0 (MaceDetection, MAX_DETECTIONS_LIMIT);
   mace_model_config_init (&self->cfg);
@@ -388,6 +438,7 @@ gst_mace_filter_set_property (GObject *object, guint prop_id,
                                           self->drop_when_busy);
       break;
     case PROP_MESSAGE: self->message = g_value_get_boolean (value); break;
+    case PROP_TILE_OVERLAP: self->tile_overlap = g_value_get_int (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
   g_mutex_unlock (&self->lock);
@@ -428,6 +479,7 @@ gst_mace_filter_get_property (GObject *object, guint prop_id, GValue *value,
       g_value_set_boolean (value, self->drop_when_busy);
       break;
     case PROP_MESSAGE: g_value_set_boolean (value, self->message); break;
+    case PROP_TILE_OVERLAP: g_value_set_int (value, self->tile_overlap); break;
     case PROP_FRAMES: g_value_set_uint64 (value, self->frames); break;
     case PROP_INFERENCES: g_value_set_uint64 (value, self->inferences); break;
     case PROP_MEAN_INFERENCE_MS:
@@ -437,7 +489,8 @@ gst_mace_filter_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_COPIES: g_value_set_uint64 (value, self->copies); break;
     case PROP_ZERO_COPY:
-      g_value_set_boolean (value, self->inferences > 0 && self->copies == 0);
+      g_value_set_boolean (value, self->inferences > 0 && self->copies == 0 &&
+                                      self->last_zero_copy);
       break;
     case PROP_CACHE_HITS: g_value_set_uint64 (value, (guint64) cs.cache_hits); break;
     case PROP_CACHE_MISSES:
@@ -613,6 +666,24 @@ inspect_model (GstMaceFilter *self, GError **error)
       return FALSE;
     }
     self->scale = 1;
+    self->tiled = FALSE;
+    if (self->in_h > 0) {
+      /* Fixed input: frames go through in tiles of the model's size and
+       * the output keeps the model's scale. */
+      int64_t od[MACE_MAX_DIMS];
+      int ond = mace_engine_output_info (e, 0, &dt, od);
+      int oh = ond == 4 ? (int) (self->layout == MACE_LAYOUT_NCHW ? od[2] : od[1]) : -1;
+      int ow = ond == 4 ? (int) (self->layout == MACE_LAYOUT_NCHW ? od[3] : od[2]) : -1;
+      if (oh <= 0 || oh % self->in_h != 0 || ow != oh / self->in_h * self->in_w) {
+        g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
+                     "%s: the image decoder wants an output that is an "
+                     "integer multiple of the %dx%d input", self->model,
+                     self->in_w, self->in_h);
+        return FALSE;
+      }
+      self->scale = oh / self->in_h;
+      self->tiled = TRUE;
+    }
   }
   return TRUE;
 }
@@ -710,7 +781,17 @@ gst_mace_filter_start (GstBaseTransform *trans)
     post_progress (self, "ready", d);
     g_free (d);
   }
+#ifdef MACE_HAVE_OPENCL
+  if (self->on_gpu) {
+    void *ctx = NULL, *dev = NULL;
+    if (mace_engine_get_cl_handles (self->engine, &ctx, &dev, NULL) == MACE_OK) {
+      self->cl_allocator = gst_mace_cl_allocator_new (ctx, dev);
+      self->cl_context = ctx;
+    }
+  }
+#endif
   self->frames = self->inferences = self->copies = 0;
+  self->last_zero_copy = FALSE;
   self->total_inference_ms = 0;
   self->have_dets = FALSE;
   self->n_dets = 0;
@@ -760,9 +841,14 @@ gst_mace_filter_stop (GstBaseTransform *trans)
   g_mutex_lock (&self->lock);
   mace_engine_free (self->engine);
   self->engine = NULL;
+  if (self->cl_allocator)
+    gst_object_unref (self->cl_allocator);
+  self->cl_allocator = NULL;
+  self->cl_context = NULL;
+  if (self->last_tensors)
+    gst_structure_free (self->last_tensors);
+  self->last_tensors = NULL;
   g_mutex_unlock (&self->lock);
-  mace_tensor_free (self->input);
-  self->input = NULL;
   mace_anchors_clear (&self->anchors);
   return TRUE;
 }
@@ -789,7 +875,7 @@ gst_mace_filter_transform_caps (GstBaseTransform *trans,
         const GValue *v = gst_structure_get_value (s, names[k]);
         if (!v)
           continue;
-        if (self->in_h > 0) {
+        if (self->in_h > 0 && !self->tiled) {
           /* Fixed-size model: output is the model's output size. */
           if (direction == GST_PAD_SINK)
             gst_structure_set (s, names[k], G_TYPE_INT, fixed[k], NULL);
@@ -856,17 +942,10 @@ gst_mace_filter_set_info (GstVideoFilter *filter, GstCaps *incaps,
   gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
   if (image && GST_VIDEO_INFO_FORMAT (in_info) != GST_VIDEO_INFO_FORMAT (out_info))
     goto bad_format;
-  /* Input tensor for the negotiated size. */
+  /* The model input follows the negotiated size: a dynamic model is
+   * re-prepared by the engine at the first frame of the new size. */
   int h = self->in_h ? self->in_h : GST_VIDEO_INFO_HEIGHT (in_info);
   int w = self->in_w ? self->in_w : GST_VIDEO_INFO_WIDTH (in_info);
-  int64_t dims[4] = { 1, h, w, 3 };
-  if (self->layout == MACE_LAYOUT_NCHW) {
-    dims[1] = 3;
-    dims[2] = h;
-    dims[3] = w;
-  }
-  mace_tensor_free (self->input);
-  self->input = mace_tensor_new (MACE_DTYPE_FLOAT32, 4, dims);
   self->have_dets = FALSE;
   GST_INFO_OBJECT (self, "negotiated %dx%d %s -> %dx%d, model input %dx%d",
                    GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info),
@@ -883,30 +962,112 @@ bad_format:
 
 /* ---- processing ------------------------------------------------------- */
 
-static GstFlowReturn
-run_model (GstMaceFilter *self, GstVideoFrame *frame, MaceContentRect *content,
-           double *ms)
+/* A frame as libmace sees it: the cl_mem of CL-backed memory (not
+ * mapped), else the planes of the mapped buffer. */
+typedef struct {
+  MaceFrame f;
+  GstVideoFrame vframe;
+  gboolean mapped;
+} FrameIn;
+
+static MaceFrameFormat
+to_mace_format (GstVideoFormat f)
 {
-  gint64 t0 = g_get_monotonic_time ();
-  const MaceTensor *t = self->input;
-  int h = (int) mace_tensor_dim (t, self->layout == MACE_LAYOUT_NCHW ? 2 : 1);
-  int w = (int) mace_tensor_dim (t, self->layout == MACE_LAYOUT_NCHW ? 3 : 2);
-  if (!mace_preprocess_frame (frame, &self->cfg, self->layout, h, w,
-                              mace_tensor_data (self->input), content))
-    goto failed_pre;
-  if (mace_engine_set_input (self->engine, 0, self->input) != MACE_OK ||
+  switch (f) {
+    case GST_VIDEO_FORMAT_BGR: return MACE_FRAME_BGR;
+    case GST_VIDEO_FORMAT_RGBA: return MACE_FRAME_RGBA;
+    case GST_VIDEO_FORMAT_BGRA: return MACE_FRAME_BGRA;
+    case GST_VIDEO_FORMAT_RGBx: return MACE_FRAME_RGBX;
+    case GST_VIDEO_FORMAT_BGRx: return MACE_FRAME_BGRX;
+    case GST_VIDEO_FORMAT_I420: return MACE_FRAME_I420;
+    case GST_VIDEO_FORMAT_NV12: return MACE_FRAME_NV12;
+    default: return MACE_FRAME_RGB;
+  }
+}
+
+static gboolean
+frame_in_begin (GstMaceFilter *self, GstBuffer *buf, GstVideoInfo *info,
+                FrameIn *fi)
+{
+  memset (fi, 0, sizeof *fi);
+  fi->f.format = to_mace_format (GST_VIDEO_INFO_FORMAT (info));
+  fi->f.width = GST_VIDEO_INFO_WIDTH (info);
+  fi->f.height = GST_VIDEO_INFO_HEIGHT (info);
+#ifdef MACE_HAVE_OPENCL
+  if (self->cl_context && gst_buffer_n_memory (buf) == 1) {
+    GstMemory *mem = gst_buffer_peek_memory (buf, 0);
+    if (gst_is_mace_cl_memory (mem, self->cl_context)) {
+      gsize moff = 0;
+      void *clm = gst_mace_cl_memory_get_buffer (mem, &moff);
+      GstVideoMeta *vm = gst_buffer_get_video_meta (buf);
+      for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES (info) && p < 3; p++) {
+        fi->f.cl_mem[p] = clm;
+        fi->f.offset[p] = moff + (vm ? vm->offset[p]
+                                     : GST_VIDEO_INFO_PLANE_OFFSET (info, p));
+        fi->f.stride[p] = vm ? vm->stride[p]
+                             : GST_VIDEO_INFO_PLANE_STRIDE (info, p);
+      }
+      return TRUE;
+    }
+  }
+#else
+  (void) self;
+#endif
+  if (!gst_video_frame_map (&fi->vframe, info, buf, GST_MAP_READ))
+    return FALSE;
+  fi->mapped = TRUE;
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES (&fi->vframe) && p < 3; p++) {
+    fi->f.data[p] = GST_VIDEO_FRAME_PLANE_DATA (&fi->vframe, p);
+    fi->f.stride[p] = GST_VIDEO_FRAME_PLANE_STRIDE (&fi->vframe, p);
+  }
+  return TRUE;
+}
+
+static void
+frame_in_end (FrameIn *fi)
+{
+  if (fi->mapped)
+    gst_video_frame_unmap (&fi->vframe);
+  fi->mapped = FALSE;
+}
+
+static void
+make_preprocess (GstMaceFilter *self, MacePreprocess *pp)
+{
+  mace_preprocess_init (pp);
+  pp->layout = self->layout == MACE_LAYOUT_NCHW ? MACE_TENSOR_NCHW
+                                                : MACE_TENSOR_NHWC;
+  pp->bgr = self->cfg.bgr;
+  for (int k = 0; k < 3; k++) {
+    pp->mean[k] = self->cfg.mean[k];
+    pp->scale[k] = self->cfg.scale[k];
+  }
+  pp->fit = self->cfg.resize == MACE_RESIZE_LETTERBOX ? MACE_FIT_LETTERBOX
+                                                      : MACE_FIT_STRETCH;
+}
+
+/* Preprocesses (in libmace: on the device with OpenCL) and runs. */
+static GstFlowReturn
+run_model (GstMaceFilter *self, const FrameIn *fi, const MacePreprocess *pp,
+           MaceContentRect *content)
+{
+  MaceRect r;
+  if (mace_engine_set_input_frame (self->engine, 0, &fi->f, pp, &r) != MACE_OK ||
       mace_engine_run (self->engine) != MACE_OK)
     goto failed_run;
-  /* The preprocessed tensor is copied into the engine once per run. */
-  self->copies++;
-  *ms = (g_get_monotonic_time () - t0) / 1000.0;
+  MaceFrameStats st;
+  mace_engine_get_frame_stats (self->engine, &st);
+  self->copies = (guint64) st.copies;
+  self->last_zero_copy = st.last_zero_copy != 0;
+  if (content) {
+    content->x = r.x;
+    content->y = r.y;
+    content->w = r.w;
+    content->h = r.h;
+  }
   return GST_FLOW_OK;
 
   /* ERRORS */
-failed_pre:
-  GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Unsupported frame format"),
-                     (NULL));
-  return GST_FLOW_ERROR;
 failed_run:
   GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Inference failed"),
                      ("%s", mace_engine_last_error (self->engine)));
@@ -1002,68 +1163,291 @@ post_result (GstMaceFilter *self, GstBuffer *buf, double ms)
                             gst_message_new_element (GST_OBJECT (self), s));
 }
 
-static GstFlowReturn
-gst_mace_filter_transform_frame_ip (GstVideoFilter *filter,
-                                    GstVideoFrame *frame)
+/* The raw outputs as a GstStructure for the MaceTensorMeta. */
+static GstStructure *
+tensor_structure (GstMaceFilter *self, double ms)
 {
-  GstMaceFilter *self = GST_MACE_FILTER (filter);
+  GValue arr = G_VALUE_INIT;
+  gst_value_array_init (&arr, mace_engine_num_outputs (self->engine));
+  for (int i = 0; i < mace_engine_num_outputs (self->engine); i++) {
+    const MaceTensor *t = mace_engine_get_output (self->engine, i);
+    GValue shape = G_VALUE_INIT;
+    gst_value_array_init (&shape, mace_tensor_ndim (t));
+    for (int d = 0; d < mace_tensor_ndim (t); d++) {
+      GValue v = G_VALUE_INIT;
+      g_value_init (&v, G_TYPE_INT64);
+      g_value_set_int64 (&v, mace_tensor_dim (t, d));
+      gst_value_array_append_and_take_value (&shape, &v);
+    }
+    GBytes *bytes = g_bytes_new (mace_tensor_data_const (t),
+                                 mace_tensor_nbytes (t));
+    GstStructure *o = gst_structure_new (
+        "tensor", "name", G_TYPE_STRING, mace_engine_output_name (self->engine, i),
+        "dtype", G_TYPE_STRING, mace_dtype_name (mace_tensor_dtype (t)),
+        "data", G_TYPE_BYTES, bytes, NULL);
+    g_bytes_unref (bytes);
+    gst_structure_take_value (o, "shape", &shape);
+    GValue ov = G_VALUE_INIT;
+    g_value_init (&ov, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&ov, o);
+    gst_value_array_append_and_take_value (&arr, &ov);
+  }
+  GstStructure *s = gst_structure_new (
+      "MaceTensorMeta", "num-outputs", G_TYPE_INT,
+      mace_engine_num_outputs (self->engine), "inference-ms", G_TYPE_DOUBLE,
+      ms, NULL);
+  gst_structure_take_value (s, "outputs", &arr);
+  return s;
+}
+
+static void
+attach_tensors (GstMaceFilter *self, GstBuffer *buf)
+{
+  if (!self->last_tensors)
+    return;
+  GstCustomMeta *m = gst_buffer_add_custom_meta (buf, "MaceTensorMeta");
+  if (!m)
+    return;
+  GstStructure *dst = gst_custom_meta_get_structure (m);
+  for (int i = 0; i < gst_structure_n_fields (self->last_tensors); i++) {
+    const gchar *f = gst_structure_nth_field_name (self->last_tensors, i);
+    gst_structure_set_value (dst, f,
+                             gst_structure_get_value (self->last_tensors, f));
+  }
+}
+
+static GstFlowReturn
+gst_mace_filter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
+{
+  GstMaceFilter *self = GST_MACE_FILTER (trans);
+  GstVideoFilter *vf = GST_VIDEO_FILTER (trans);
   GstFlowReturn ret = GST_FLOW_OK;
+  if (!vf->negotiated)
+    goto not_negotiated;
   g_mutex_lock (&self->lock);
-  gboolean infer = !self->have_dets ||
-                   self->frames % (guint64) self->inference_interval == 0;
+  gboolean have = self->cfg.decoder == MACE_DECODER_TENSOR ? self->last_tensors != NULL
+                                                           : self->have_dets;
+  gboolean infer = !have || self->frames % (guint64) self->inference_interval == 0;
   self->frames++;
   double ms = 0;
   if (infer) {
+    FrameIn fi;
     MaceContentRect content;
-    ret = run_model (self, frame, &content, &ms);
+    MacePreprocess pp;
+    gint64 t0 = g_get_monotonic_time ();
+    if (!frame_in_begin (self, buf, &vf->in_info, &fi)) {
+      g_mutex_unlock (&self->lock);
+      goto map_failed;
+    }
+    make_preprocess (self, &pp);
+    ret = run_model (self, &fi, &pp, &content);
+    frame_in_end (&fi);
     if (ret == GST_FLOW_OK) {
-      self->inferences++;
-      self->total_inference_ms += ms;
       if (self->cfg.decoder == MACE_DECODER_BLAZEFACE)
         decode_detections (self, &content);
+      ms = (g_get_monotonic_time () - t0) / 1000.0;
+      if (self->cfg.decoder == MACE_DECODER_TENSOR) {
+        if (self->last_tensors)
+          gst_structure_free (self->last_tensors);
+        self->last_tensors = tensor_structure (self, ms);
+      }
+      self->inferences++;
+      self->total_inference_ms += ms;
     }
   }
   if (ret == GST_FLOW_OK && self->cfg.decoder == MACE_DECODER_BLAZEFACE) {
-    attach_detections (self, frame->buffer, GST_VIDEO_FRAME_WIDTH (frame),
-                       GST_VIDEO_FRAME_HEIGHT (frame));
+    attach_detections (self, buf, GST_VIDEO_INFO_WIDTH (&vf->in_info),
+                       GST_VIDEO_INFO_HEIGHT (&vf->in_info));
     if (infer && self->message)
-      post_result (self, frame->buffer, ms);
+      post_result (self, buf, ms);
+  } else if (ret == GST_FLOW_OK && self->cfg.decoder == MACE_DECODER_TENSOR) {
+    attach_tensors (self, buf);
   }
   g_mutex_unlock (&self->lock);
+  return ret;
+
+  /* ERRORS */
+not_negotiated:
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("no caps set"));
+  return GST_FLOW_NOT_NEGOTIATED;
+map_failed:
+  GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot map the input frame"),
+                     (NULL));
+  return GST_FLOW_ERROR;
+}
+
+/* First pixel of each tile along one axis: tiles of `tile` pixels,
+ * consecutive ones overlapping by 2 * ov, the last one flush with the
+ * end.  Returns the count. */
+static int
+tile_starts (int total, int tile, int ov, int *starts)
+{
+  if (total <= tile) {
+    starts[0] = 0;
+    return 1;
+  }
+  int step = MAX (tile - 2 * ov, 1), n = 0;
+  for (int x = 0;; x += step) {
+    if (x + tile >= total) {
+      starts[n++] = total - tile;
+      return n;
+    }
+    starts[n++] = x;
+  }
+}
+
+/* Fixed-input image model on a frame of any size: each tile's output
+ * without its overlap margins (except at the frame's edges) is written
+ * to the output frame; with an overlap at least the model's receptive
+ * field the result equals the whole frame through a dynamic model. */
+static GstFlowReturn
+run_tiles (GstMaceFilter *self, const FrameIn *fi, GstVideoFrame *out)
+{
+  const int W = fi->f.width, H = fi->f.height, s = self->scale;
+  const int tw = self->in_w, th = self->in_h;
+  const int ovx = MIN (self->tile_overlap, (tw - 1) / 2);
+  const int ovy = MIN (self->tile_overlap, (th - 1) / 2);
+  int *xs = g_new (int, W + 2), *ys = g_new (int, H + 2);
+  int nx = tile_starts (W, tw, ovx, xs), ny = tile_starts (H, th, ovy, ys);
+  GstFlowReturn ret = GST_FLOW_OK;
+  MacePreprocess pp;
+  make_preprocess (self, &pp);
+  pp.fit = MACE_FIT_NONE; /* 1:1; a frame smaller than a tile is padded */
+  for (int j = 0; j < ny && ret == GST_FLOW_OK; j++)
+    for (int i = 0; i < nx && ret == GST_FLOW_OK; i++) {
+      int x = xs[i], y = ys[j], cw = MIN (tw, W), ch = MIN (th, H);
+      pp.crop_x = x;
+      pp.crop_y = y;
+      pp.crop_w = cw;
+      pp.crop_h = ch;
+      ret = run_model (self, fi, &pp, NULL);
+      if (ret != GST_FLOW_OK)
+        break;
+      int l = x == 0 ? 0 : ovx, r = x + cw >= W ? 0 : ovx;
+      int t = y == 0 ? 0 : ovy, b = y + ch >= H ? 0 : ovy;
+      const MaceTensor *o = mace_engine_get_output (self->engine, 0);
+      int oh = (int) mace_tensor_dim (o, self->layout == MACE_LAYOUT_NCHW ? 2 : 1);
+      int ow = (int) mace_tensor_dim (o, self->layout == MACE_LAYOUT_NCHW ? 3 : 2);
+      if (!mace_tensor_to_frame_region (
+              mace_tensor_data_const (o), self->layout, oh, ow, l * s, t * s,
+              (cw - l - r) * s, (ch - t - b) * s, (x + l) * s, (y + t) * s,
+              self->cfg.out_lo, self->cfg.out_hi, self->cfg.bgr, out)) {
+        GST_ELEMENT_ERROR (self, STREAM, FAILED,
+                           ("Tile output %dx%d does not fit the %dx%d frame",
+                            ow, oh, GST_VIDEO_FRAME_WIDTH (out),
+                            GST_VIDEO_FRAME_HEIGHT (out)),
+                           ("tile at %d,%d of a %dx%d frame, scale %d", x, y,
+                            W, H, s));
+        ret = GST_FLOW_ERROR;
+      }
+    }
+  g_free (xs);
+  g_free (ys);
   return ret;
 }
 
 static GstFlowReturn
-gst_mace_filter_transform_frame (GstVideoFilter *filter, GstVideoFrame *in,
-                                 GstVideoFrame *out)
+gst_mace_filter_transform (GstBaseTransform *trans, GstBuffer *inbuf,
+                           GstBuffer *outbuf)
 {
-  GstMaceFilter *self = GST_MACE_FILTER (filter);
+  GstMaceFilter *self = GST_MACE_FILTER (trans);
+  GstVideoFilter *vf = GST_VIDEO_FILTER (trans);
   GstFlowReturn ret;
-  double ms = 0;
-  MaceContentRect content;
+  GstVideoFrame out;
+  FrameIn fi;
+  if (!vf->negotiated)
+    goto not_negotiated;
+  if (!gst_video_frame_map (&out, &vf->out_info, outbuf, GST_MAP_WRITE))
+    goto map_failed;
   g_mutex_lock (&self->lock);
+  if (!frame_in_begin (self, inbuf, &vf->in_info, &fi)) {
+    g_mutex_unlock (&self->lock);
+    gst_video_frame_unmap (&out);
+    goto map_failed;
+  }
   self->frames++;
-  ret = run_model (self, in, &content, &ms);
+  gint64 t0 = g_get_monotonic_time ();
+  if (self->tiled) {
+    ret = run_tiles (self, &fi, &out);
+  } else {
+    MacePreprocess pp;
+    make_preprocess (self, &pp);
+    ret = run_model (self, &fi, &pp, NULL);
+    if (ret == GST_FLOW_OK) {
+      const MaceTensor *t = mace_engine_get_output (self->engine, 0);
+      int oh = (int) mace_tensor_dim (t, self->layout == MACE_LAYOUT_NCHW ? 2 : 1);
+      int ow = (int) mace_tensor_dim (t, self->layout == MACE_LAYOUT_NCHW ? 3 : 2);
+      if (!mace_tensor_to_frame (mace_tensor_data_const (t), self->layout, oh,
+                                 ow, self->cfg.out_lo, self->cfg.out_hi,
+                                 self->cfg.bgr, &out)) {
+        GST_ELEMENT_ERROR (self, STREAM, FAILED,
+                           ("Model output %dx%d does not fit the %dx%d frame",
+                            ow, oh, GST_VIDEO_FRAME_WIDTH (&out),
+                            GST_VIDEO_FRAME_HEIGHT (&out)),
+                           (NULL));
+        ret = GST_FLOW_ERROR;
+      }
+    }
+  }
+  frame_in_end (&fi);
   if (ret == GST_FLOW_OK) {
+    double ms = (g_get_monotonic_time () - t0) / 1000.0;
     self->inferences++;
     self->total_inference_ms += ms;
-    const MaceTensor *t = mace_engine_get_output (self->engine, 0);
-    int oh = (int) mace_tensor_dim (t, self->layout == MACE_LAYOUT_NCHW ? 2 : 1);
-    int ow = (int) mace_tensor_dim (t, self->layout == MACE_LAYOUT_NCHW ? 3 : 2);
-    if (!mace_tensor_to_frame (mace_tensor_data_const (t), self->layout, oh, ow,
-                               self->cfg.out_lo, self->cfg.out_hi,
-                               self->cfg.bgr, out)) {
-      GST_ELEMENT_ERROR (self, STREAM, FAILED,
-                         ("Model output %dx%d does not fit the %dx%d frame", ow,
-                          oh, GST_VIDEO_FRAME_WIDTH (out),
-                          GST_VIDEO_FRAME_HEIGHT (out)),
-                         (NULL));
-      ret = GST_FLOW_ERROR;
-    } else if (self->message) {
+    if (self->message) {
       self->n_dets = 0;
-      post_result (self, in->buffer, ms);
+      post_result (self, inbuf, ms);
     }
   }
   g_mutex_unlock (&self->lock);
+  gst_video_frame_unmap (&out);
   return ret;
+
+  /* ERRORS */
+not_negotiated:
+  GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("no caps set"));
+  return GST_FLOW_NOT_NEGOTIATED;
+map_failed:
+  GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot map a frame"), (NULL));
+  return GST_FLOW_ERROR;
+}
+
+/* ---- allocation ------------------------------------------------------- */
+
+/* On OpenCL, upstream gets a pool of CL-backed buffers: what it writes is
+ * what the preprocess kernel reads, with no copy in between. */
+static gboolean
+gst_mace_filter_propose_allocation (GstBaseTransform *trans,
+                                    GstQuery *decide_query, GstQuery *query)
+{
+  GstMaceFilter *self = GST_MACE_FILTER (trans);
+  if (!self->cl_allocator)
+    return GST_BASE_TRANSFORM_CLASS (parent_class)->propose_allocation (
+        trans, decide_query, query);
+  GstCaps *caps = NULL;
+  gboolean need_pool = FALSE;
+  gst_query_parse_allocation (query, &caps, &need_pool);
+  GstVideoInfo info;
+  if (!caps || !gst_video_info_from_caps (&info, caps))
+    return FALSE;
+  GstAllocationParams params;
+  gst_allocation_params_init (&params);
+  if (need_pool) {
+    GstBufferPool *pool = gst_video_buffer_pool_new ();
+    GstStructure *config = gst_buffer_pool_get_config (pool);
+    gst_buffer_pool_config_set_params (config, caps, (guint) info.size, 2, 0);
+    gst_buffer_pool_config_set_allocator (config, self->cl_allocator, &params);
+    gst_buffer_pool_config_add_option (config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+    if (!gst_buffer_pool_set_config (pool, config)) {
+      gst_object_unref (pool);
+      return FALSE;
+    }
+    gst_query_add_allocation_pool (query, pool, (guint) info.size, 2, 0);
+    gst_object_unref (pool);
+  }
+  gst_query_add_allocation_param (query, self->cl_allocator, &params);
+  gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
+  GST_DEBUG_OBJECT (self, "offered a pool of OpenCL memory for %" GST_PTR_FORMAT,
+                    caps);
+  return TRUE;
 }

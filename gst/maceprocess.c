@@ -43,123 +43,6 @@ clampf (float v, float lo, float hi)
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* BT.601 limited-range YUV -> RGB, the usual camera / videotestsrc matrix. */
-static inline void
-yuv_to_rgb (float y, float u, float v, float *rgb)
-{
-  float c = 1.164383f * (y - 16.0f), d = u - 128.0f, e = v - 128.0f;
-  rgb[0] = clampf (c + 1.596027f * e, 0, 255);
-  rgb[1] = clampf (c - 0.391762f * d - 0.812968f * e, 0, 255);
-  rgb[2] = clampf (c + 2.017232f * d, 0, 255);
-}
-
-/* RGB of the source pixel (x, y), integers in range. */
-static inline void
-read_rgb (const GstVideoFrame *f, GstVideoFormat fmt, int x, int y,
-          float *rgb)
-{
-  int r, g, b, ps;
-  if (packed_layout (fmt, &r, &g, &b, &ps)) {
-    const guint8 *p = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (f, 0) +
-                      (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (f, 0) + x * ps;
-    rgb[0] = p[r];
-    rgb[1] = p[g];
-    rgb[2] = p[b];
-    return;
-  }
-  const guint8 *Y = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (f, 0) +
-                    (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (f, 0) + x;
-  float u, v;
-  if (fmt == GST_VIDEO_FORMAT_I420) {
-    const guint8 *U = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (f, 1) +
-                      (gsize) (y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE (f, 1) +
-                      x / 2;
-    const guint8 *V = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (f, 2) +
-                      (gsize) (y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE (f, 2) +
-                      x / 2;
-    u = *U;
-    v = *V;
-  } else { /* NV12 */
-    const guint8 *UV = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (f, 1) +
-                       (gsize) (y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE (f, 1) +
-                       (x / 2) * 2;
-    u = UV[0];
-    v = UV[1];
-  }
-  yuv_to_rgb (*Y, u, v, rgb);
-}
-
-gboolean
-mace_preprocess_frame (const GstVideoFrame *frame, const MaceModelConfig *c,
-                       MaceLayout layout, int mh, int mw, float *dst,
-                       MaceContentRect *content)
-{
-  GstVideoFormat fmt = GST_VIDEO_FRAME_FORMAT (frame);
-  if (!mace_format_supported (fmt))
-    return FALSE;
-  int sw = GST_VIDEO_FRAME_WIDTH (frame), sh = GST_VIDEO_FRAME_HEIGHT (frame);
-  double cx = 0, cy = 0, cw = mw, ch = mh;
-  if (c->resize == MACE_RESIZE_LETTERBOX) {
-    double s = MIN ((double) mw / sw, (double) mh / sh);
-    cw = sw * s;
-    ch = sh * s;
-    cx = (mw - cw) / 2;
-    cy = (mh - ch) / 2;
-  }
-  content->x = cx;
-  content->y = cy;
-  content->w = cw;
-  content->h = ch;
-  const int plane = mh * mw;
-  const int ci[3] = { c->bgr ? 2 : 0, 1, c->bgr ? 0 : 2 };
-  /* Padding value: what a black pixel normalises to. */
-  float pad[3];
-  for (int k = 0; k < 3; k++)
-    pad[k] = (0.0f - c->mean[k]) * c->scale[k];
-  const double fx = sw / cw, fy = sh / ch;
-  const gboolean same = (sw == mw && sh == mh && cx == 0 && cy == 0);
-  for (int oy = 0; oy < mh; oy++) {
-    for (int ox = 0; ox < mw; ox++) {
-      float rgb[3];
-      if (ox < cx || oy < cy || ox >= cx + cw || oy >= cy + ch) {
-        for (int k = 0; k < 3; k++)
-          rgb[k] = NAN;
-      } else if (same) {
-        read_rgb (frame, fmt, ox, oy, rgb);
-      } else {
-        /* Bilinear sample at the pixel centre (half-pixel mapping). */
-        double sx = (ox - cx + 0.5) * fx - 0.5, sy = (oy - cy + 0.5) * fy - 0.5;
-        if (sx < 0)
-          sx = 0;
-        if (sy < 0)
-          sy = 0;
-        int x0 = (int) sx, y0 = (int) sy;
-        int x1 = MIN (x0 + 1, sw - 1), y1 = MIN (y0 + 1, sh - 1);
-        x0 = MIN (x0, sw - 1);
-        y0 = MIN (y0, sh - 1);
-        float ax = (float) (sx - x0), ay = (float) (sy - y0);
-        float p00[3], p01[3], p10[3], p11[3];
-        read_rgb (frame, fmt, x0, y0, p00);
-        read_rgb (frame, fmt, x1, y0, p01);
-        read_rgb (frame, fmt, x0, y1, p10);
-        read_rgb (frame, fmt, x1, y1, p11);
-        for (int k = 0; k < 3; k++)
-          rgb[k] = (p00[k] * (1 - ax) + p01[k] * ax) * (1 - ay) +
-                   (p10[k] * (1 - ax) + p11[k] * ax) * ay;
-      }
-      for (int k = 0; k < 3; k++) {
-        float v = isnan (rgb[ci[k]]) ? pad[k]
-                                     : (rgb[ci[k]] - c->mean[k]) * c->scale[k];
-        if (layout == MACE_LAYOUT_NCHW)
-          dst[k * plane + oy * mw + ox] = v;
-        else
-          dst[(oy * mw + ox) * 3 + k] = v;
-      }
-    }
-  }
-  return TRUE;
-}
-
 void
 mace_anchors_build (MaceAnchors *a, const MaceModelConfig *c, int ih, int iw)
 {
@@ -304,23 +187,39 @@ gboolean
 mace_tensor_to_frame (const float *src, MaceLayout layout, int h, int w,
                       float lo, float hi, gboolean bgr, GstVideoFrame *frame)
 {
+  if (GST_VIDEO_FRAME_WIDTH (frame) != w || GST_VIDEO_FRAME_HEIGHT (frame) != h)
+    return FALSE;
+  return mace_tensor_to_frame_region (src, layout, h, w, 0, 0, w, h, 0, 0, lo,
+                                      hi, bgr, frame);
+}
+
+gboolean
+mace_tensor_to_frame_region (const float *src, MaceLayout layout, int h,
+                             int w, int sx, int sy, int rw, int rh, int dx,
+                             int dy, float lo, float hi, gboolean bgr,
+                             GstVideoFrame *frame)
+{
   GstVideoFormat fmt = GST_VIDEO_FRAME_FORMAT (frame);
-  if (!mace_format_supported (fmt) || GST_VIDEO_FRAME_WIDTH (frame) != w ||
-      GST_VIDEO_FRAME_HEIGHT (frame) != h)
+  if (!mace_format_supported (fmt) || sx < 0 || sy < 0 || sx + rw > w ||
+      sy + rh > h || dx < 0 || dy < 0 ||
+      dx + rw > GST_VIDEO_FRAME_WIDTH (frame) ||
+      dy + rh > GST_VIDEO_FRAME_HEIGHT (frame))
     return FALSE;
   const float k = 255.0f / (hi - lo);
   const int plane = h * w;
   int r = 0, g = 0, b = 0, ps = 0;
   gboolean packed = packed_layout (fmt, &r, &g, &b, &ps);
   const int ri = bgr ? 2 : 0, bi = bgr ? 0 : 2;
-  for (int y = 0; y < h; y++) {
+  for (int ty = sy; ty < sy + rh; ty++) {
+    int y = ty - sy + dy;
     guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (frame, 0) +
                   (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0);
-    for (int x = 0; x < w; x++) {
+    for (int tx = sx; tx < sx + rw; tx++) {
+      int x = tx - sx + dx;
       float px[3];
       for (int c = 0; c < 3; c++) {
-        float v = layout == MACE_LAYOUT_NCHW ? src[c * plane + y * w + x]
-                                             : src[(y * w + x) * 3 + c];
+        float v = layout == MACE_LAYOUT_NCHW ? src[c * plane + ty * w + tx]
+                                             : src[(ty * w + tx) * 3 + c];
         px[c] = clampf ((v - lo) * k, 0.0f, 255.0f);
       }
       float R = px[ri], G = px[1], B = px[bi];

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0
- * Frame <-> tensor conversions of macefilter on the CPU: preprocessing
- * (colour conversion from packed RGB and YUV formats, resize, normalise,
- * layout) and the decoders (BlazeFace detections, image output). */
+ * Tensor -> frame conversions of macefilter: the decoders (BlazeFace
+ * detections, image output, whole or in tiles).  Preprocessing (frame ->
+ * tensor) lives in libmace: mace_engine_set_input_frame. */
 #ifndef MACE_PROCESS_H
 #define MACE_PROCESS_H
 
@@ -16,13 +16,6 @@ G_BEGIN_DECLS
 typedef struct {
   double x, y, w, h;
 } MaceContentRect;
-
-/* Fills dst (float, model layout; NHWC or NCHW, 1 x mh x mw x 3) from the
- * frame.  Returns FALSE for an unsupported format. */
-gboolean mace_preprocess_frame (const GstVideoFrame *frame,
-                                const MaceModelConfig *c, MaceLayout layout,
-                                int mh, int mw, float *dst,
-                                MaceContentRect *content);
 
 /* One decoded face/object, coordinates normalised to the frame. */
 typedef struct {
@@ -57,6 +50,14 @@ int mace_decode_blazeface (const MaceAnchors *a, const float *scores,
 gboolean mace_tensor_to_frame (const float *src, MaceLayout layout, int h,
                                int w, float lo, float hi, gboolean bgr,
                                GstVideoFrame *frame);
+
+/* Writes the rw x rh region at (sx, sy) of an h x w image tensor to the
+ * frame at (dx, dy) (tiles).  FALSE when out of bounds. */
+gboolean mace_tensor_to_frame_region (const float *src, MaceLayout layout,
+                                      int h, int w, int sx, int sy, int rw,
+                                      int rh, int dx, int dy, float lo,
+                                      float hi, gboolean bgr,
+                                      GstVideoFrame *frame);
 
 gboolean mace_format_supported (GstVideoFormat f);
 
