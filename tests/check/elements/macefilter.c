@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0
  * macefilter / maceoverlay element tests with GstHarness.
  * MACE_SOURCE_ROOT points at the source tree (models/, images). */
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -280,6 +282,406 @@ GST_START_TEST (test_interval_and_formats)
 }
 GST_END_TEST;
 
+/* ---- frame input: zero-copy, foreign memory, resolution, tiles, tensors */
+
+static gchar *
+frame_model (const char *name)
+{
+  const char *dir = g_getenv ("MACE_FRAME_MODELS");
+  return g_build_filename (dir ? dir : ".", name, NULL);
+}
+
+/* The pool macefilter offers upstream, when it is one of OpenCL memory
+ * (NULL on the CPU backend). */
+static GstBufferPool *
+offered_cl_pool (GstHarness *h, const char *caps_str)
+{
+  GstCaps *caps = gst_caps_from_string (caps_str);
+  GstQuery *q = gst_query_new_allocation (caps, TRUE);
+  GstBufferPool *pool = NULL;
+  if (gst_pad_peer_query (h->srcpad, q) && gst_query_get_n_allocation_pools (q) > 0) {
+    guint size, min, max;
+    gst_query_parse_nth_allocation_pool (q, 0, &pool, &size, &min, &max);
+    if (pool) {
+      GstStructure *config = gst_buffer_pool_get_config (pool);
+      GstAllocator *alloc = NULL;
+      gst_buffer_pool_config_get_allocator (config, &alloc, NULL);
+      if (!alloc || strcmp (G_OBJECT_TYPE_NAME (alloc), "GstMaceClAllocator") != 0)
+        gst_clear_object (&pool);
+      gst_structure_free (config);
+    }
+  }
+  gst_query_unref (q);
+  gst_caps_unref (caps);
+  return pool;
+}
+
+/* Best detection confidence on a buffer (0 if none). */
+static double
+best_confidence (GstBuffer *out, int *cx, int *cy)
+{
+  gpointer st = NULL;
+  GstMeta *m;
+  double best = 0;
+  while ((m = gst_buffer_iterate_meta_filtered (out, &st, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *r = (GstVideoRegionOfInterestMeta *) m;
+    double c = 0;
+    gst_structure_get_double (gst_video_region_of_interest_meta_get_param (r, "detection"),
+                              "confidence", &c);
+    if (c > best) {
+      best = c;
+      *cx = r->x + r->w / 2;
+      *cy = r->y + r->h / 2;
+    }
+  }
+  return best;
+}
+
+/* The astronaut as RGBA into an already allocated buffer. */
+static void
+fill_astronaut_rgba (GstBuffer *dst, const GstVideoInfo *info, GstBuffer *rgb)
+{
+  GstVideoFrame f;
+  GstMapInfo in;
+  fail_unless (gst_video_frame_map (&f, (GstVideoInfo *) info, dst, GST_MAP_WRITE));
+  fail_unless (gst_buffer_map (rgb, &in, GST_MAP_READ));
+  int w = GST_VIDEO_INFO_WIDTH (info), h = GST_VIDEO_INFO_HEIGHT (info);
+  int rs = GST_ROUND_UP_4 (w * 3);
+  for (int y = 0; y < h; y++) {
+    guint8 *d = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f, 0) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0);
+    for (int x = 0; x < w; x++) {
+      memcpy (d + 4 * x, in.data + y * rs + 3 * x, 3);
+      d[4 * x + 3] = 255;
+    }
+  }
+  gst_buffer_unmap (rgb, &in);
+  gst_video_frame_unmap (&f);
+}
+
+GST_START_TEST (test_zero_copy_pool)
+{
+  gchar *model = face_model ();
+  REQUIRE_FILE (model);
+  int w, h;
+  GstBuffer *rgb = astronaut_rgb (&w, &h);
+  fail_unless (rgb != NULL);
+  gchar *desc = g_strdup_printf ("macefilter model=%s device=auto", model);
+  GstHarness *hh = gst_harness_new_parse (desc);
+  gchar *caps = g_strdup_printf ("video/x-raw,format=RGBA,width=%d,height=%d,framerate=30/1", w, h);
+  gst_harness_set_src_caps_str (hh, caps);
+  GstBufferPool *pool = offered_cl_pool (hh, caps);
+  if (!pool) {
+    GST_WARNING ("no OpenCL pool offered (no device): zero-copy not tested");
+  } else {
+    GstVideoInfo info;
+    GstCaps *c = gst_caps_from_string (caps);
+    gst_video_info_from_caps (&info, c);
+    gst_caps_unref (c);
+    fail_unless (gst_buffer_pool_set_active (pool, TRUE));
+    for (int i = 0; i < 3; i++) {
+      GstBuffer *b = NULL;
+      fail_unless (gst_buffer_pool_acquire_buffer (pool, &b, NULL) == GST_FLOW_OK);
+      fill_astronaut_rgba (b, &info, rgb);
+      GstBuffer *out = gst_harness_push_and_pull (hh, b);
+      fail_unless (out != NULL);
+      int cx = 0, cy = 0;
+      double conf = best_confidence (out, &cx, &cy);
+      fail_unless (conf > 0.8 && cx > 175 && cx < 300 && cy > 40 && cy < 215,
+                   "pool frame %d: confidence %.3f at (%d, %d)", i, conf, cx, cy);
+      gst_buffer_unref (out);
+    }
+    GstElement *e = gst_harness_find_element (hh, "macefilter");
+    guint64 copies = 99;
+    gboolean zc = FALSE;
+    g_object_get (e, "copies", &copies, "zero-copy", &zc, NULL);
+    fail_unless (copies == 0 && zc, "pool buffers: copies %" G_GUINT64_FORMAT ", zero-copy %d",
+                 copies, zc);
+    gst_object_unref (e);
+    gst_buffer_pool_set_active (pool, FALSE);
+    gst_object_unref (pool);
+  }
+  gst_harness_teardown (hh);
+  gst_buffer_unref (rgb);
+  g_free (caps);
+  g_free (desc);
+  g_free (model);
+}
+GST_END_TEST;
+
+static void
+free_block (gpointer p)
+{
+  free (p);
+}
+
+GST_START_TEST (test_foreign_memory)
+{
+  gchar *model = face_model ();
+  REQUIRE_FILE (model);
+  const char *devices[] = { "cpu", "auto" };
+  for (int d = 0; d < 2; d++) {
+    gchar *desc = g_strdup_printf ("macefilter model=%s device=%s", model, devices[d]);
+    GstHarness *hh = gst_harness_new_parse (desc);
+    const char *caps = "video/x-raw,format=RGBx,width=160,height=120,framerate=30/1";
+    gst_harness_set_src_caps_str (hh, caps);
+    GstBufferPool *pool = offered_cl_pool (hh, caps);
+    gboolean cl = pool != NULL;
+    gst_clear_object (&pool);
+    if (d == 1 && !cl) {
+      GST_WARNING ("no OpenCL device: foreign-memory import not tested");
+      gst_harness_teardown (hh);
+      g_free (desc);
+      continue;
+    }
+    gsize size = 160 * 120 * 4;
+    GstElement *e = gst_harness_find_element (hh, "macefilter");
+    guint64 copies;
+    gboolean zc;
+    /* System memory on a page boundary: imported where the device shares
+     * host memory (PoCL does), no copy. */
+    GstAllocationParams params;
+    gst_allocation_params_init (&params);
+    params.align = 4095;
+    GstBuffer *b = gst_buffer_new_allocate (NULL, size, &params);
+    gst_buffer_memset (b, 0, 120, size);
+    gst_buffer_unref (gst_harness_push_and_pull (hh, b));
+    g_object_get (e, "copies", &copies, "zero-copy", &zc, NULL);
+    fail_unless (copies == 0 && zc, "%s aligned: copies %" G_GUINT64_FORMAT " zero-copy %d",
+                 devices[d], copies, zc);
+    /* Memory one byte off alignment: uploaded once on OpenCL; read in
+     * place on the CPU. */
+    guint8 *block = NULL;
+    fail_unless (posix_memalign ((void **) &block, 4096, size + 64) == 0);
+    memset (block, 120, size + 64);
+    b = gst_buffer_new_wrapped_full (0, block, size + 64, 1, size, block, free_block);
+    gst_buffer_unref (gst_harness_push_and_pull (hh, b));
+    g_object_get (e, "copies", &copies, "zero-copy", &zc, NULL);
+    if (cl)
+      fail_unless (copies == 1 && !zc, "misaligned: copies %" G_GUINT64_FORMAT " zero-copy %d",
+                   copies, zc);
+    else
+      fail_unless (copies == 0 && zc, "cpu misaligned: copies %" G_GUINT64_FORMAT, copies);
+    gst_object_unref (e);
+    gst_harness_teardown (hh);
+    g_free (desc);
+  }
+  g_free (model);
+}
+GST_END_TEST;
+
+static GstBuffer *
+random_frame (const GstVideoInfo *info, guint32 seed)
+{
+  GstBuffer *b = gst_buffer_new_allocate (NULL, info->size, NULL);
+  GstMapInfo m;
+  gst_buffer_map (b, &m, GST_MAP_WRITE);
+  GRand *r = g_rand_new_with_seed (seed);
+  for (gsize i = 0; i < m.size; i++)
+    m.data[i] = (guint8) g_rand_int_range (r, 0, 256);
+  g_rand_free (r);
+  gst_buffer_unmap (b, &m);
+  return b;
+}
+
+/* Pushes one w x h RGB frame (after setting caps) and returns the output. */
+static GstBuffer *
+push_size (GstHarness *hh, int w, int h, guint32 seed)
+{
+  gchar *caps = g_strdup_printf ("video/x-raw,format=RGB,width=%d,height=%d,framerate=30/1", w, h);
+  gst_harness_set_src_caps_str (hh, caps);
+  GstVideoInfo info;
+  GstCaps *c = gst_caps_from_string (caps);
+  gst_video_info_from_caps (&info, c);
+  gst_caps_unref (c);
+  g_free (caps);
+  return gst_harness_push_and_pull (hh, random_frame (&info, seed));
+}
+
+static void
+out_size (GstHarness *hh, int *w, int *h)
+{
+  GstCaps *c = gst_pad_get_current_caps (hh->sinkpad);
+  GstVideoInfo vi;
+  fail_unless (c && gst_video_info_from_caps (&vi, c));
+  *w = GST_VIDEO_INFO_WIDTH (&vi);
+  *h = GST_VIDEO_INFO_HEIGHT (&vi);
+  gst_caps_unref (c);
+}
+
+GST_START_TEST (test_resolution_change)
+{
+  /* A dynamic 2x image model: new caps mid-stream re-prepare the engine
+   * (no restart), on the CPU and on OpenCL. */
+  gchar *model = frame_model ("tile-dyn.onnx");
+  REQUIRE_FILE (model);
+  const char *devices[] = { "cpu", "auto" };
+  for (int d = 0; d < 2; d++) {
+    gchar *desc = g_strdup_printf ("macefilter model=%s device=%s", model, devices[d]);
+    GstHarness *hh = gst_harness_new_parse (desc);
+    const int sizes[3][2] = { { 40, 30 }, { 20, 16 }, { 64, 36 } };
+    for (int i = 0; i < 3; i++) {
+      GstBuffer *out = push_size (hh, sizes[i][0], sizes[i][1], 7 + i);
+      fail_unless (out != NULL, "%s: no output for %dx%d", devices[d], sizes[i][0], sizes[i][1]);
+      int ow, oh;
+      out_size (hh, &ow, &oh);
+      fail_unless (ow == 2 * sizes[i][0] && oh == 2 * sizes[i][1],
+                   "%s: %dx%d gave %dx%d", devices[d], sizes[i][0], sizes[i][1], ow, oh);
+      fail_unless (gst_buffer_get_size (out) == (gsize) GST_ROUND_UP_4 (ow * 3) * oh);
+      gst_buffer_unref (out);
+    }
+    GstElement *e = gst_harness_find_element (hh, "macefilter");
+    guint64 frames;
+    g_object_get (e, "frames", &frames, NULL);
+    fail_unless (frames == 3);
+    gst_object_unref (e);
+    gst_harness_teardown (hh);
+    g_free (desc);
+  }
+  g_free (model);
+  /* A fixed-input detector across sizes: the frame is rescaled. */
+  model = face_model ();
+  REQUIRE_FILE (model);
+  gchar *desc = g_strdup_printf ("macefilter model=%s device=cpu", model);
+  GstHarness *hh = gst_harness_new_parse (desc);
+  for (int i = 0; i < 2; i++) {
+    GstBuffer *out = push_size (hh, i ? 320 : 160, i ? 240 : 120, 3);
+    fail_unless (out != NULL);
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (hh);
+  g_free (desc);
+  g_free (model);
+}
+GST_END_TEST;
+
+/* The output of `model` on one w x h RGB frame (seeded), as bytes. */
+static GstBuffer *
+image_output (const char *model, const char *device, const char *extra, int w, int h,
+              int *ow, int *oh)
+{
+  gchar *desc = g_strdup_printf ("macefilter model=%s device=%s %s", model, device, extra);
+  GstHarness *hh = gst_harness_new_parse (desc);
+  GstBuffer *out = push_size (hh, w, h, 99);
+  fail_unless (out != NULL, "%s on %s: no output", model, device);
+  out_size (hh, ow, oh);
+  gst_harness_teardown (hh);
+  g_free (desc);
+  return out;
+}
+
+GST_START_TEST (test_tiles)
+{
+  /* A fixed 16x16-input model (2x nearest Resize + 3x3 Conv) on a 40x30
+   * frame in overlapping tiles equals the same weights with a dynamic
+   * input on the whole frame. */
+  gchar *fixed = frame_model ("tile-fixed.onnx"), *dyn = frame_model ("tile-dyn.onnx");
+  REQUIRE_FILE (dyn);
+  int rw, rh;
+  GstBuffer *ref = image_output (dyn, "cpu", "", 40, 30, &rw, &rh);
+  fail_unless (rw == 80 && rh == 60);
+  const char *devices[] = { "cpu", "auto" };
+  const char *overlaps[] = { "tile-overlap=4", "tile-overlap=2" };
+  for (int d = 0; d < 2; d++)
+    for (int o = 0; o < 2; o++) {
+      int w, h;
+      GstBuffer *out = image_output (fixed, devices[d], overlaps[o], 40, 30, &w, &h);
+      fail_unless (w == 80 && h == 60, "tiled output %dx%d", w, h);
+      GstMapInfo a, b;
+      gst_buffer_map (ref, &a, GST_MAP_READ);
+      gst_buffer_map (out, &b, GST_MAP_READ);
+      fail_unless (a.size == b.size);
+      int worst = 0, n_diff = 0;
+      for (gsize i = 0; i < a.size; i++) {
+        int dd = abs ((int) a.data[i] - (int) b.data[i]);
+        worst = MAX (worst, dd);
+        n_diff += dd != 0;
+      }
+      gst_buffer_unmap (ref, &a);
+      gst_buffer_unmap (out, &b);
+      GST_INFO ("%s %s: max diff %d, %d bytes differ", devices[d], overlaps[o], worst, n_diff);
+      fail_unless (worst <= 1, "%s %s: tiles differ from the whole frame by %d", devices[d],
+                   overlaps[o], worst);
+      gst_buffer_unref (out);
+    }
+  /* Without overlap the seams show: the test can tell. */
+  int w, h;
+  GstBuffer *out = image_output (fixed, "cpu", "tile-overlap=0", 40, 30, &w, &h);
+  GstMapInfo a, b;
+  gst_buffer_map (ref, &a, GST_MAP_READ);
+  gst_buffer_map (out, &b, GST_MAP_READ);
+  int worst = 0;
+  for (gsize i = 0; i < a.size && i < b.size; i++)
+    worst = MAX (worst, abs ((int) a.data[i] - (int) b.data[i]));
+  gst_buffer_unmap (ref, &a);
+  gst_buffer_unmap (out, &b);
+  fail_unless (worst > 1, "tiles without overlap should show seams");
+  gst_buffer_unref (out);
+  gst_buffer_unref (ref);
+  g_free (fixed);
+  g_free (dyn);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_tensor_meta)
+{
+  /* The tensor decoder: an app reads every output from MaceTensorMeta. */
+  gchar *model = frame_model ("tensor-two.onnx");
+  REQUIRE_FILE (model);
+  const char *devices[] = { "cpu", "auto" };
+  for (int d = 0; d < 2; d++) {
+    gchar *desc = g_strdup_printf ("macefilter model=%s device=%s", model, devices[d]);
+    GstHarness *hh = gst_harness_new_parse (desc);
+    gst_harness_set_src_caps_str (hh, "video/x-raw,format=BGRx,width=32,height=24,framerate=30/1");
+    GstBuffer *b = gst_buffer_new_allocate (NULL, 32 * 24 * 4, NULL);
+    GstMapInfo m;
+    gst_buffer_map (b, &m, GST_MAP_WRITE);
+    for (int i = 0; i < 32 * 24; i++) {
+      m.data[4 * i] = 30;      /* B */
+      m.data[4 * i + 1] = 20;  /* G */
+      m.data[4 * i + 2] = 10;  /* R */
+    }
+    gst_buffer_unmap (b, &m);
+    GstBuffer *out = gst_harness_push_and_pull (hh, b);
+    fail_unless (out != NULL);
+    GstCustomMeta *meta = gst_buffer_get_custom_meta (out, "MaceTensorMeta");
+    fail_unless (meta != NULL, "no MaceTensorMeta on %s", devices[d]);
+    GstStructure *s = gst_custom_meta_get_structure (meta);
+    int n = 0;
+    fail_unless (gst_structure_get_int (s, "num-outputs", &n) && n == 2);
+    const GValue *outs = gst_structure_get_value (s, "outputs");
+    fail_unless (outs && gst_value_array_get_size (outs) == 2);
+    gboolean seen_mean = FALSE;
+    for (guint i = 0; i < 2; i++) {
+      const GstStructure *t = gst_value_get_structure (gst_value_array_get_value (outs, i));
+      const gchar *name = gst_structure_get_string (t, "name");
+      const GValue *shape = gst_structure_get_value (t, "shape");
+      GBytes *bytes = NULL;
+      fail_unless (gst_structure_get (t, "data", G_TYPE_BYTES, &bytes, NULL));
+      fail_unless_equals_string (gst_structure_get_string (t, "dtype"), "float32");
+      gsize len;
+      const float *v = g_bytes_get_data (bytes, &len);
+      if (strcmp (name, "mean") == 0) {
+        seen_mean = TRUE;
+        fail_unless (gst_value_array_get_size (shape) == 2 && len == 3 * sizeof (float));
+        fail_unless (g_value_get_int64 (gst_value_array_get_value (shape, 1)) == 3);
+        /* RGB (10, 20, 30), mean 0, scale 1. */
+        fail_unless (fabsf (v[0] - 10) < 1e-3 && fabsf (v[1] - 20) < 1e-3 &&
+                     fabsf (v[2] - 30) < 1e-3, "mean %g %g %g", v[0], v[1], v[2]);
+      } else {
+        fail_unless_equals_string (name, "relu");
+        fail_unless (len == 3 * 8 * 8 * sizeof (float));
+      }
+      g_bytes_unref (bytes);
+    }
+    fail_unless (seen_mean);
+    gst_buffer_unref (out);
+    gst_harness_teardown (hh);
+    g_free (desc);
+  }
+  g_free (model);
+}
+GST_END_TEST;
+
 static Suite *
 macefilter_suite (void)
 {
@@ -293,6 +695,11 @@ macefilter_suite (void)
   tcase_add_test (tc, test_astronaut_back_model);
   tcase_add_test (tc, test_astronaut_opencl);
   tcase_add_test (tc, test_interval_and_formats);
+  tcase_add_test (tc, test_zero_copy_pool);
+  tcase_add_test (tc, test_foreign_memory);
+  tcase_add_test (tc, test_resolution_change);
+  tcase_add_test (tc, test_tiles);
+  tcase_add_test (tc, test_tensor_meta);
   return s;
 }
 
