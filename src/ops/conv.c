@@ -902,6 +902,20 @@ dw_planes (void *arg, int64_t b, int64_t e)
   }
 }
 
+/* The fused residual covers only the first channels of the output (the
+ * optimiser fuses Add(conv, Concat(x, zeros)) channel padding this way). */
+static const MaceTensor *
+partial_residual (const MaceOpCtx *ctx, const MaceTensor *out)
+{
+  const MaceNode *n = ctx->node;
+  if (n->fused_add < 0 || n->fused_add >= ctx->n_in || !ctx->in[n->fused_add])
+    return NULL;
+  const MaceTensor *r = ctx->in[n->fused_add];
+  if (r->ndim == out->ndim && r->ndim >= 2 && r->dims[1] < out->dims[1])
+    return r;
+  return NULL;
+}
+
 static void
 node_epilogue (MaceOpCtx *ctx, MaceEpilogue *ep, const MaceTensor *out)
 {
@@ -914,11 +928,42 @@ node_epilogue (MaceOpCtx *ctx, MaceEpilogue *ep, const MaceTensor *out)
     ep->bias = ctx->in[2]->data;
   if (n->fused_add >= 0 && n->fused_add < ctx->n_in && ctx->in[n->fused_add])
     ep->res = ctx->in[n->fused_add]->data;
-  (void) out;
+  if (partial_residual (ctx, out)) {
+    /* Added, with the activation, by conv_run's second pass. */
+    ep->res = NULL;
+    ep->act = MACE_ACT_NONE;
+  }
 }
+
+static MaceStatus conv_run_main (MaceOpCtx *ctx);
 
 static MaceStatus
 conv_run (MaceOpCtx *ctx)
+{
+  MaceStatus st = conv_run_main (ctx);
+  const MaceTensor *r = partial_residual (ctx, ctx->out[0]);
+  if (st != MACE_OK || !r)
+    return st;
+  /* Residual on the first channels, then the activation on all. */
+  MaceTensor *y = ctx->out[0];
+  int64_t C = y->dims[1], Cr = r->dims[1];
+  int64_t plane = mace_tensor_numel (y) / (y->dims[0] * C);
+  float *yd = y->data;
+  const float *rd = r->data;
+  for (int64_t b = 0; b < y->dims[0]; b++) {
+    float *yb = yd + b * C * plane;
+    const float *rb = rd + b * Cr * plane;
+    for (int64_t i = 0; i < Cr * plane; i++)
+      yb[i] += rb[i];
+  }
+  if (ctx->node->act != MACE_ACT_NONE)
+    mace_apply_activation_f32 (yd, mace_tensor_numel (y), ctx->node->act,
+                               ctx->node->act_alpha, ctx->node->act_beta);
+  return MACE_OK;
+}
+
+static MaceStatus
+conv_run_main (MaceOpCtx *ctx)
 {
   Geom g;
   MaceStatus st = geom_read (ctx, &g, false);

@@ -8,6 +8,45 @@
 
 #include "opt/passes.h"
 
+static bool
+all_zero (const MaceValue *v)
+{
+  if (!v->is_const || v->t.dtype != MACE_DTYPE_FLOAT32 || !v->t.data)
+    return false;
+  const float *d = v->t.data;
+  for (int64_t i = 0; i < mace_tensor_numel (&v->t); i++)
+    if (d[i] != 0.0f)
+      return false;
+  return true;
+}
+
+/* If value v is Concat(x, zeros) along axis 1 and matches the conv output
+ * `c` in every other dim, returns x; else -1. */
+static int
+channel_pad_source (MaceGraph *g, int v, const MaceValue *c)
+{
+  int p = g->values[v].producer;
+  if (p < 0)
+    return -1;
+  MaceNode *n = &g->nodes[p];
+  if (n->dead || strcmp (n->op_type, "Concat") != 0 || n->n_in != 2 ||
+      n->in[0] < 0 || n->in[1] < 0 || c->t.ndim < 2)
+    return -1;
+  int64_t axis = mace_attr_int (n, "axis", 0);
+  if (axis < 0)
+    axis += c->t.ndim;
+  const MaceValue *x = &g->values[n->in[0]], *z = &g->values[n->in[1]];
+  if (axis != 1 || !all_zero (z) || !x->shape_known || x->dynamic ||
+      x->t.dtype != MACE_DTYPE_FLOAT32 || x->t.ndim != c->t.ndim)
+    return -1;
+  for (int d = 0; d < c->t.ndim; d++)
+    if (d != 1 && x->t.dims[d] != c->t.dims[d])
+      return -1;
+  if (x->t.dims[1] >= c->t.dims[1])
+    return -1;
+  return n->in[0];
+}
+
 int
 mace_pass_fuse_conv_add (MaceGraph *g)
 {
@@ -40,10 +79,15 @@ mace_pass_fuse_conv_add (MaceGraph *g)
     int other = a->in[0] == cv ? a->in[1] : a->in[0];
     if (other == cv || other < 0)
       continue;
+    /* Add(conv, Concat(x, zeros)) on channels (BlazeFace's channel
+     * padding): x alone is the residual, for the first channels. */
+    int narrow = channel_pad_source (g, other, cval);
+    if (narrow >= 0)
+      other = narrow;
     MaceValue *ov = &g->values[other];
-    if (!ov->shape_known || ov->dynamic || ov->t.dtype != MACE_DTYPE_FLOAT32 ||
+    if (narrow < 0 && (!ov->shape_known || ov->dynamic || ov->t.dtype != MACE_DTYPE_FLOAT32 ||
         !mace_shape_equal (ov->t.ndim, ov->t.dims, cval->t.ndim,
-                           cval->t.dims))
+                           cval->t.dims)))
       continue;
     /* Keep the optional bias slot at index 2 so kernels find it. */
     int base = c->n_in < 3 ? 3 : c->n_in;
