@@ -1126,16 +1126,22 @@ detection_structure (const MaceDetection *d, const char *label)
   return s;
 }
 
+/* The detections' label: the config's first label, else "face". */
+static const char *
+detection_label (GstMaceFilter *self)
+{
+  return self->cfg.labels && self->cfg.labels[0] ? self->cfg.labels[0]
+                                                 : "face";
+}
+
 static void
 attach_detections (GstMaceFilter *self, GstBuffer *buf, int fw, int fh)
 {
+  const char *label = detection_label (self);
   for (int i = 0; i < self->n_dets; i++) {
     const MaceDetection *d = &self->dets[i];
     float x0 = CLAMP (d->x0, 0.0f, 1.0f), y0 = CLAMP (d->y0, 0.0f, 1.0f);
     float x1 = CLAMP (d->x1, 0.0f, 1.0f), y1 = CLAMP (d->y1, 0.0f, 1.0f);
-    const char *label = self->cfg.labels && self->cfg.labels[0]
-                            ? self->cfg.labels[0]
-                            : "face";
     GstVideoRegionOfInterestMeta *m = gst_buffer_add_video_region_of_interest_meta (
         buf, label, (guint) (x0 * fw), (guint) (y0 * fh),
         (guint) MAX (1.0f, (x1 - x0) * fw), (guint) MAX (1.0f, (y1 - y0) * fh));
@@ -1151,7 +1157,8 @@ post_result (GstMaceFilter *self, GstBuffer *buf, double ms)
   for (int i = 0; i < self->n_dets; i++) {
     GValue v = G_VALUE_INIT;
     g_value_init (&v, GST_TYPE_STRUCTURE);
-    g_value_take_boxed (&v, detection_structure (&self->dets[i], "face"));
+    g_value_take_boxed (&v, detection_structure (&self->dets[i],
+                                              detection_label (self)));
     gst_value_list_append_and_take_value (&list, &v);
   }
   GstStructure *s = gst_structure_new (
