@@ -2,7 +2,10 @@
  * OpenCL plans of Conv and ConvTranspose (kernels/conv.cl): 1-D and 2-D,
  * groups, strides, pads / auto_pad, dilations; Conv with fused bias,
  * residual (node->fused_add) and activation (node->act). */
+#include <stdint.h>
 #include <string.h>
+
+#include <glib.h>
 
 #include "cl/ops.h"
 
@@ -102,6 +105,119 @@ conv_params (const ConvShape *s, int *p)
     p[i] = (int) v[i];
 }
 
+/* Register-blocked variants (kernels/conv.cl, conv2d_rb_*): kernel size,
+ * work-group x/y and input channels staged per chunk; must match the
+ * kernel's CONV_RB_KERNEL line. */
+typedef struct {
+  const char *name;
+  int k, lx, ly, ct;
+} RbVariant;
+
+static const RbVariant rb_variants[] = {
+  { "conv2d_rb_1x1", 1, 64, 1, 16 },
+  { "conv2d_rb_3x3", 3, 8, 8, 8 },
+  { "conv2d_rb_5x5", 5, 8, 8, 4 },
+  { "conv2d_rb_7x7", 7, 8, 8, 2 },
+};
+#define RB_PX 4
+#define RB_PM 8
+#define RB_GZ 4
+
+/* Which convolution kernels to use: MACE_CL_CONV=naive (one output per
+ * work-item everywhere), rb (register-blocked wherever the shape allows,
+ * for tests), else by size (register-blocked for large outputs, where
+ * they pay off; small layers are launch-bound and take the simple ones). */
+static int
+conv_mode (void)
+{
+  const char *e = g_getenv ("MACE_CL_CONV");
+  if (e && strcmp (e, "naive") == 0)
+    return 0;
+  if (e && strcmp (e, "rb") == 0)
+    return 2;
+  return 1;
+}
+
+static int64_t
+ceil_div (int64_t a, int64_t b)
+{
+  return (a + b - 1) / b;
+}
+
+/* Plans the register-blocked kernel when the shape allows it; returns
+ * false (nothing appended) when it does not. */
+static bool
+plan_conv_rb (MaceClOpCtx *ctx, const ConvShape *s0, cl_mem xm, cl_mem bm,
+              cl_mem rm, cl_mem ym, bool has_bias, int cr, MaceStatus *st)
+{
+  MaceNode *n = ctx->node;
+  const MaceValue *wv = mace_cl_in (ctx, 1);
+  int mode = conv_mode ();
+  *st = MACE_OK;
+  if (mode == 0 || s0->group != 1 || s0->sh != 1 || s0->sw != 1
+      || s0->dh != 1 || s0->dw != 1 || s0->KH != s0->KW || !wv->is_const
+      || !wv->t.data || wv->t.dtype != MACE_DTYPE_FLOAT32)
+    return false;
+  if (mode == 1 && s0->N * s0->M * s0->OH * s0->OW < ((int64_t) 1 << 20))
+    return false;
+  const RbVariant *v = NULL;
+  for (size_t i = 0; i < G_N_ELEMENTS (rb_variants); i++)
+    if (rb_variants[i].k == s0->KH)
+      v = &rb_variants[i];
+  if (!v)
+    return false;
+  ConvShape s = *s0;
+  if (s.KH == 1 && s.ph == 0 && s.pw == 0 && s.OH == s.H && s.OW == s.W) {
+    /* A GEMM over the flattened pixels. */
+    s.W = s.OW = s.H * s.W;
+    s.H = s.OH = 1;
+  }
+  if (s.H * s.W > INT32_MAX || s.N * s.C * s.H * s.W > INT32_MAX * 4LL)
+    return false;
+  int64_t gz = ceil_div (s.M, RB_PM);
+  if (gz > RB_GZ)
+    gz = RB_GZ;
+  int64_t mt = RB_PM * gz, mpad = ceil_div (s.M, mt) * mt;
+  int64_t cpad = ceil_div (s.C, v->ct) * v->ct, kk = s.KH * s.KW;
+  /* Packed weights: wp[(c * KK + k) * Mpad + m]. */
+  size_t np = (size_t) (cpad * kk * mpad);
+  float *wp = g_new0 (float, np);
+  const float *w = wv->t.data;
+  for (int64_t m = 0; m < s.M; m++)
+    for (int64_t c = 0; c < s.C; c++)
+      for (int64_t k = 0; k < kk; k++)
+        wp[(c * kk + k) * mpad + m] = w[(m * s.C + c) * kk + k];
+  size_t gws[3] = { (size_t) (ceil_div (s.OW, v->lx * RB_PX) * v->lx),
+                    (size_t) (ceil_div (s.OH, v->ly) * v->ly),
+                    (size_t) (s.N * (mpad / mt) * gz) };
+  MaceClLaunch *l = mace_cl_launch (ctx, "conv", v->name, 3, gws);
+  if (!l) {
+    g_free (wp);
+    *st = ctx->err->status;
+    return true;
+  }
+  l->fixed_lws = true;
+  l->lws[0] = (size_t) v->lx;
+  l->lws[1] = (size_t) v->ly;
+  l->lws[2] = (size_t) gz;
+  mace_cl_arg_mem (l, xm);
+  mace_cl_arg_floats (ctx, l, wp, (int) np);
+  g_free (wp);
+  mace_cl_arg_mem (l, bm);
+  mace_cl_arg_mem (l, rm);
+  mace_cl_arg_mem (l, ym);
+  int iv[9] = { (int) s.C,  (int) s.H,  (int) s.W,  (int) s.M,   (int) s.OH,
+                (int) s.OW, (int) s.ph, (int) s.pw, (int) mpad };
+  for (int i = 0; i < 9; i++)
+    mace_cl_arg_int (l, iv[i]);
+  mace_cl_arg_int (l, has_bias);
+  mace_cl_arg_int (l, cr);
+  mace_cl_arg_int (l, (int) n->act);
+  mace_cl_arg_float (l, n->act_alpha);
+  mace_cl_arg_float (l, n->act_beta);
+  return true;
+}
+
 static MaceStatus
 plan_conv (MaceClOpCtx *ctx)
 {
@@ -113,20 +229,37 @@ plan_conv (MaceClOpCtx *ctx)
   const MaceValue *wv = mace_cl_in (ctx, 1);
   if (wv->t.dims[0] != s.M || wv->t.dims[1] * s.group != s.C)
     return mace_cl_unsupported (ctx, "weight shape does not match");
-  const MaceValue *bias = mace_cl_in (ctx, 2);
+  /* Input 2 is the bias unless the residual took its place. */
+  const MaceValue *bias = n->fused_add != 2 ? mace_cl_in (ctx, 2) : NULL;
   const MaceValue *res = n->fused_add >= 0 ? mace_cl_in (ctx, n->fused_add)
                                            : NULL;
   const MaceValue *y = mace_cl_out (ctx, 0);
-  if (res && !mace_shape_equal (res->t.ndim, res->t.dims, y->t.ndim,
-                                y->t.dims))
-    return mace_cl_unsupported (ctx, "fused residual is broadcast");
+  /* The residual has the output's shape, or fewer channels (a channel
+   * padding fused into the conv): channels >= its count get none. */
+  int cr = 0;
+  if (res) {
+    bool ok = res->t.ndim == y->t.ndim && res->t.ndim >= 2
+              && res->t.dims[0] == y->t.dims[0] && res->t.dims[1] >= 1
+              && res->t.dims[1] <= y->t.dims[1];
+    for (int d = 2; ok && d < y->t.ndim; d++)
+      ok = res->t.dims[d] == y->t.dims[d];
+    if (!ok)
+      return mace_cl_unsupported (ctx, "fused residual is broadcast");
+    cr = (int) res->t.dims[1];
+  }
   if (res && res->t.dtype != MACE_DTYPE_FLOAT32)
     return mace_cl_unsupported (ctx, "fused residual is not float32");
-  cl_mem xm = mace_cl_in_mem (ctx, 0), wm = mace_cl_in_mem (ctx, 1);
+  cl_mem xm = mace_cl_in_mem (ctx, 0);
   cl_mem ym = mace_cl_out_mem (ctx, 0);
   cl_mem bm = bias ? mace_cl_in_mem (ctx, 2) : xm;
   cl_mem rm = res ? mace_cl_in_mem (ctx, n->fused_add) : xm;
-  if (!xm || !wm || !ym || !bm || !rm)
+  if (!xm || !ym || !bm || !rm)
+    return ctx->err->status;
+  MaceStatus st;
+  if (plan_conv_rb (ctx, &s, xm, bm, rm, ym, bias != NULL, cr, &st))
+    return st;
+  cl_mem wm = mace_cl_in_mem (ctx, 1);
+  if (!wm)
     return ctx->err->status;
   int p[16];
   conv_params (&s, p);
@@ -159,7 +292,7 @@ plan_conv (MaceClOpCtx *ctx)
   mace_cl_arg_mem (l, ym);
   mace_cl_arg_ints (ctx, l, p, 16);
   mace_cl_arg_int (l, bias != NULL);
-  mace_cl_arg_int (l, res != NULL);
+  mace_cl_arg_int (l, cr);
   mace_cl_arg_int (l, (int) n->act);
   mace_cl_arg_float (l, n->act_alpha);
   mace_cl_arg_float (l, n->act_beta);
