@@ -17,11 +17,11 @@
  *   mace-detect-json --pipeline "... ! macefilter name=mace ... ! ..."
  *
  * Without --pipeline it builds
- *   filesrc location=IMAGE ! pngdec ! imagefreeze num-buffers=N ! videoconvert ! macefilter ! fakesink
- * for an image (.png; jpegdec for .jpg), `filesrc ! decodebin ! videoconvert ! macefilter
- * ! fakesink` for a video, and `videotestsrc num-buffers=N` without --input.
- * With --pipeline the probe goes on the element named "mace", else on the
- * first macefilter in the pipeline.
+ *   filesrc location=IMAGE ! pngdec ! imagefreeze num-buffers=N ! videoconvert
+ * ! macefilter ! fakesink for an image (.png; jpegdec for .jpg), `filesrc !
+ * decodebin ! videoconvert ! macefilter ! fakesink` for a video, and
+ * `videotestsrc num-buffers=N` without --input. With --pipeline the probe goes
+ * on the element named "mace", else on the first macefilter in the pipeline.
  */
 #include <stdio.h>
 #include <string.h>
@@ -42,13 +42,13 @@ append_json_string (GString *out, const char *s)
 {
   g_string_append_c (out, '"');
   for (; s && *s; s++) {
-    unsigned char c = (unsigned char) *s;
+    unsigned char c = (unsigned char)*s;
     if (c == '"' || c == '\\')
       g_string_append_printf (out, "\\%c", c);
     else if (c < 0x20)
       g_string_append_printf (out, "\\u%04x", c);
     else
-      g_string_append_c (out, (char) c);
+      g_string_append_c (out, (char)c);
   }
   g_string_append_c (out, '"');
 }
@@ -58,17 +58,18 @@ static void
 append_detection (GString *out, GstVideoRegionOfInterestMeta *roi, int fw,
                   int fh)
 {
-  GstStructure *s = gst_video_region_of_interest_meta_get_param (roi, "detection");
+  GstStructure *s
+      = gst_video_region_of_interest_meta_get_param (roi, "detection");
   double x = roi->x, y = roi->y, w = roi->w, h = roi->h, conf = -1;
   const char *label = g_quark_to_string (roi->roi_type);
 
   /* The structure has the unclamped normalised box; prefer it. */
   if (s) {
     double nx, ny, nw, nh;
-    if (gst_structure_get_double (s, "x", &nx) &&
-        gst_structure_get_double (s, "y", &ny) &&
-        gst_structure_get_double (s, "w", &nw) &&
-        gst_structure_get_double (s, "h", &nh)) {
+    if (gst_structure_get_double (s, "x", &nx)
+        && gst_structure_get_double (s, "y", &ny)
+        && gst_structure_get_double (s, "w", &nw)
+        && gst_structure_get_double (s, "h", &nh)) {
       x = nx * fw;
       y = ny * fh;
       w = nw * fw;
@@ -122,11 +123,11 @@ on_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   }
 
   GString *line = g_string_new (NULL);
-  g_string_append_printf (line, "{\"frame\":%" G_GUINT64_FORMAT ",\"pts\":",
-                          p->frames);
+  g_string_append_printf (
+      line, "{\"frame\":%" G_GUINT64_FORMAT ",\"pts\":", p->frames);
   if (GST_BUFFER_PTS_IS_VALID (buf))
     g_string_append_printf (line, "%.6f",
-                            GST_BUFFER_PTS (buf) / (double) GST_SECOND);
+                            GST_BUFFER_PTS (buf) / (double)GST_SECOND);
   else
     g_string_append (line, "null");
   g_string_append_printf (line, ",\"width\":%d,\"height\":%d,\"detections\":[",
@@ -138,7 +139,7 @@ on_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
               buf, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
     if (n++)
       g_string_append_c (line, ',');
-    append_detection (line, (GstVideoRegionOfInterestMeta *) meta, p->width,
+    append_detection (line, (GstVideoRegionOfInterestMeta *)meta, p->width,
                       p->height);
   }
   g_string_append (line, "]}\n");
@@ -227,8 +228,8 @@ main (int argc, char **argv)
       "Write the JSON lines to FILE instead of stdout", "FILE" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
-  GOptionContext *ctx = g_option_context_new (
-      "- print macefilter detections as JSON lines");
+  GOptionContext *ctx
+      = g_option_context_new ("- print macefilter detections as JSON lines");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
@@ -252,15 +253,14 @@ main (int argc, char **argv)
     if (!input)
       src = g_strdup_printf ("videotestsrc num-buffers=%d", frames);
     else if (is_image (input))
-      src = g_strdup_printf ("filesrc location=\"%s\" ! %s ! "
-                             "imagefreeze num-buffers=%d", in,
-                             g_str_has_suffix (input, ".png") ? "pngdec"
-                                                               : "jpegdec",
-                             frames);
+      src = g_strdup_printf (
+          "filesrc location=\"%s\" ! %s ! "
+          "imagefreeze num-buffers=%d",
+          in, g_str_has_suffix (input, ".png") ? "pngdec" : "jpegdec", frames);
     else
       src = g_strdup_printf ("filesrc location=\"%s\" ! decodebin", in);
-    gchar *thr = device ? g_strdup_printf (" device=%s", device)
-                        : g_strdup ("");
+    gchar *thr
+        = device ? g_strdup_printf (" device=%s", device) : g_strdup ("");
     if (threshold >= 0) {
       gchar *t = g_strdup_printf ("%s threshold=%g", thr, threshold);
       g_free (thr);
@@ -268,8 +268,8 @@ main (int argc, char **argv)
     }
     desc = g_strdup_printf (
         "%s ! videoconvert ! macefilter name=mace model=\"%s\"%s%s%s%s ! "
-        "fakesink", src, m, c ? " config=\"" : "", c ? c : "", c ? "\"" : "",
-        thr);
+        "fakesink",
+        src, m, c ? " config=\"" : "", c ? c : "", c ? "\"" : "", thr);
     g_free (m);
     g_free (c);
     g_free (in);
@@ -286,8 +286,8 @@ main (int argc, char **argv)
 
   GstElement *pipeline = gst_parse_launch (desc, &error);
   if (!pipeline || error) {
-    fprintf (stderr, "bad pipeline: %s\n  %s\n",
-             error ? error->message : "?", desc);
+    fprintf (stderr, "bad pipeline: %s\n  %s\n", error ? error->message : "?",
+             desc);
     g_clear_error (&error);
     goto out;
   }
@@ -301,8 +301,8 @@ main (int argc, char **argv)
   gst_object_unref (pad);
 
   gint64 t0 = g_get_monotonic_time ();
-  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE)
+  if (gst_element_set_state (pipeline, GST_STATE_PLAYING)
+      == GST_STATE_CHANGE_FAILURE)
     fprintf (stderr, "the pipeline did not start; the bus says why:\n");
   GstBus *bus = gst_element_get_bus (pipeline);
   GstMessage *msg = gst_bus_timed_pop_filtered (

@@ -21,7 +21,8 @@
  *   --device D        cpu (default) or cl
  *
  * Example (BlazeFace wants RGB in [-1, 1]):
- *   mace-infer-image models/blazeface/face_detection_front_128x128_barracuda.onnx \
+ *   mace-infer-image
+ * models/blazeface/face_detection_front_128x128_barracuda.onnx \
  *       models/images/astronaut.png --range -1,1
  */
 #include <math.h>
@@ -39,7 +40,7 @@ typedef struct {
   float mean[3], std[3];
   int width, height; /* 0 = from the model or the image */
   gboolean bgr;
-  int nchw;          /* -1 = guess */
+  int nchw; /* -1 = guess */
   int top, first;
   int threads;
   gboolean opencl;
@@ -50,11 +51,11 @@ static gboolean
 parse_floats (const char *s, float *out, int n, int need_exact)
 {
   gchar **parts = g_strsplit (s, ",", -1);
-  int count = (int) g_strv_length (parts);
+  int count = (int)g_strv_length (parts);
   gboolean ok = count == n || (!need_exact && count == 1);
   for (int i = 0; ok && i < count; i++) {
     char *end = NULL;
-    out[i] = (float) g_ascii_strtod (parts[i], &end);
+    out[i] = (float)g_ascii_strtod (parts[i], &end);
     ok = end && end != parts[i] && *end == '\0';
   }
   if (ok && count == 1)
@@ -89,8 +90,8 @@ parse_options (int *argc, char ***argv, Options *o)
       "Leading values to print per output (default 8)", "N" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &o->threads,
       "CPU threads (default: one per core)", "N" },
-    { "device", 0, 0, G_OPTION_ARG_STRING, &device,
-      "cpu (default) or cl", "D" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device, "cpu (default) or cl",
+      "D" },
     { NULL, 0, 0, 0, NULL, NULL, NULL },
   };
   GOptionContext *ctx = g_option_context_new (
@@ -133,9 +134,9 @@ parse_options (int *argc, char ***argv, Options *o)
       fprintf (stderr, "--std must not be 0\n");
       ok = FALSE;
     }
-  if (ok && size &&
-      (sscanf (size, "%dx%d", &o->width, &o->height) != 2 || o->width <= 0 ||
-       o->height <= 0)) {
+  if (ok && size
+      && (sscanf (size, "%dx%d", &o->width, &o->height) != 2 || o->width <= 0
+          || o->height <= 0)) {
     fprintf (stderr, "--size wants WxH, got '%s'\n", size);
     ok = FALSE;
   }
@@ -173,19 +174,20 @@ static void
 fill_input (GdkPixbuf *image, int w, int h, gboolean nchw, const Options *o,
             float *dst)
 {
-  GdkPixbuf *scaled = gdk_pixbuf_scale_simple (image, w, h, GDK_INTERP_BILINEAR);
+  GdkPixbuf *scaled
+      = gdk_pixbuf_scale_simple (image, w, h, GDK_INTERP_BILINEAR);
   const guint8 *pixels = gdk_pixbuf_read_pixels (scaled);
   int stride = gdk_pixbuf_get_rowstride (scaled);
   int nch = gdk_pixbuf_get_n_channels (scaled); /* 3, or 4 with alpha */
   float scale = (o->hi - o->lo) / 255.0f;
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++) {
-      const guint8 *p = pixels + (gsize) y * stride + (gsize) x * nch;
+      const guint8 *p = pixels + (gsize)y * stride + (gsize)x * nch;
       for (int c = 0; c < 3; c++) {
         int src = o->bgr ? 2 - c : c;
         float v = (o->lo + p[src] * scale - o->mean[c]) / o->std[c];
-        gsize idx = nchw ? ((gsize) c * h + y) * w + x
-                         : ((gsize) y * w + x) * 3 + c;
+        gsize idx
+            = nchw ? ((gsize)c * h + y) * w + x : ((gsize)y * w + x) * 3 + c;
         dst[idx] = v;
       }
     }
@@ -197,13 +199,13 @@ value_at (const MaceTensor *t, int64_t i)
 {
   const void *d = mace_tensor_data_const (t);
   switch (mace_tensor_dtype (t)) {
-    case MACE_DTYPE_FLOAT32: return ((const float *) d)[i];
-    case MACE_DTYPE_FLOAT64: return ((const double *) d)[i];
-    case MACE_DTYPE_INT64: return (double) ((const int64_t *) d)[i];
-    case MACE_DTYPE_INT32: return ((const int32_t *) d)[i];
-    case MACE_DTYPE_UINT8: return ((const uint8_t *) d)[i];
-    case MACE_DTYPE_INT8: return ((const int8_t *) d)[i];
-    case MACE_DTYPE_BOOL: return ((const uint8_t *) d)[i];
+    case MACE_DTYPE_FLOAT32: return ((const float *)d)[i];
+    case MACE_DTYPE_FLOAT64: return ((const double *)d)[i];
+    case MACE_DTYPE_INT64: return (double)((const int64_t *)d)[i];
+    case MACE_DTYPE_INT32: return ((const int32_t *)d)[i];
+    case MACE_DTYPE_UINT8: return ((const uint8_t *)d)[i];
+    case MACE_DTYPE_INT8: return ((const int8_t *)d)[i];
+    case MACE_DTYPE_BOOL: return ((const uint8_t *)d)[i];
     default: return NAN;
   }
 }
@@ -216,7 +218,7 @@ print_output (MaceEngine *engine, int index, const Options *o)
   printf ("output %d '%s' %s [", index, mace_engine_output_name (engine, index),
           mace_dtype_name (mace_tensor_dtype (t)));
   for (int a = 0; a < mace_tensor_ndim (t); a++)
-    printf ("%s%lld", a ? ", " : "", (long long) mace_tensor_dim (t, a));
+    printf ("%s%lld", a ? ", " : "", (long long)mace_tensor_dim (t, a));
   printf ("]\n");
   if (n == 0 || isnan (value_at (t, 0))) {
     printf ("  (no printable values)\n");
@@ -230,7 +232,7 @@ print_output (MaceEngine *engine, int index, const Options *o)
     lo = fmin (lo, v);
     hi = fmax (hi, v);
   }
-  printf ("  min %.6g  max %.6g  mean %.6g\n", lo, hi, sum / (double) n);
+  printf ("  min %.6g  max %.6g  mean %.6g\n", lo, hi, sum / (double)n);
 
   printf ("  first:");
   for (int64_t i = 0; i < n && i < o->first; i++)
@@ -238,7 +240,7 @@ print_output (MaceEngine *engine, int index, const Options *o)
   printf ("\n");
 
   /* Top K by a partial selection: fine for the sizes printed here. */
-  int k = (int) MIN ((int64_t) o->top, n);
+  int k = (int)MIN ((int64_t)o->top, n);
   int64_t *best = g_new (int64_t, k > 0 ? k : 1);
   int have = 0;
   for (int64_t i = 0; i < n && k > 0; i++) {
@@ -255,7 +257,7 @@ print_output (MaceEngine *engine, int index, const Options *o)
   if (k > 0) {
     printf ("  top %d:", k);
     for (int i = 0; i < have; i++)
-      printf (" [%lld]=%.6g", (long long) best[i], value_at (t, best[i]));
+      printf (" [%lld]=%.6g", (long long)best[i], value_at (t, best[i]));
     printf ("\n");
   }
   g_free (best);
@@ -297,17 +299,17 @@ main (int argc, char **argv)
   MaceDataType dtype;
   int64_t dims[MACE_MAX_DIMS];
   int ndim = mace_engine_input_info (engine, 0, &dtype, dims);
-  if (mace_engine_num_inputs (engine) != 1 || ndim != 4 ||
-      dtype != MACE_DTYPE_FLOAT32)
+  if (mace_engine_num_inputs (engine) != 1 || ndim != 4
+      || dtype != MACE_DTYPE_FLOAT32)
     goto not_an_image_model;
   gboolean nchw = o.nchw >= 0 ? o.nchw : dims[1] == 3;
   int hd = nchw ? 2 : 1, wd = nchw ? 3 : 2, cd = nchw ? 1 : 3;
   if (dims[cd] != 3 && dims[cd] != -1)
     goto not_an_image_model;
-  int h = dims[hd] > 0   ? (int) dims[hd]
+  int h = dims[hd] > 0   ? (int)dims[hd]
           : o.height > 0 ? o.height
                          : gdk_pixbuf_get_height (image);
-  int w = dims[wd] > 0  ? (int) dims[wd]
+  int w = dims[wd] > 0  ? (int)dims[wd]
           : o.width > 0 ? o.width
                         : gdk_pixbuf_get_width (image);
   const int64_t shape[4] = { 1, nchw ? 3 : h, nchw ? h : w, nchw ? w : 3 };
@@ -315,13 +317,13 @@ main (int argc, char **argv)
   fill_input (image, w, h, nchw, &o, mace_tensor_data (input));
   printf ("model %s, input '%s' %s 1x%lldx%lldx%lld (%s) from %s %dx%d\n",
           model, mace_engine_input_name (engine, 0), mace_dtype_name (dtype),
-          (long long) shape[1], (long long) shape[2], (long long) shape[3],
+          (long long)shape[1], (long long)shape[2], (long long)shape[3],
           nchw ? "NCHW" : "NHWC", image_path, gdk_pixbuf_get_width (image),
           gdk_pixbuf_get_height (image));
 
   gint64 t0 = g_get_monotonic_time ();
-  if (mace_engine_set_input (engine, 0, input) != MACE_OK ||
-      mace_engine_run (engine) != MACE_OK)
+  if (mace_engine_set_input (engine, 0, input) != MACE_OK
+      || mace_engine_run (engine) != MACE_OK)
     goto run_failed;
   printf ("run: %.2f ms (first run, includes preparing the plan)\n",
           (g_get_monotonic_time () - t0) / 1000.0);
@@ -341,8 +343,10 @@ load_failed:
            mace_status_to_string (err.status));
   goto out;
 not_an_image_model:
-  fprintf (stderr, "%s: this example wants one 4-D float32 input with 3 "
-           "channels (NHWC or NCHW)\n", model);
+  fprintf (stderr,
+           "%s: this example wants one 4-D float32 input with 3 "
+           "channels (NHWC or NCHW)\n",
+           model);
   goto out;
 run_failed:
   fprintf (stderr, "%s: run failed: %s\n", model,

@@ -51,24 +51,23 @@ cl_alloc (GstAllocator *allocator, gsize size, GstAllocationParams *params)
   GstMaceClAllocator *a = GST_MACE_CL_ALLOCATOR (allocator);
   gsize maxsize = size + params->prefix + params->padding;
   cl_int rc;
-  cl_mem buf = clCreateBuffer (a->context,
-                               CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR,
-                               maxsize, NULL, &rc);
+  cl_mem buf
+      = clCreateBuffer (a->context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR,
+                        maxsize, NULL, &rc);
   if (!buf) {
     GST_WARNING ("clCreateBuffer of %" G_GSIZE_FORMAT " bytes failed: %d",
                  maxsize, rc);
     return NULL;
   }
-  return GST_MEMORY_CAST (cl_memory_wrap (a, NULL, buf, maxsize,
-                                          params->prefix, size,
-                                          params->flags));
+  return GST_MEMORY_CAST (cl_memory_wrap (a, NULL, buf, maxsize, params->prefix,
+                                          size, params->flags));
 }
 
 static void
 cl_free (GstAllocator *allocator, GstMemory *mem)
 {
-  GstMaceClMemory *m = (GstMaceClMemory *) mem;
-  (void) allocator;
+  GstMaceClMemory *m = (GstMaceClMemory *)mem;
+  (void)allocator;
   if (m->maps > 0)
     GST_WARNING ("freeing a mapped OpenCL memory");
   clReleaseMemObject (m->buf);
@@ -79,10 +78,10 @@ cl_free (GstAllocator *allocator, GstMemory *mem)
 static gpointer
 cl_map (GstMemory *mem, gsize maxsize, GstMapFlags flags)
 {
-  GstMaceClMemory *m = (GstMaceClMemory *) mem;
+  GstMaceClMemory *m = (GstMaceClMemory *)mem;
   GstMaceClAllocator *a = GST_MACE_CL_ALLOCATOR (mem->allocator);
-  (void) maxsize;
-  (void) flags;
+  (void)maxsize;
+  (void)flags;
   gpointer p = NULL;
   g_mutex_lock (&m->lock);
   if (m->maps == 0) {
@@ -106,7 +105,7 @@ cl_map (GstMemory *mem, gsize maxsize, GstMapFlags flags)
 static void
 cl_unmap (GstMemory *mem)
 {
-  GstMaceClMemory *m = (GstMaceClMemory *) mem;
+  GstMaceClMemory *m = (GstMaceClMemory *)mem;
   GstMaceClAllocator *a = GST_MACE_CL_ALLOCATOR (mem->allocator);
   g_mutex_lock (&m->lock);
   if (m->maps > 0 && --m->maps == 0) {
@@ -120,14 +119,14 @@ cl_unmap (GstMemory *mem)
 static GstMemory *
 cl_share (GstMemory *mem, gssize offset, gssize size)
 {
-  GstMaceClMemory *m = (GstMaceClMemory *) mem;
+  GstMaceClMemory *m = (GstMaceClMemory *)mem;
   GstMemory *parent = mem->parent ? mem->parent : mem;
   if (size == -1)
-    size = (gssize) mem->size - offset;
+    size = (gssize)mem->size - offset;
   clRetainMemObject (m->buf);
   GstMaceClMemory *s = cl_memory_wrap (
       GST_MACE_CL_ALLOCATOR (mem->allocator), parent, m->buf, mem->maxsize,
-      mem->offset + (gsize) offset, (gsize) size,
+      mem->offset + (gsize)offset, (gsize)size,
       GST_MINI_OBJECT_FLAGS (parent) | GST_MINI_OBJECT_FLAG_LOCK_READONLY);
   return GST_MEMORY_CAST (s);
 }
@@ -136,15 +135,15 @@ static GstMemory *
 cl_copy (GstMemory *mem, gssize offset, gssize size)
 {
   if (size == -1)
-    size = (gssize) mem->size - offset;
+    size = (gssize)mem->size - offset;
   GstAllocationParams params = { 0, 0, 0, 0, { 0 } };
-  GstMemory *copy = cl_alloc (mem->allocator, (gsize) size, &params);
+  GstMemory *copy = cl_alloc (mem->allocator, (gsize)size, &params);
   if (!copy)
     return NULL;
   GstMapInfo src, dst;
   if (gst_memory_map (mem, &src, GST_MAP_READ)) {
     if (gst_memory_map (copy, &dst, GST_MAP_WRITE)) {
-      memcpy (dst.data, src.data + offset, (gsize) size);
+      memcpy (dst.data, src.data + offset, (gsize)size);
       gst_memory_unmap (copy, &dst);
     }
     gst_memory_unmap (mem, &src);
@@ -155,9 +154,9 @@ cl_copy (GstMemory *mem, gssize offset, gssize size)
 static gboolean
 cl_is_span (GstMemory *a, GstMemory *b, gsize *offset)
 {
-  (void) a;
-  (void) b;
-  (void) offset;
+  (void)a;
+  (void)b;
+  (void)offset;
   return FALSE;
 }
 
@@ -200,13 +199,13 @@ GstAllocator *
 gst_mace_cl_allocator_new (void *context, void *device)
 {
   cl_int rc;
-  cl_command_queue q = clCreateCommandQueue ((cl_context) context,
-                                             (cl_device_id) device, 0, &rc);
+  cl_command_queue q = clCreateCommandQueue ((cl_context)context,
+                                             (cl_device_id)device, 0, &rc);
   if (!q)
     return NULL;
   GstMaceClAllocator *a = g_object_new (GST_TYPE_MACE_CL_ALLOCATOR, NULL);
   gst_object_ref_sink (a);
-  clRetainContext ((cl_context) context);
+  clRetainContext ((cl_context)context);
   a->context = context;
   a->device = device;
   a->queue = q;
@@ -216,9 +215,9 @@ gst_mace_cl_allocator_new (void *context, void *device)
 gboolean
 gst_is_mace_cl_memory (GstMemory *mem, void *context)
 {
-  return mem && mem->allocator && GST_IS_MACE_CL_ALLOCATOR (mem->allocator) &&
-         (!context ||
-          GST_MACE_CL_ALLOCATOR (mem->allocator)->context == context);
+  return mem && mem->allocator && GST_IS_MACE_CL_ALLOCATOR (mem->allocator)
+         && (!context
+             || GST_MACE_CL_ALLOCATOR (mem->allocator)->context == context);
 }
 
 void *
@@ -226,5 +225,5 @@ gst_mace_cl_memory_get_buffer (GstMemory *mem, gsize *offset)
 {
   if (offset)
     *offset = mem->offset;
-  return ((GstMaceClMemory *) mem)->buf;
+  return ((GstMaceClMemory *)mem)->buf;
 }

@@ -15,9 +15,12 @@
  *
  * ## Example launch lines
  * |[
- * gst-launch-1.0 videotestsrc num-buffers=60 ! video/x-raw,width=640,height=480 ! macefilter model=face_detection_front_128x128_barracuda.onnx ! maceoverlay ! fakesink
- * gst-launch-1.0 v4l2src ! videoconvert ! macefilter model=face.onnx message=true ! maceoverlay ! videoconvert ! autovideosink
- * gst-launch-1.0 filesrc location=in.mp4 ! decodebin ! videoconvert ! video/x-raw,format=RGB ! macefilter model=esrgan-slim-x2.onnx ! videoconvert ! autovideosink
+ * gst-launch-1.0 videotestsrc num-buffers=60 ! video/x-raw,width=640,height=480
+ * ! macefilter model=face_detection_front_128x128_barracuda.onnx ! maceoverlay
+ * ! fakesink gst-launch-1.0 v4l2src ! videoconvert ! macefilter model=face.onnx
+ * message=true ! maceoverlay ! videoconvert ! autovideosink gst-launch-1.0
+ * filesrc location=in.mp4 ! decodebin ! videoconvert ! video/x-raw,format=RGB !
+ * macefilter model=esrgan-slim-x2.onnx ! videoconvert ! autovideosink
  * ]|
  */
 #ifdef HAVE_CONFIG_H
@@ -87,12 +90,12 @@ enum {
 
 #define MACE_FORMATS "{ RGB, BGR, RGBA, BGRA, RGBx, BGRx, I420, NV12 }"
 
-static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-                             GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (MACE_FORMATS)));
-static GstStaticPadTemplate src_template =
-    GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-                             GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (MACE_FORMATS)));
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE (
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (MACE_FORMATS)));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE (
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (MACE_FORMATS)));
 
 #define MAX_DETECTIONS_LIMIT 256
 
@@ -130,9 +133,9 @@ struct _GstMaceFilter {
   MaceModelConfig cfg;
   MaceLayout layout;
   gboolean on_gpu;
-  gint in_h, in_w;        /* fixed model input size, 0 = dynamic */
-  gint scale;             /* image models: output / input size */
-  gboolean tiled;         /* fixed-input image model run in tiles */
+  gint in_h, in_w;            /* fixed model input size, 0 = dynamic */
+  gint scale;                 /* image models: output / input size */
+  gboolean tiled;             /* fixed-input image model run in tiles */
   GstAllocator *cl_allocator; /* CL-backed memory offered upstream */
   void *cl_context;
   gboolean last_zero_copy;
@@ -178,8 +181,7 @@ static gboolean gst_mace_filter_start (GstBaseTransform *trans);
 static gboolean gst_mace_filter_stop (GstBaseTransform *trans);
 static GstCaps *gst_mace_filter_transform_caps (GstBaseTransform *trans,
                                                 GstPadDirection direction,
-                                                GstCaps *caps,
-                                                GstCaps *filter);
+                                                GstCaps *caps, GstCaps *filter);
 static gboolean gst_mace_filter_set_info (GstVideoFilter *filter,
                                           GstCaps *incaps,
                                           GstVideoInfo *in_info,
@@ -196,20 +198,20 @@ static GstFlowReturn gst_mace_filter_transform (GstBaseTransform *trans,
 
 static GstFlowReturn
 gst_mace_filter_transform_frame_unused (GstVideoFilter *f, GstVideoFrame *in,
-                                       GstVideoFrame *out)
+                                        GstVideoFrame *out)
 {
-  (void) f;
-  (void) in;
-  (void) out;
+  (void)f;
+  (void)in;
+  (void)out;
   return GST_FLOW_ERROR;
 }
 
 static GstFlowReturn
 gst_mace_filter_transform_frame_ip_unused (GstVideoFilter *f,
-                                          GstVideoFrame *frame)
+                                           GstVideoFrame *frame)
 {
-  (void) f;
-  (void) frame;
+  (void)f;
+  (void)frame;
   return GST_FLOW_ERROR;
 }
 
@@ -228,105 +230,152 @@ gst_mace_filter_class_init (GstMaceFilterClass *klass)
   gobject_class->get_property = gst_mace_filter_get_property;
   gobject_class->finalize = gst_mace_filter_finalize;
 
-  g_object_class_install_property (gobject_class, PROP_MODEL,
+  g_object_class_install_property (
+      gobject_class, PROP_MODEL,
       g_param_spec_string ("model", "Model",
-          "Path of the ONNX model file (required)", NULL, rw));
-  g_object_class_install_property (gobject_class, PROP_CONFIG,
-      g_param_spec_string ("config", "Config",
+                           "Path of the ONNX model file (required)", NULL, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_CONFIG,
+      g_param_spec_string (
+          "config", "Config",
           "Model config file (.json or .ini); default: <model>.json or "
           "<model>.ini beside the model if present, else guessed",
           NULL, rw));
-  g_object_class_install_property (gobject_class, PROP_DEVICE,
-      g_param_spec_enum ("device", "Device",
+  g_object_class_install_property (
+      gobject_class, PROP_DEVICE,
+      g_param_spec_enum (
+          "device", "Device",
           "Where the model runs: auto tries OpenCL and falls back to the CPU "
-          "with a warning", GST_TYPE_MACE_DEVICE, DEFAULT_PROP_DEVICE, rw));
-  g_object_class_install_property (gobject_class, PROP_CL_DEVICE,
-      g_param_spec_string ("cl-device", "OpenCL device",
+          "with a warning",
+          GST_TYPE_MACE_DEVICE, DEFAULT_PROP_DEVICE, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_CL_DEVICE,
+      g_param_spec_string (
+          "cl-device", "OpenCL device",
           "OpenCL device by index (\"0\") or name substring (\"NVIDIA\"); "
-          "default: the first GPU, else the first device", NULL, rw));
-  g_object_class_install_property (gobject_class, PROP_THREADS,
+          "default: the first GPU, else the first device",
+          NULL, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_THREADS,
       g_param_spec_int ("threads", "Threads",
-          "CPU backend threads (0 = one per core)", 0, 256,
-          DEFAULT_PROP_THREADS, rw));
-  g_object_class_install_property (gobject_class, PROP_PROGRAM_CACHE,
-      g_param_spec_string ("program-cache", "Program cache",
+                        "CPU backend threads (0 = one per core)", 0, 256,
+                        DEFAULT_PROP_THREADS, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_PROGRAM_CACHE,
+      g_param_spec_string (
+          "program-cache", "Program cache",
           "Path of the compiled OpenCL program cache "
           "(mace-cl-compiled-program.bin); default: "
-          "$XDG_CACHE_HOME/gst-mace/mace-cl-compiled-program.bin", NULL, rw));
-  g_object_class_install_property (gobject_class, PROP_PROGRAM_CACHE_MODE,
+          "$XDG_CACHE_HOME/gst-mace/mace-cl-compiled-program.bin",
+          NULL, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_PROGRAM_CACHE_MODE,
       g_param_spec_string ("program-cache-mode", "Program cache mode",
-          "read-write, read-only, off or rebuild", DEFAULT_PROP_PROGRAM_CACHE_MODE,
-          rw));
-  g_object_class_install_property (gobject_class, PROP_TUNING_CACHE,
-      g_param_spec_string ("tuning-cache", "Tuning cache",
+                           "read-write, read-only, off or rebuild",
+                           DEFAULT_PROP_PROGRAM_CACHE_MODE, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_TUNING_CACHE,
+      g_param_spec_string (
+          "tuning-cache", "Tuning cache",
           "Path of the OpenCL work-group tuning cache "
           "(mace-cl-tuned-params.bin); default: beside the program cache",
           NULL, rw));
-  g_object_class_install_property (gobject_class, PROP_TUNE,
-      g_param_spec_boolean ("tune", "Tune",
+  g_object_class_install_property (
+      gobject_class, PROP_TUNE,
+      g_param_spec_boolean (
+          "tune", "Tune",
           "Tune OpenCL work-group sizes at start-up (slow; results are kept "
-          "in the tuning cache)", FALSE, rw));
-  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
+          "in the tuning cache)",
+          FALSE, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_THRESHOLD,
       g_param_spec_float ("threshold", "Threshold",
-          "Minimum detection confidence", 0.0f, 1.0f, DEFAULT_PROP_THRESHOLD,
-          rw_play));
-  g_object_class_install_property (gobject_class, PROP_IOU_THRESHOLD,
-      g_param_spec_float ("iou-threshold", "IoU threshold",
+                          "Minimum detection confidence", 0.0f, 1.0f,
+                          DEFAULT_PROP_THRESHOLD, rw_play));
+  g_object_class_install_property (
+      gobject_class, PROP_IOU_THRESHOLD,
+      g_param_spec_float (
+          "iou-threshold", "IoU threshold",
           "Overlap above which detections are merged (weighted NMS)", 0.0f,
           1.0f, DEFAULT_PROP_IOU_THRESHOLD, rw_play));
-  g_object_class_install_property (gobject_class, PROP_MAX_DETECTIONS,
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_DETECTIONS,
       g_param_spec_int ("max-detections", "Max detections",
-          "Most detections attached per frame", 1, MAX_DETECTIONS_LIMIT,
-          DEFAULT_PROP_MAX_DETECTIONS, rw_play));
-  g_object_class_install_property (gobject_class, PROP_INFERENCE_INTERVAL,
-      g_param_spec_int ("inference-interval", "Inference interval",
+                        "Most detections attached per frame", 1,
+                        MAX_DETECTIONS_LIMIT, DEFAULT_PROP_MAX_DETECTIONS,
+                        rw_play));
+  g_object_class_install_property (
+      gobject_class, PROP_INFERENCE_INTERVAL,
+      g_param_spec_int (
+          "inference-interval", "Inference interval",
           "Run the model on every Nth frame (1 = every frame); frames in "
-          "between carry the last results", 1, 1000,
-          DEFAULT_PROP_INFERENCE_INTERVAL, rw_play));
-  g_object_class_install_property (gobject_class, PROP_DROP_WHEN_BUSY,
-      g_param_spec_boolean ("drop-when-busy", "Drop when busy",
+          "between carry the last results",
+          1, 1000, DEFAULT_PROP_INFERENCE_INTERVAL, rw_play));
+  g_object_class_install_property (
+      gobject_class, PROP_DROP_WHEN_BUSY,
+      g_param_spec_boolean (
+          "drop-when-busy", "Drop when busy",
           "Enable QoS: frames that arrive late are dropped instead of "
-          "queued", DEFAULT_PROP_DROP_WHEN_BUSY, rw_play));
-  g_object_class_install_property (gobject_class, PROP_MESSAGE,
-      g_param_spec_boolean ("message", "Message",
+          "queued",
+          DEFAULT_PROP_DROP_WHEN_BUSY, rw_play));
+  g_object_class_install_property (
+      gobject_class, PROP_MESSAGE,
+      g_param_spec_boolean (
+          "message", "Message",
           "Post a mace-result element message per inference (timestamp, "
-          "inference-ms, detections)", DEFAULT_PROP_MESSAGE, rw_play));
-  g_object_class_install_property (gobject_class, PROP_FRAMES,
+          "inference-ms, detections)",
+          DEFAULT_PROP_MESSAGE, rw_play));
+  g_object_class_install_property (
+      gobject_class, PROP_FRAMES,
       g_param_spec_uint64 ("frames", "Frames", "Frames processed (read-only)",
-          0, G_MAXUINT64, 0, ro));
-  g_object_class_install_property (gobject_class, PROP_INFERENCES,
-      g_param_spec_uint64 ("inferences", "Inferences",
-          "Model runs (read-only)", 0, G_MAXUINT64, 0, ro));
-  g_object_class_install_property (gobject_class, PROP_MEAN_INFERENCE_MS,
-      g_param_spec_double ("mean-inference-ms", "Mean inference ms",
+                           0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property (
+      gobject_class, PROP_INFERENCES,
+      g_param_spec_uint64 ("inferences", "Inferences", "Model runs (read-only)",
+                           0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property (
+      gobject_class, PROP_MEAN_INFERENCE_MS,
+      g_param_spec_double (
+          "mean-inference-ms", "Mean inference ms",
           "Mean time of a model run incl. pre/post-processing, ms "
-          "(read-only)", 0, G_MAXDOUBLE, 0, ro));
-  g_object_class_install_property (gobject_class, PROP_COPIES,
-      g_param_spec_uint64 ("copies", "Copies",
+          "(read-only)",
+          0, G_MAXDOUBLE, 0, ro));
+  g_object_class_install_property (
+      gobject_class, PROP_COPIES,
+      g_param_spec_uint64 (
+          "copies", "Copies",
           "Frame-sized copies made between the frame and the model "
-          "(read-only)", 0, G_MAXUINT64, 0, ro));
-  g_object_class_install_property (gobject_class, PROP_ZERO_COPY,
-      g_param_spec_boolean ("zero-copy", "Zero copy",
+          "(read-only)",
+          0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property (
+      gobject_class, PROP_ZERO_COPY,
+      g_param_spec_boolean (
+          "zero-copy", "Zero copy",
           "Whether frames reach the model without a copy (read-only)", FALSE,
           ro));
-  g_object_class_install_property (gobject_class, PROP_CACHE_HITS,
-      g_param_spec_uint64 ("cache-hits", "Cache hits",
+  g_object_class_install_property (
+      gobject_class, PROP_CACHE_HITS,
+      g_param_spec_uint64 (
+          "cache-hits", "Cache hits",
           "OpenCL programs loaded from the program cache (read-only)", 0,
           G_MAXUINT64, 0, ro));
-  g_object_class_install_property (gobject_class, PROP_CACHE_MISSES,
+  g_object_class_install_property (
+      gobject_class, PROP_CACHE_MISSES,
       g_param_spec_uint64 ("cache-misses", "Cache misses",
-          "OpenCL programs built from source (read-only)", 0, G_MAXUINT64, 0,
-          ro));
+                           "OpenCL programs built from source (read-only)", 0,
+                           G_MAXUINT64, 0, ro));
 
-  g_object_class_install_property (gobject_class, PROP_TILE_OVERLAP,
-      g_param_spec_int ("tile-overlap", "Tile overlap",
+  g_object_class_install_property (
+      gobject_class, PROP_TILE_OVERLAP,
+      g_param_spec_int (
+          "tile-overlap", "Tile overlap",
           "Fixed-input image models process larger frames in tiles of the "
           "model's input size; tiles overlap by this many input pixels on "
-          "each side (at most a little under half the tile)", 0, 1024,
-          DEFAULT_PROP_TILE_OVERLAP, rw));
+          "each side (at most a little under half the tile)",
+          0, 1024, DEFAULT_PROP_TILE_OVERLAP, rw));
 
-  gst_element_class_set_static_metadata (element_class,
-      "MACE neural network filter", "Filter/Effect/Video",
+  gst_element_class_set_static_metadata (
+      element_class, "MACE neural network filter", "Filter/Effect/Video",
       "Runs an ONNX model on video frames with libmace (CPU or OpenCL): "
       "detections as region-of-interest metadata, or image-to-image output",
       "gst-mace developers");
@@ -335,10 +384,10 @@ gst_mace_filter_class_init (GstMaceFilterClass *klass)
 
   trans_class->start = GST_DEBUG_FUNCPTR (gst_mace_filter_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_mace_filter_stop);
-  trans_class->transform_caps =
-      GST_DEBUG_FUNCPTR (gst_mace_filter_transform_caps);
-  trans_class->propose_allocation =
-      GST_DEBUG_FUNCPTR (gst_mace_filter_propose_allocation);
+  trans_class->transform_caps
+      = GST_DEBUG_FUNCPTR (gst_mace_filter_transform_caps);
+  trans_class->propose_allocation
+      = GST_DEBUG_FUNCPTR (gst_mace_filter_propose_allocation);
   vf_class->set_info = GST_DEBUG_FUNCPTR (gst_mace_filter_set_info);
   /* Buffers, not mapped frames: CL-backed memory goes to the device
    * without being mapped. */
@@ -451,7 +500,8 @@ gst_mace_filter_get_property (GObject *object, guint prop_id, GValue *value,
   GstMaceFilter *self = GST_MACE_FILTER (object);
   MaceCacheStats cs = { 0 };
   g_mutex_lock (&self->lock);
-  if (self->engine && (prop_id == PROP_CACHE_HITS || prop_id == PROP_CACHE_MISSES))
+  if (self->engine
+      && (prop_id == PROP_CACHE_HITS || prop_id == PROP_CACHE_MISSES))
     mace_engine_get_cache_stats (self->engine, &cs);
   switch (prop_id) {
     case PROP_MODEL: g_value_set_string (value, self->model); break;
@@ -465,13 +515,17 @@ gst_mace_filter_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_PROGRAM_CACHE_MODE:
       g_value_set_string (value, self->program_cache_mode);
       break;
-    case PROP_TUNING_CACHE: g_value_set_string (value, self->tuning_cache); break;
+    case PROP_TUNING_CACHE:
+      g_value_set_string (value, self->tuning_cache);
+      break;
     case PROP_TUNE: g_value_set_boolean (value, self->tune); break;
     case PROP_THRESHOLD: g_value_set_float (value, self->threshold); break;
     case PROP_IOU_THRESHOLD:
       g_value_set_float (value, self->iou_threshold);
       break;
-    case PROP_MAX_DETECTIONS: g_value_set_int (value, self->max_detections); break;
+    case PROP_MAX_DETECTIONS:
+      g_value_set_int (value, self->max_detections);
+      break;
     case PROP_INFERENCE_INTERVAL:
       g_value_set_int (value, self->inference_interval);
       break;
@@ -483,18 +537,20 @@ gst_mace_filter_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_FRAMES: g_value_set_uint64 (value, self->frames); break;
     case PROP_INFERENCES: g_value_set_uint64 (value, self->inferences); break;
     case PROP_MEAN_INFERENCE_MS:
-      g_value_set_double (value, self->inferences
-                                     ? self->total_inference_ms / self->inferences
-                                     : 0.0);
+      g_value_set_double (value, self->inferences ? self->total_inference_ms
+                                                        / self->inferences
+                                                  : 0.0);
       break;
     case PROP_COPIES: g_value_set_uint64 (value, self->copies); break;
     case PROP_ZERO_COPY:
-      g_value_set_boolean (value, self->inferences > 0 && self->copies == 0 &&
-                                      self->last_zero_copy);
+      g_value_set_boolean (value, self->inferences > 0 && self->copies == 0
+                                      && self->last_zero_copy);
       break;
-    case PROP_CACHE_HITS: g_value_set_uint64 (value, (guint64) cs.cache_hits); break;
+    case PROP_CACHE_HITS:
+      g_value_set_uint64 (value, (guint64)cs.cache_hits);
+      break;
     case PROP_CACHE_MISSES:
-      g_value_set_uint64 (value, (guint64) cs.cache_misses);
+      g_value_set_uint64 (value, (guint64)cs.cache_misses);
       break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
@@ -534,9 +590,9 @@ load_engine (GstMaceFilter *self, gboolean gpu, const char *dyn_input,
 static void
 post_progress (GstMaceFilter *self, const char *stage, const char *detail)
 {
-  GstStructure *s = gst_structure_new ("mace-progress", "stage", G_TYPE_STRING,
-                                       stage, "detail", G_TYPE_STRING, detail,
-                                       NULL);
+  GstStructure *s
+      = gst_structure_new ("mace-progress", "stage", G_TYPE_STRING, stage,
+                           "detail", G_TYPE_STRING, detail, NULL);
   gst_element_post_message (GST_ELEMENT (self),
                             gst_message_new_element (GST_OBJECT (self), s));
 }
@@ -551,7 +607,8 @@ inspect_model (GstMaceFilter *self, GError **error)
   if (mace_engine_num_inputs (e) != 1) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
                  "%s: macefilter needs a model with one image input, this one "
-                 "has %d inputs", self->model, mace_engine_num_inputs (e));
+                 "has %d inputs",
+                 self->model, mace_engine_num_inputs (e));
     return FALSE;
   }
   int nd = mace_engine_input_info (e, 0, &dt, dims);
@@ -565,15 +622,15 @@ inspect_model (GstMaceFilter *self, GError **error)
     self->layout = dims[1] == 3 ? MACE_LAYOUT_NCHW : MACE_LAYOUT_NHWC;
   else
     self->layout = self->cfg.layout;
-  int ch = (int) (self->layout == MACE_LAYOUT_NCHW ? dims[1] : dims[3]);
+  int ch = (int)(self->layout == MACE_LAYOUT_NCHW ? dims[1] : dims[3]);
   if (ch != 3 && ch != -1) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
                  "%s: input '%s' has %d channels; macefilter feeds 3 (RGB)",
                  self->model, mace_engine_input_name (e, 0), ch);
     return FALSE;
   }
-  self->in_h = (int) (self->layout == MACE_LAYOUT_NCHW ? dims[2] : dims[1]);
-  self->in_w = (int) (self->layout == MACE_LAYOUT_NCHW ? dims[3] : dims[2]);
+  self->in_h = (int)(self->layout == MACE_LAYOUT_NCHW ? dims[2] : dims[1]);
+  self->in_w = (int)(self->layout == MACE_LAYOUT_NCHW ? dims[3] : dims[2]);
   if (self->in_h < 0 || self->in_w < 0)
     self->in_h = self->in_w = 0;
 
@@ -641,21 +698,22 @@ inspect_model (GstMaceFilter *self, GError **error)
     mace_anchors_build (&self->anchors, &self->cfg, self->in_h, self->in_w);
     /* Without a config, try the two MediaPipe BlazeFace anchor layouts
      * (front: strides 8,16,16,16; back: 16,32,32,32). */
-    if (!self->cfg.path && self->anchors.n_anchors != (int) want) {
-      static const int layouts[2][4] = { { 8, 16, 16, 16 }, { 16, 32, 32, 32 } };
-      for (int l = 0; l < 2 && self->anchors.n_anchors != (int) want; l++) {
+    if (!self->cfg.path && self->anchors.n_anchors != (int)want) {
+      static const int layouts[2][4]
+          = { { 8, 16, 16, 16 }, { 16, 32, 32, 32 } };
+      for (int l = 0; l < 2 && self->anchors.n_anchors != (int)want; l++) {
         self->cfg.n_strides = 4;
         memcpy (self->cfg.strides, layouts[l], sizeof layouts[l]);
         mace_anchors_clear (&self->anchors);
         mace_anchors_build (&self->anchors, &self->cfg, self->in_h, self->in_w);
       }
     }
-    if (self->anchors.n_anchors != (int) want) {
+    if (self->anchors.n_anchors != (int)want) {
       g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
                    "%s: the anchor config gives %d anchors but the model has "
                    "%lld (set strides in the model config)",
                    self->model, self->anchors.n_anchors,
-                   (long long) (sn[0] + (ns > 1 ? sn[1] : 0)));
+                   (long long)(sn[0] + (ns > 1 ? sn[1] : 0)));
       return FALSE;
     }
   } else if (dec == MACE_DECODER_IMAGE) {
@@ -672,13 +730,18 @@ inspect_model (GstMaceFilter *self, GError **error)
        * the output keeps the model's scale. */
       int64_t od[MACE_MAX_DIMS];
       int ond = mace_engine_output_info (e, 0, &dt, od);
-      int oh = ond == 4 ? (int) (self->layout == MACE_LAYOUT_NCHW ? od[2] : od[1]) : -1;
-      int ow = ond == 4 ? (int) (self->layout == MACE_LAYOUT_NCHW ? od[3] : od[2]) : -1;
-      if (oh <= 0 || oh % self->in_h != 0 || ow != oh / self->in_h * self->in_w) {
+      int oh = ond == 4
+                   ? (int)(self->layout == MACE_LAYOUT_NCHW ? od[2] : od[1])
+                   : -1;
+      int ow = ond == 4
+                   ? (int)(self->layout == MACE_LAYOUT_NCHW ? od[3] : od[2])
+                   : -1;
+      if (oh <= 0 || oh % self->in_h != 0
+          || ow != oh / self->in_h * self->in_w) {
         g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
                      "%s: the image decoder wants an output that is an "
-                     "integer multiple of the %dx%d input", self->model,
-                     self->in_w, self->in_h);
+                     "integer multiple of the %dx%d input",
+                     self->model, self->in_w, self->in_h);
         return FALSE;
       }
       self->scale = oh / self->in_h;
@@ -694,8 +757,8 @@ static gboolean
 probe_scale (GstMaceFilter *self, GError **error)
 {
   MaceError err = { 0 };
-  MaceEngine *p = load_engine (self, FALSE, mace_engine_input_name (self->engine, 0),
-                               16, 16, &err);
+  MaceEngine *p = load_engine (
+      self, FALSE, mace_engine_input_name (self->engine, 0), 16, 16, &err);
   if (!p) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "%s",
                  err.message);
@@ -704,7 +767,8 @@ probe_scale (GstMaceFilter *self, GError **error)
   MaceDataType dt;
   int64_t od[MACE_MAX_DIMS];
   int nd = mace_engine_output_info (p, 0, &dt, od);
-  int oh = nd == 4 ? (int) (self->layout == MACE_LAYOUT_NCHW ? od[2] : od[1]) : -1;
+  int oh
+      = nd == 4 ? (int)(self->layout == MACE_LAYOUT_NCHW ? od[2] : od[1]) : -1;
   mace_engine_free (p);
   if (oh <= 0 || oh % 16 != 0) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
@@ -747,8 +811,8 @@ gst_mace_filter_start (GstBaseTransform *trans)
     self->engine = load_engine (self, TRUE, NULL, 0, 0, &err);
     if (self->engine) {
       self->on_gpu = TRUE;
-    } else if (err.status == MACE_ERROR_IO || err.status == MACE_ERROR_PARSE ||
-               err.status == MACE_ERROR_INVALID_MODEL) {
+    } else if (err.status == MACE_ERROR_IO || err.status == MACE_ERROR_PARSE
+               || err.status == MACE_ERROR_INVALID_MODEL) {
       goto load_failed;
     } else if (self->device == GST_MACE_DEVICE_GPU) {
       goto no_device;
@@ -765,18 +829,20 @@ gst_mace_filter_start (GstBaseTransform *trans)
   }
   if (!inspect_model (self, &gerr))
     goto bad_model;
-  if (self->cfg.decoder == MACE_DECODER_IMAGE && self->in_h == 0 &&
-      !probe_scale (self, &gerr))
+  if (self->cfg.decoder == MACE_DECODER_IMAGE && self->in_h == 0
+      && !probe_scale (self, &gerr))
     goto bad_model;
   {
     MaceCacheStats cs;
     mace_engine_get_cache_stats (self->engine, &cs);
     gchar *d = g_strdup_printf (
         "%s on %s, decoder %s; program cache: %lld hits, %lld built, %lld "
-        "rejected", self->model, self->on_gpu ? "OpenCL" : "CPU",
-        mace_decoder_type_name (self->cfg.decoder), (long long) cs.cache_hits,
-        (long long) cs.programs_built,
-        (long long) (cs.rejected_stale + cs.rejected_corrupt + cs.rejected_build));
+        "rejected",
+        self->model, self->on_gpu ? "OpenCL" : "CPU",
+        mace_decoder_type_name (self->cfg.decoder), (long long)cs.cache_hits,
+        (long long)cs.programs_built,
+        (long long)(cs.rejected_stale + cs.rejected_corrupt
+                    + cs.rejected_build));
     GST_INFO_OBJECT (self, "%s", d);
     post_progress (self, "ready", d);
     g_free (d);
@@ -784,7 +850,8 @@ gst_mace_filter_start (GstBaseTransform *trans)
 #ifdef MACE_HAVE_OPENCL
   if (self->on_gpu) {
     void *ctx = NULL, *dev = NULL;
-    if (mace_engine_get_cl_handles (self->engine, &ctx, &dev, NULL) == MACE_OK) {
+    if (mace_engine_get_cl_handles (self->engine, &ctx, &dev, NULL)
+        == MACE_OK) {
       self->cl_allocator = gst_mace_cl_allocator_new (ctx, dev);
       self->cl_context = ctx;
     }
@@ -901,10 +968,10 @@ gst_mace_filter_transform_caps (GstBaseTransform *trans,
             hi = gst_value_get_int_range_max (v);
           }
           if (direction == GST_PAD_SINK)
-            gst_structure_set (s, names[k], GST_TYPE_INT_RANGE,
-                               MIN (lo, G_MAXINT / self->scale) * self->scale,
-                               MAX (MIN (hi, G_MAXINT / self->scale) * self->scale, 1),
-                               NULL);
+            gst_structure_set (
+                s, names[k], GST_TYPE_INT_RANGE,
+                MIN (lo, G_MAXINT / self->scale) * self->scale,
+                MAX (MIN (hi, G_MAXINT / self->scale) * self->scale, 1), NULL);
           else
             gst_structure_set (s, names[k], GST_TYPE_INT_RANGE,
                                MAX (lo / self->scale, 1),
@@ -916,7 +983,8 @@ gst_mace_filter_transform_caps (GstBaseTransform *trans,
     }
   }
   if (filter) {
-    GstCaps *t = gst_caps_intersect_full (filter, ret, GST_CAPS_INTERSECT_FIRST);
+    GstCaps *t
+        = gst_caps_intersect_full (filter, ret, GST_CAPS_INTERSECT_FIRST);
     gst_caps_unref (ret);
     ret = t;
   }
@@ -931,8 +999,8 @@ gst_mace_filter_set_info (GstVideoFilter *filter, GstCaps *incaps,
                           GstVideoInfo *out_info)
 {
   GstMaceFilter *self = GST_MACE_FILTER (filter);
-  (void) incaps;
-  (void) outcaps;
+  (void)incaps;
+  (void)outcaps;
   if (!self->engine)
     return FALSE;
   if (!mace_format_supported (GST_VIDEO_INFO_FORMAT (in_info)))
@@ -940,17 +1008,19 @@ gst_mace_filter_set_info (GstVideoFilter *filter, GstCaps *incaps,
   gboolean image = self->cfg.decoder == MACE_DECODER_IMAGE;
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), !image);
   gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), FALSE);
-  if (image && GST_VIDEO_INFO_FORMAT (in_info) != GST_VIDEO_INFO_FORMAT (out_info))
+  if (image
+      && GST_VIDEO_INFO_FORMAT (in_info) != GST_VIDEO_INFO_FORMAT (out_info))
     goto bad_format;
   /* The model input follows the negotiated size: a dynamic model is
    * re-prepared by the engine at the first frame of the new size. */
   int h = self->in_h ? self->in_h : GST_VIDEO_INFO_HEIGHT (in_info);
   int w = self->in_w ? self->in_w : GST_VIDEO_INFO_WIDTH (in_info);
   self->have_dets = FALSE;
-  GST_INFO_OBJECT (self, "negotiated %dx%d %s -> %dx%d, model input %dx%d",
-                   GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info),
-                   GST_VIDEO_INFO_NAME (in_info), GST_VIDEO_INFO_WIDTH (out_info),
-                   GST_VIDEO_INFO_HEIGHT (out_info), w, h);
+  GST_INFO_OBJECT (
+      self, "negotiated %dx%d %s -> %dx%d, model input %dx%d",
+      GST_VIDEO_INFO_WIDTH (in_info), GST_VIDEO_INFO_HEIGHT (in_info),
+      GST_VIDEO_INFO_NAME (in_info), GST_VIDEO_INFO_WIDTH (out_info),
+      GST_VIDEO_INFO_HEIGHT (out_info), w, h);
   return TRUE;
 
   /* ERRORS */
@@ -1002,16 +1072,17 @@ frame_in_begin (GstMaceFilter *self, GstBuffer *buf, GstVideoInfo *info,
       GstVideoMeta *vm = gst_buffer_get_video_meta (buf);
       for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES (info) && p < 3; p++) {
         fi->f.cl_mem[p] = clm;
-        fi->f.offset[p] = moff + (vm ? vm->offset[p]
-                                     : GST_VIDEO_INFO_PLANE_OFFSET (info, p));
-        fi->f.stride[p] = vm ? vm->stride[p]
-                             : GST_VIDEO_INFO_PLANE_STRIDE (info, p);
+        fi->f.offset[p]
+            = moff
+              + (vm ? vm->offset[p] : GST_VIDEO_INFO_PLANE_OFFSET (info, p));
+        fi->f.stride[p]
+            = vm ? vm->stride[p] : GST_VIDEO_INFO_PLANE_STRIDE (info, p);
       }
       return TRUE;
     }
   }
 #else
-  (void) self;
+  (void)self;
 #endif
   if (!gst_video_frame_map (&fi->vframe, info, buf, GST_MAP_READ))
     return FALSE;
@@ -1035,8 +1106,8 @@ static void
 make_preprocess (GstMaceFilter *self, MacePreprocess *pp)
 {
   mace_preprocess_init (pp);
-  pp->layout = self->layout == MACE_LAYOUT_NCHW ? MACE_TENSOR_NCHW
-                                                : MACE_TENSOR_NHWC;
+  pp->layout
+      = self->layout == MACE_LAYOUT_NCHW ? MACE_TENSOR_NCHW : MACE_TENSOR_NHWC;
   pp->bgr = self->cfg.bgr;
   for (int k = 0; k < 3; k++) {
     pp->mean[k] = self->cfg.mean[k];
@@ -1052,12 +1123,12 @@ run_model (GstMaceFilter *self, const FrameIn *fi, const MacePreprocess *pp,
            MaceContentRect *content)
 {
   MaceRect r;
-  if (mace_engine_set_input_frame (self->engine, 0, &fi->f, pp, &r) != MACE_OK ||
-      mace_engine_run (self->engine) != MACE_OK)
+  if (mace_engine_set_input_frame (self->engine, 0, &fi->f, pp, &r) != MACE_OK
+      || mace_engine_run (self->engine) != MACE_OK)
     goto failed_run;
   MaceFrameStats st;
   mace_engine_get_frame_stats (self->engine, &st);
-  self->copies = (guint64) st.copies;
+  self->copies = (guint64)st.copies;
   self->last_zero_copy = st.last_zero_copy != 0;
   if (content) {
     content->x = r.x;
@@ -1080,20 +1151,23 @@ decode_detections (GstMaceFilter *self, const MaceContentRect *content)
   float *scores = g_new (float, self->anchors.n_anchors + 1);
   int reg_len = 0, off = 0;
   for (int g = 0; g < self->n_groups; g++) {
-    const MaceTensor *s = mace_engine_get_output (self->engine, self->score_idx[g]);
-    const MaceTensor *r = mace_engine_get_output (self->engine, self->reg_idx[g]);
-    reg_len = (int) mace_tensor_dim (r, 2);
+    const MaceTensor *s
+        = mace_engine_get_output (self->engine, self->score_idx[g]);
+    const MaceTensor *r
+        = mace_engine_get_output (self->engine, self->reg_idx[g]);
+    reg_len = (int)mace_tensor_dim (r, 2);
     int64_t n = mace_tensor_dim (s, 1);
     memcpy (scores + off, mace_tensor_data_const (s), sizeof (float) * n);
-    off += (int) n;
+    off += (int)n;
   }
-  float *regs = g_new (float, (gsize) self->anchors.n_anchors * reg_len + 1);
+  float *regs = g_new (float, (gsize)self->anchors.n_anchors *reg_len + 1);
   off = 0;
   for (int g = 0; g < self->n_groups; g++) {
-    const MaceTensor *r = mace_engine_get_output (self->engine, self->reg_idx[g]);
+    const MaceTensor *r
+        = mace_engine_get_output (self->engine, self->reg_idx[g]);
     int64_t n = mace_tensor_numel (r);
     memcpy (regs + off, mace_tensor_data_const (r), sizeof (float) * n);
-    off += (int) n;
+    off += (int)n;
   }
   self->n_dets = mace_decode_blazeface (
       &self->anchors, scores, regs, reg_len, self->in_h, self->in_w, content,
@@ -1117,10 +1191,10 @@ detection_structure (const MaceDetection *d, const char *label)
       gst_value_array_append_and_take_value (&kps, &v);
     }
   GstStructure *s = gst_structure_new (
-      "detection", "x", G_TYPE_DOUBLE, (double) d->x0, "y", G_TYPE_DOUBLE,
-      (double) d->y0, "w", G_TYPE_DOUBLE, (double) (d->x1 - d->x0), "h",
-      G_TYPE_DOUBLE, (double) (d->y1 - d->y0), "confidence", G_TYPE_DOUBLE,
-      (double) d->score, "label_id", G_TYPE_INT, d->label, "label",
+      "detection", "x", G_TYPE_DOUBLE, (double)d->x0, "y", G_TYPE_DOUBLE,
+      (double)d->y0, "w", G_TYPE_DOUBLE, (double)(d->x1 - d->x0), "h",
+      G_TYPE_DOUBLE, (double)(d->y1 - d->y0), "confidence", G_TYPE_DOUBLE,
+      (double)d->score, "label_id", G_TYPE_INT, d->label, "label",
       G_TYPE_STRING, label, NULL);
   gst_structure_take_value (s, "landmarks", &kps);
   return s;
@@ -1130,8 +1204,7 @@ detection_structure (const MaceDetection *d, const char *label)
 static const char *
 detection_label (GstMaceFilter *self)
 {
-  return self->cfg.labels && self->cfg.labels[0] ? self->cfg.labels[0]
-                                                 : "face";
+  return self->cfg.labels && self->cfg.labels[0] ? self->cfg.labels[0] : "face";
 }
 
 static void
@@ -1142,10 +1215,13 @@ attach_detections (GstMaceFilter *self, GstBuffer *buf, int fw, int fh)
     const MaceDetection *d = &self->dets[i];
     float x0 = CLAMP (d->x0, 0.0f, 1.0f), y0 = CLAMP (d->y0, 0.0f, 1.0f);
     float x1 = CLAMP (d->x1, 0.0f, 1.0f), y1 = CLAMP (d->y1, 0.0f, 1.0f);
-    GstVideoRegionOfInterestMeta *m = gst_buffer_add_video_region_of_interest_meta (
-        buf, label, (guint) (x0 * fw), (guint) (y0 * fh),
-        (guint) MAX (1.0f, (x1 - x0) * fw), (guint) MAX (1.0f, (y1 - y0) * fh));
-    gst_video_region_of_interest_meta_add_param (m, detection_structure (d, label));
+    GstVideoRegionOfInterestMeta *m
+        = gst_buffer_add_video_region_of_interest_meta (
+            buf, label, (guint)(x0 * fw), (guint)(y0 * fh),
+            (guint)MAX (1.0f, (x1 - x0) * fw),
+            (guint)MAX (1.0f, (y1 - y0) * fh));
+    gst_video_region_of_interest_meta_add_param (
+        m, detection_structure (d, label));
   }
 }
 
@@ -1157,8 +1233,8 @@ post_result (GstMaceFilter *self, GstBuffer *buf, double ms)
   for (int i = 0; i < self->n_dets; i++) {
     GValue v = G_VALUE_INIT;
     g_value_init (&v, GST_TYPE_STRUCTURE);
-    g_value_take_boxed (&v, detection_structure (&self->dets[i],
-                                              detection_label (self)));
+    g_value_take_boxed (
+        &v, detection_structure (&self->dets[i], detection_label (self)));
     gst_value_list_append_and_take_value (&list, &v);
   }
   GstStructure *s = gst_structure_new (
@@ -1186,12 +1262,13 @@ tensor_structure (GstMaceFilter *self, double ms)
       g_value_set_int64 (&v, mace_tensor_dim (t, d));
       gst_value_array_append_and_take_value (&shape, &v);
     }
-    GBytes *bytes = g_bytes_new (mace_tensor_data_const (t),
-                                 mace_tensor_nbytes (t));
+    GBytes *bytes
+        = g_bytes_new (mace_tensor_data_const (t), mace_tensor_nbytes (t));
     GstStructure *o = gst_structure_new (
-        "tensor", "name", G_TYPE_STRING, mace_engine_output_name (self->engine, i),
-        "dtype", G_TYPE_STRING, mace_dtype_name (mace_tensor_dtype (t)),
-        "data", G_TYPE_BYTES, bytes, NULL);
+        "tensor", "name", G_TYPE_STRING,
+        mace_engine_output_name (self->engine, i), "dtype", G_TYPE_STRING,
+        mace_dtype_name (mace_tensor_dtype (t)), "data", G_TYPE_BYTES, bytes,
+        NULL);
     g_bytes_unref (bytes);
     gst_structure_take_value (o, "shape", &shape);
     GValue ov = G_VALUE_INIT;
@@ -1199,10 +1276,10 @@ tensor_structure (GstMaceFilter *self, double ms)
     g_value_take_boxed (&ov, o);
     gst_value_array_append_and_take_value (&arr, &ov);
   }
-  GstStructure *s = gst_structure_new (
-      "MaceTensorMeta", "num-outputs", G_TYPE_INT,
-      mace_engine_num_outputs (self->engine), "inference-ms", G_TYPE_DOUBLE,
-      ms, NULL);
+  GstStructure *s
+      = gst_structure_new ("MaceTensorMeta", "num-outputs", G_TYPE_INT,
+                           mace_engine_num_outputs (self->engine),
+                           "inference-ms", G_TYPE_DOUBLE, ms, NULL);
   gst_structure_take_value (s, "outputs", &arr);
   return s;
 }
@@ -1232,9 +1309,11 @@ gst_mace_filter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   if (!vf->negotiated)
     goto not_negotiated;
   g_mutex_lock (&self->lock);
-  gboolean have = self->cfg.decoder == MACE_DECODER_TENSOR ? self->last_tensors != NULL
-                                                           : self->have_dets;
-  gboolean infer = !have || self->frames % (guint64) self->inference_interval == 0;
+  gboolean have = self->cfg.decoder == MACE_DECODER_TENSOR
+                      ? self->last_tensors != NULL
+                      : self->have_dets;
+  gboolean infer
+      = !have || self->frames % (guint64)self->inference_interval == 0;
   self->frames++;
   double ms = 0;
   if (infer) {
@@ -1333,18 +1412,19 @@ run_tiles (GstMaceFilter *self, const FrameIn *fi, GstVideoFrame *out)
       int l = x == 0 ? 0 : ovx, r = x + cw >= W ? 0 : ovx;
       int t = y == 0 ? 0 : ovy, b = y + ch >= H ? 0 : ovy;
       const MaceTensor *o = mace_engine_get_output (self->engine, 0);
-      int oh = (int) mace_tensor_dim (o, self->layout == MACE_LAYOUT_NCHW ? 2 : 1);
-      int ow = (int) mace_tensor_dim (o, self->layout == MACE_LAYOUT_NCHW ? 3 : 2);
+      int oh
+          = (int)mace_tensor_dim (o, self->layout == MACE_LAYOUT_NCHW ? 2 : 1);
+      int ow
+          = (int)mace_tensor_dim (o, self->layout == MACE_LAYOUT_NCHW ? 3 : 2);
       if (!mace_tensor_to_frame_region (
               mace_tensor_data_const (o), self->layout, oh, ow, l * s, t * s,
               (cw - l - r) * s, (ch - t - b) * s, (x + l) * s, (y + t) * s,
               self->cfg.out_lo, self->cfg.out_hi, self->cfg.bgr, out)) {
-        GST_ELEMENT_ERROR (self, STREAM, FAILED,
-                           ("Tile output %dx%d does not fit the %dx%d frame",
-                            ow, oh, GST_VIDEO_FRAME_WIDTH (out),
-                            GST_VIDEO_FRAME_HEIGHT (out)),
-                           ("tile at %d,%d of a %dx%d frame, scale %d", x, y,
-                            W, H, s));
+        GST_ELEMENT_ERROR (
+            self, STREAM, FAILED,
+            ("Tile output %dx%d does not fit the %dx%d frame", ow, oh,
+             GST_VIDEO_FRAME_WIDTH (out), GST_VIDEO_FRAME_HEIGHT (out)),
+            ("tile at %d,%d of a %dx%d frame, scale %d", x, y, W, H, s));
         ret = GST_FLOW_ERROR;
       }
     }
@@ -1382,8 +1462,10 @@ gst_mace_filter_transform (GstBaseTransform *trans, GstBuffer *inbuf,
     ret = run_model (self, &fi, &pp, NULL);
     if (ret == GST_FLOW_OK) {
       const MaceTensor *t = mace_engine_get_output (self->engine, 0);
-      int oh = (int) mace_tensor_dim (t, self->layout == MACE_LAYOUT_NCHW ? 2 : 1);
-      int ow = (int) mace_tensor_dim (t, self->layout == MACE_LAYOUT_NCHW ? 3 : 2);
+      int oh
+          = (int)mace_tensor_dim (t, self->layout == MACE_LAYOUT_NCHW ? 2 : 1);
+      int ow
+          = (int)mace_tensor_dim (t, self->layout == MACE_LAYOUT_NCHW ? 3 : 2);
       if (!mace_tensor_to_frame (mace_tensor_data_const (t), self->layout, oh,
                                  ow, self->cfg.out_lo, self->cfg.out_hi,
                                  self->cfg.bgr, &out)) {
@@ -1429,8 +1511,8 @@ gst_mace_filter_propose_allocation (GstBaseTransform *trans,
 {
   GstMaceFilter *self = GST_MACE_FILTER (trans);
   if (!self->cl_allocator)
-    return GST_BASE_TRANSFORM_CLASS (parent_class)->propose_allocation (
-        trans, decide_query, query);
+    return GST_BASE_TRANSFORM_CLASS (parent_class)
+        ->propose_allocation (trans, decide_query, query);
   GstCaps *caps = NULL;
   gboolean need_pool = FALSE;
   gst_query_parse_allocation (query, &caps, &need_pool);
@@ -1442,19 +1524,20 @@ gst_mace_filter_propose_allocation (GstBaseTransform *trans,
   if (need_pool) {
     GstBufferPool *pool = gst_video_buffer_pool_new ();
     GstStructure *config = gst_buffer_pool_get_config (pool);
-    gst_buffer_pool_config_set_params (config, caps, (guint) info.size, 2, 0);
+    gst_buffer_pool_config_set_params (config, caps, (guint)info.size, 2, 0);
     gst_buffer_pool_config_set_allocator (config, self->cl_allocator, &params);
-    gst_buffer_pool_config_add_option (config, GST_BUFFER_POOL_OPTION_VIDEO_META);
+    gst_buffer_pool_config_add_option (config,
+                                       GST_BUFFER_POOL_OPTION_VIDEO_META);
     if (!gst_buffer_pool_set_config (pool, config)) {
       gst_object_unref (pool);
       return FALSE;
     }
-    gst_query_add_allocation_pool (query, pool, (guint) info.size, 2, 0);
+    gst_query_add_allocation_pool (query, pool, (guint)info.size, 2, 0);
     gst_object_unref (pool);
   }
   gst_query_add_allocation_param (query, self->cl_allocator, &params);
   gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
-  GST_DEBUG_OBJECT (self, "offered a pool of OpenCL memory for %" GST_PTR_FORMAT,
-                    caps);
+  GST_DEBUG_OBJECT (
+      self, "offered a pool of OpenCL memory for %" GST_PTR_FORMAT, caps);
   return TRUE;
 }

@@ -104,19 +104,19 @@ set_numbers (const char *path, const char *key, const double *v, int n,
       goto bad;
     if (key[0] == 'r') {
       for (int i = 0; i < 3; i++) {
-        c->scale[i] = (float) ((v[1] - v[0]) / 255.0);
-        c->mean[i] = (float) (-v[0] / c->scale[i]);
+        c->scale[i] = (float)((v[1] - v[0]) / 255.0);
+        c->mean[i] = (float)(-v[0] / c->scale[i]);
       }
     } else {
-      c->out_lo = (float) v[0];
-      c->out_hi = (float) v[1];
+      c->out_lo = (float)v[0];
+      c->out_hi = (float)v[1];
     }
   } else if (strcmp (key, "mean") == 0 || strcmp (key, "scale") == 0) {
     if (n != 1 && n != 3)
       goto bad;
     float *dst = key[0] == 'm' ? c->mean : c->scale;
     for (int i = 0; i < 3; i++)
-      dst[i] = (float) v[n == 1 ? 0 : i];
+      dst[i] = (float)v[n == 1 ? 0 : i];
   } else if (strcmp (key, "strides") == 0) {
     if (n < 1 || n > MACE_MAX_STRIDES)
       goto bad;
@@ -125,27 +125,27 @@ set_numbers (const char *path, const char *key, const double *v, int n,
         goto bad;
     c->n_strides = n;
     for (int i = 0; i < n; i++)
-      c->strides[i] = (int) v[i];
+      c->strides[i] = (int)v[i];
   } else if (strcmp (key, "anchors-per-stride") == 0) {
     if (n != 1 || v[0] < 1)
       goto bad;
-    c->anchors_per_stride = (int) v[0];
+    c->anchors_per_stride = (int)v[0];
   } else if (strcmp (key, "score-threshold") == 0) {
     if (n != 1 || v[0] < 0 || v[0] > 1)
       goto bad;
-    c->score_threshold = (float) v[0];
+    c->score_threshold = (float)v[0];
   } else if (strcmp (key, "iou-threshold") == 0) {
     if (n != 1 || v[0] < 0 || v[0] > 1)
       goto bad;
-    c->iou_threshold = (float) v[0];
+    c->iou_threshold = (float)v[0];
   } else if (strcmp (key, "keypoints") == 0) {
     if (n != 1 || v[0] < 0 || v[0] > 32)
       goto bad;
-    c->n_keypoints = (int) v[0];
+    c->n_keypoints = (int)v[0];
   } else if (strcmp (key, "tile") == 0) {
     if (n != 1 || v[0] < 0)
       goto bad;
-    c->tile = (int) v[0];
+    c->tile = (int)v[0];
   } else {
     g_set_error (error, CONFIG_ERROR, 1, "%s: unknown key '%s'", path, key);
     return FALSE;
@@ -159,9 +159,9 @@ bad:
 static gboolean
 is_enum_key (const char *key)
 {
-  return !strcmp (key, "layout") || !strcmp (key, "color") ||
-         !strcmp (key, "resize") || !strcmp (key, "type") ||
-         !strcmp (key, "decoder");
+  return !strcmp (key, "layout") || !strcmp (key, "color")
+         || !strcmp (key, "resize") || !strcmp (key, "type")
+         || !strcmp (key, "decoder");
 }
 
 static gboolean
@@ -176,8 +176,8 @@ load_ini (MaceModelConfig *c, const char *path, GError **error)
   }
   gchar **groups = g_key_file_get_groups (kf, NULL);
   for (int gi = 0; ok && groups[gi]; gi++) {
-    if (strcmp (groups[gi], "input") && strcmp (groups[gi], "decoder") &&
-        strcmp (groups[gi], "output")) {
+    if (strcmp (groups[gi], "input") && strcmp (groups[gi], "decoder")
+        && strcmp (groups[gi], "output")) {
       g_set_error (error, CONFIG_ERROR, 1,
                    "%s: unknown section [%s] (input, decoder, output)", path,
                    groups[gi]);
@@ -231,16 +231,16 @@ load_json_object (MaceModelConfig *c, const char *path, JsonObject *o,
     const char *key = l->data;
     JsonNode *n = json_object_get_member (o, key);
     if (JSON_NODE_HOLDS_OBJECT (n)) {
-      if (strcmp (key, "input") && strcmp (key, "decoder") &&
-          strcmp (key, "output")) {
+      if (strcmp (key, "input") && strcmp (key, "decoder")
+          && strcmp (key, "output")) {
         g_set_error (error, CONFIG_ERROR, 1, "%s: unknown section '%s'", path,
                      key);
         ok = FALSE;
       } else {
         ok = load_json_object (c, path, json_node_get_object (n), error);
       }
-    } else if (is_enum_key (key) && JSON_NODE_HOLDS_VALUE (n) &&
-               json_node_get_value_type (n) == G_TYPE_STRING) {
+    } else if (is_enum_key (key) && JSON_NODE_HOLDS_VALUE (n)
+               && json_node_get_value_type (n) == G_TYPE_STRING) {
       ok = set_enum (path, key, json_node_get_string (n), error, c);
     } else if (strcmp (key, "labels") == 0 && JSON_NODE_HOLDS_ARRAY (n)) {
       JsonArray *a = json_node_get_array (n);
@@ -273,8 +273,7 @@ load_json_object (MaceModelConfig *c, const char *path, JsonObject *o,
       }
       ok = set_numbers (path, key, nums, cnt, error, c);
     } else {
-      g_set_error (error, CONFIG_ERROR, 1, "%s: bad value for '%s'", path,
-                   key);
+      g_set_error (error, CONFIG_ERROR, 1, "%s: bad value for '%s'", path, key);
       ok = FALSE;
     }
   }

@@ -30,9 +30,9 @@ typedef enum {
 #define MACE_MAX_STRIDES 8
 
 typedef struct {
-  char *path;                 /* file it came from, or NULL for defaults */
+  char *path; /* file it came from, or NULL for defaults */
   MaceLayout layout;
-  gboolean bgr;               /* model wants BGR channel order */
+  gboolean bgr; /* model wants BGR channel order */
   /* input value = (pixel[0..255] - mean[c]) * scale[c] */
   float mean[3], scale[3];
   MaceResize resize;
@@ -40,14 +40,15 @@ typedef struct {
   /* blazeface */
   int n_strides;
   int strides[MACE_MAX_STRIDES];
-  int anchors_per_stride;     /* per layer before merging (MediaPipe: 2) */
+  int anchors_per_stride; /* per layer before merging (MediaPipe: 2) */
   float score_threshold;
   float iou_threshold;
   int n_keypoints;
-  char **labels;              /* NULL-terminated, may be NULL */
-  /* image: output value v maps to pixel (v - out_lo) * 255 / (out_hi - out_lo) */
+  char **labels; /* NULL-terminated, may be NULL */
+  /* image: output value v maps to pixel (v - out_lo) * 255 / (out_hi - out_lo)
+   */
   float out_lo, out_hi;
-  int tile;                   /* tile size for fixed-input image models, 0 = whole frame */
+  int tile; /* tile size for fixed-input image models, 0 = whole frame */
 } MaceModelConfig;
 
 void mace_model_config_init (MaceModelConfig *c);

@@ -15,10 +15,8 @@ mace_format_supported (GstVideoFormat f)
     case GST_VIDEO_FORMAT_RGBx:
     case GST_VIDEO_FORMAT_BGRx:
     case GST_VIDEO_FORMAT_I420:
-    case GST_VIDEO_FORMAT_NV12:
-      return TRUE;
-    default:
-      return FALSE;
+    case GST_VIDEO_FORMAT_NV12: return TRUE;
+    default: return FALSE;
   }
 }
 
@@ -27,12 +25,32 @@ static gboolean
 packed_layout (GstVideoFormat f, int *r, int *g, int *b, int *ps)
 {
   switch (f) {
-    case GST_VIDEO_FORMAT_RGB: *r = 0; *g = 1; *b = 2; *ps = 3; return TRUE;
-    case GST_VIDEO_FORMAT_BGR: *r = 2; *g = 1; *b = 0; *ps = 3; return TRUE;
+    case GST_VIDEO_FORMAT_RGB:
+      *r = 0;
+      *g = 1;
+      *b = 2;
+      *ps = 3;
+      return TRUE;
+    case GST_VIDEO_FORMAT_BGR:
+      *r = 2;
+      *g = 1;
+      *b = 0;
+      *ps = 3;
+      return TRUE;
     case GST_VIDEO_FORMAT_RGBA:
-    case GST_VIDEO_FORMAT_RGBx: *r = 0; *g = 1; *b = 2; *ps = 4; return TRUE;
+    case GST_VIDEO_FORMAT_RGBx:
+      *r = 0;
+      *g = 1;
+      *b = 2;
+      *ps = 4;
+      return TRUE;
     case GST_VIDEO_FORMAT_BGRA:
-    case GST_VIDEO_FORMAT_BGRx: *r = 2; *g = 1; *b = 0; *ps = 4; return TRUE;
+    case GST_VIDEO_FORMAT_BGRx:
+      *r = 2;
+      *g = 1;
+      *b = 0;
+      *ps = 4;
+      return TRUE;
     default: return FALSE;
   }
 }
@@ -53,12 +71,12 @@ mace_anchors_build (MaceAnchors *a, const MaceModelConfig *c, int ih, int iw)
     int s = c->strides[l], same = 0;
     while (l + same < c->n_strides && c->strides[l + same] == s)
       same++;
-    total += ((ih + s - 1) / s) * ((iw + s - 1) / s) * same *
-             c->anchors_per_stride;
+    total += ((ih + s - 1) / s) * ((iw + s - 1) / s) * same
+             * c->anchors_per_stride;
     l += same;
   }
   a->n_anchors = total;
-  a->anchors = g_new (float, (gsize) total * 2 + 2);
+  a->anchors = g_new (float, (gsize)total * 2 + 2);
   int k = 0;
   for (int l = 0; l < c->n_strides;) {
     int s = c->strides[l], same = 0;
@@ -90,16 +108,16 @@ iou_of (const MaceDetection *a, const MaceDetection *b)
   float ix = MAX (0.0f, MIN (a->x1, b->x1) - MAX (a->x0, b->x0));
   float iy = MAX (0.0f, MIN (a->y1, b->y1) - MAX (a->y0, b->y0));
   float inter = ix * iy;
-  float u = (a->x1 - a->x0) * (a->y1 - a->y0) +
-            (b->x1 - b->x0) * (b->y1 - b->y0) - inter;
+  float u = (a->x1 - a->x0) * (a->y1 - a->y0)
+            + (b->x1 - b->x0) * (b->y1 - b->y0) - inter;
   return u > 0 ? inter / u : 0;
 }
 
 static int
 by_score (gconstpointer a, gconstpointer b)
 {
-  float x = ((const MaceDetection *) a)->score,
-        y = ((const MaceDetection *) b)->score;
+  float x = ((const MaceDetection *)a)->score,
+        y = ((const MaceDetection *)b)->score;
   return x < y ? 1 : x > y ? -1 : 0;
 }
 
@@ -118,7 +136,7 @@ mace_decode_blazeface (const MaceAnchors *a, const float *scores,
   for (int i = 0; i < a->n_anchors; i++) {
     if (!(scores[i] > logit))
       continue;
-    const float *r = regs + (gsize) i * reg_len;
+    const float *r = regs + (gsize)i * reg_len;
     float ax = a->anchors[2 * i] * iw, ay = a->anchors[2 * i + 1] * ih;
     MaceDetection d = { 0 };
     float cx = ax + r[0], cy = ay + r[1], w = r[2], h = r[3];
@@ -135,7 +153,7 @@ mace_decode_blazeface (const MaceAnchors *a, const float *scores,
     g_array_append_val (cand, d);
   }
   g_array_sort (cand, by_score);
-  MaceDetection *c = (MaceDetection *) cand->data;
+  MaceDetection *c = (MaceDetection *)cand->data;
   gboolean *used = g_new0 (gboolean, cand->len + 1);
   int n = 0;
   /* Weighted NMS (MediaPipe's blending): overlapping candidates are
@@ -164,8 +182,8 @@ mace_decode_blazeface (const MaceAnchors *a, const float *scores,
     d.score = c[i].score;
     d.n_kp = n_kp;
     /* From model pixels to normalised frame coordinates. */
-#define MX(v) (float) (((v) / wsum - content->x) / content->w)
-#define MY(v) (float) (((v) / wsum - content->y) / content->h)
+#define MX(v) (float)(((v) / wsum - content->x) / content->w)
+#define MY(v) (float)(((v) / wsum - content->y) / content->h)
     d.x0 = MX (acc.x0);
     d.y0 = MY (acc.y0);
     d.x1 = MX (acc.x1);
@@ -194,16 +212,16 @@ mace_tensor_to_frame (const float *src, MaceLayout layout, int h, int w,
 }
 
 gboolean
-mace_tensor_to_frame_region (const float *src, MaceLayout layout, int h,
-                             int w, int sx, int sy, int rw, int rh, int dx,
-                             int dy, float lo, float hi, gboolean bgr,
+mace_tensor_to_frame_region (const float *src, MaceLayout layout, int h, int w,
+                             int sx, int sy, int rw, int rh, int dx, int dy,
+                             float lo, float hi, gboolean bgr,
                              GstVideoFrame *frame)
 {
   GstVideoFormat fmt = GST_VIDEO_FRAME_FORMAT (frame);
-  if (!mace_format_supported (fmt) || sx < 0 || sy < 0 || sx + rw > w ||
-      sy + rh > h || dx < 0 || dy < 0 ||
-      dx + rw > GST_VIDEO_FRAME_WIDTH (frame) ||
-      dy + rh > GST_VIDEO_FRAME_HEIGHT (frame))
+  if (!mace_format_supported (fmt) || sx < 0 || sy < 0 || sx + rw > w
+      || sy + rh > h || dx < 0 || dy < 0
+      || dx + rw > GST_VIDEO_FRAME_WIDTH (frame)
+      || dy + rh > GST_VIDEO_FRAME_HEIGHT (frame))
     return FALSE;
   const float k = 255.0f / (hi - lo);
   const int plane = h * w;
@@ -212,8 +230,8 @@ mace_tensor_to_frame_region (const float *src, MaceLayout layout, int h,
   const int ri = bgr ? 2 : 0, bi = bgr ? 0 : 2;
   for (int ty = sy; ty < sy + rh; ty++) {
     int y = ty - sy + dy;
-    guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (frame, 0) +
-                  (gsize) y * GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0);
+    guint8 *row = (guint8 *)GST_VIDEO_FRAME_PLANE_DATA (frame, 0)
+                  + (gsize)y * GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0);
     for (int tx = sx; tx < sx + rw; tx++) {
       int x = tx - sx + dx;
       float px[3];
@@ -225,31 +243,34 @@ mace_tensor_to_frame_region (const float *src, MaceLayout layout, int h,
       float R = px[ri], G = px[1], B = px[bi];
       if (packed) {
         guint8 *p = row + x * ps;
-        p[r] = (guint8) lrintf (R);
-        p[g] = (guint8) lrintf (G);
-        p[b] = (guint8) lrintf (B);
+        p[r] = (guint8)lrintf (R);
+        p[g] = (guint8)lrintf (G);
+        p[b] = (guint8)lrintf (B);
         if (fmt == GST_VIDEO_FORMAT_RGBA || fmt == GST_VIDEO_FORMAT_BGRA)
           p[3] = 255;
         continue;
       }
       /* BT.601 limited range. */
-      row[x] = (guint8) lrintf (16.0f + 0.256788f * R + 0.504129f * G +
-                                0.097906f * B);
+      row[x] = (guint8)lrintf (16.0f + 0.256788f * R + 0.504129f * G
+                               + 0.097906f * B);
       if ((x & 1) == 0 && (y & 1) == 0) {
         float U = 128.0f - 0.148223f * R - 0.290993f * G + 0.439216f * B;
         float V = 128.0f + 0.439216f * R - 0.367788f * G - 0.071427f * B;
         if (fmt == GST_VIDEO_FORMAT_I420) {
-          guint8 *u = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (frame, 1) +
-                      (gsize) (y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE (frame, 1);
-          guint8 *v = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (frame, 2) +
-                      (gsize) (y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE (frame, 2);
-          u[x / 2] = (guint8) lrintf (clampf (U, 0, 255));
-          v[x / 2] = (guint8) lrintf (clampf (V, 0, 255));
+          guint8 *u
+              = (guint8 *)GST_VIDEO_FRAME_PLANE_DATA (frame, 1)
+                + (gsize)(y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE (frame, 1);
+          guint8 *v
+              = (guint8 *)GST_VIDEO_FRAME_PLANE_DATA (frame, 2)
+                + (gsize)(y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE (frame, 2);
+          u[x / 2] = (guint8)lrintf (clampf (U, 0, 255));
+          v[x / 2] = (guint8)lrintf (clampf (V, 0, 255));
         } else {
-          guint8 *uv = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (frame, 1) +
-                       (gsize) (y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE (frame, 1);
-          uv[x] = (guint8) lrintf (clampf (U, 0, 255));
-          uv[x + 1] = (guint8) lrintf (clampf (V, 0, 255));
+          guint8 *uv
+              = (guint8 *)GST_VIDEO_FRAME_PLANE_DATA (frame, 1)
+                + (gsize)(y / 2) * GST_VIDEO_FRAME_PLANE_STRIDE (frame, 1);
+          uv[x] = (guint8)lrintf (clampf (U, 0, 255));
+          uv[x + 1] = (guint8)lrintf (clampf (V, 0, 255));
         }
       }
     }

@@ -55,9 +55,8 @@ typedef struct {
    * the copies it makes in stats. */
   MaceStatus (*set_input_frame) (MaceBackend *backend, int index,
                                  const MaceFrame *frame,
-                                 const MaceFramePlan *plan,
-                                 MaceTensor *host, MaceFrameStats *stats,
-                                 MaceError *err);
+                                 const MaceFramePlan *plan, MaceTensor *host,
+                                 MaceFrameStats *stats, MaceError *err);
   /* Optional: input `index` comes from the host tensor again. */
   void (*forget_input_frame) (MaceBackend *backend, int index);
   /* Optional: the backend's OpenCL context, device and queue. */

@@ -147,9 +147,9 @@ MaceStatus
 mace_config_set_program_cache (MaceConfig *c, const char *path,
                                const char *mode)
 {
-  if (mode && strcmp (mode, "read-write") != 0 &&
-      strcmp (mode, "read-only") != 0 && strcmp (mode, "off") != 0 &&
-      strcmp (mode, "rebuild") != 0)
+  if (mode && strcmp (mode, "read-write") != 0
+      && strcmp (mode, "read-only") != 0 && strcmp (mode, "off") != 0
+      && strcmp (mode, "rebuild") != 0)
     return MACE_ERROR_INVALID_ARG;
   g_free (c->program_cache);
   g_free (c->program_cache_mode);
@@ -177,11 +177,10 @@ mace_config_set_input_shape (MaceConfig *c, const char *name, int ndim,
       return MACE_ERROR_INVALID_ARG;
   c->shape_names = g_renew (char *, c->shape_names, c->n_shapes + 1);
   c->shape_ndims = g_renew (int, c->shape_ndims, c->n_shapes + 1);
-  c->shape_dims = g_renew (EngineDims, c->shape_dims,
-                           c->n_shapes + 1);
+  c->shape_dims = g_renew (EngineDims, c->shape_dims, c->n_shapes + 1);
   c->shape_names[c->n_shapes] = g_strdup (name);
   c->shape_ndims[c->n_shapes] = ndim;
-  memcpy (c->shape_dims[c->n_shapes], dims, sizeof (int64_t) * (size_t) ndim);
+  memcpy (c->shape_dims[c->n_shapes], dims, sizeof (int64_t) * (size_t)ndim);
   c->n_shapes++;
   return MACE_OK;
 }
@@ -238,8 +237,8 @@ check_ops (MaceGraph *g, MaceError *err)
     if (def->check) {
       char msg[512] = "";
       if (def->check (n, g->opset, msg, sizeof msg) != MACE_OK) {
-        g_string_append_printf (bad, "%s%s (node '%s'): %s",
-                                n_bad ? "; " : "", n->op_type, n->name,
+        g_string_append_printf (bad, "%s%s (node '%s'): %s", n_bad ? "; " : "",
+                                n->op_type, n->name,
                                 msg[0] ? msg : "attributes not supported");
         n_bad++;
       }
@@ -247,8 +246,9 @@ check_ops (MaceGraph *g, MaceError *err)
   }
   MaceStatus st = MACE_OK;
   if (n_bad) {
-    mace_set_error (err, MACE_ERROR_UNSUPPORTED, "%s: %d unsupported node%s: %s",
-                    g->path, n_bad, n_bad > 1 ? "s" : "", bad->str);
+    mace_set_error (err, MACE_ERROR_UNSUPPORTED,
+                    "%s: %d unsupported node%s: %s", g->path, n_bad,
+                    n_bad > 1 ? "s" : "", bad->str);
     st = MACE_ERROR_UNSUPPORTED;
   }
   g_string_free (bad, TRUE);
@@ -292,9 +292,15 @@ build_exec (MaceEngine *e, MaceError *err)
         x->dynamic = true;
     }
     if (!x->dynamic && n->def->prepare) {
-      MaceOpCtx ctx = { .node = n, .graph = g, .opset = g->opset,
-                        .n_in = n->n_in, .n_out = n->n_out, .in = x->in,
-                        .out = x->out, .pool = e->pool, .err = err };
+      MaceOpCtx ctx = { .node = n,
+                        .graph = g,
+                        .opset = g->opset,
+                        .n_in = n->n_in,
+                        .n_out = n->n_out,
+                        .in = x->in,
+                        .out = x->out,
+                        .pool = e->pool,
+                        .err = err };
       MaceStatus st = n->def->prepare (&ctx);
       if (st != MACE_OK)
         return st;
@@ -368,10 +374,10 @@ prepare (MaceEngine *e, MaceError *err)
   e->info.num_nodes = g->n_nodes;
   if (arena > 0) {
     void *p = NULL;
-    if (posix_memalign (&p, 64, (size_t) arena) != 0) {
+    if (posix_memalign (&p, 64, (size_t)arena) != 0) {
       mace_set_error (err, MACE_ERROR_OUT_OF_MEMORY,
                       "%s: cannot allocate a %lld-byte activation arena",
-                      e->path, (long long) arena);
+                      e->path, (long long)arena);
       return MACE_ERROR_OUT_OF_MEMORY;
     }
     e->arena = p;
@@ -399,8 +405,7 @@ prepare (MaceEngine *e, MaceError *err)
     }
 #else
     mace_set_error (err, MACE_ERROR_UNSUPPORTED,
-                    "%s: this build of libmace has no OpenCL backend",
-                    e->path);
+                    "%s: this build of libmace has no OpenCL backend", e->path);
     return MACE_ERROR_UNSUPPORTED;
 #endif
   }
@@ -471,8 +476,8 @@ engine_from_bytes (uint8_t *bytes, size_t n, const char *path,
   e->path = g_strdup (path ? path : "<memory>");
   e->bytes = bytes;
   e->n_bytes = n;
-  MaceConfig defaults = { .backend = MACE_BACKEND_CPU, .optimize = 1,
-                          .allow_fallback = 1 };
+  MaceConfig defaults
+      = { .backend = MACE_BACKEND_CPU, .optimize = 1, .allow_fallback = 1 };
   config_copy (&e->config, config ? config : &defaults);
 
   MaceGraph *g = parse_graph (e, err);
@@ -498,7 +503,7 @@ engine_from_bytes (uint8_t *bytes, size_t n, const char *path,
     e->input_ndims[i] = v->declared_ndim;
     if (v->declared_ndim > 0)
       memcpy (e->input_dims[i], v->declared_dims,
-              sizeof (int64_t) * (size_t) v->declared_ndim);
+              sizeof (int64_t) * (size_t)v->declared_ndim);
   }
   for (int i = 0; i < g->n_outputs; i++) {
     const MaceValue *v = &g->values[g->outputs[i]];
@@ -507,7 +512,7 @@ engine_from_bytes (uint8_t *bytes, size_t n, const char *path,
     e->output_ndims[i] = v->declared_ndim;
     if (v->declared_ndim > 0)
       memcpy (e->output_dims[i], v->declared_dims,
-              sizeof (int64_t) * (size_t) v->declared_ndim);
+              sizeof (int64_t) * (size_t)v->declared_ndim);
   }
   for (int i = 0; i < g->n_nodes; i++)
     count_op (e, g->nodes[i].op_type);
@@ -641,7 +646,7 @@ mace_engine_input_info (const MaceEngine *e, int i, MaceDataType *dtype,
     *dtype = e->input_dtypes[i];
   if (dims && e->input_ndims[i] > 0)
     memcpy (dims, e->input_dims[i],
-            sizeof (int64_t) * (size_t) e->input_ndims[i]);
+            sizeof (int64_t) * (size_t)e->input_ndims[i]);
   return e->input_ndims[i];
 }
 
@@ -661,12 +666,12 @@ mace_engine_output_info (const MaceEngine *e, int i, MaceDataType *dtype,
       if (dtype)
         *dtype = v->t.dtype;
       if (dims)
-        memcpy (dims, v->t.dims, sizeof (int64_t) * (size_t) v->t.ndim);
+        memcpy (dims, v->t.dims, sizeof (int64_t) * (size_t)v->t.ndim);
       return v->t.ndim;
     }
   }
   if (dims && nd > 0)
-    memcpy (dims, e->output_dims[i], sizeof (int64_t) * (size_t) nd);
+    memcpy (dims, e->output_dims[i], sizeof (int64_t) * (size_t)nd);
   return nd;
 }
 
@@ -720,8 +725,9 @@ mace_model_check_file (const char *path, char *unsupported, size_t len,
     if (!nd->domain || !nd->domain[0] || strcmp (nd->domain, "ai.onnx") == 0)
       def = mace_op_lookup (nd->op_type);
     char msg[256] = "";
-    bool bad = !def || (def->check &&
-                        def->check (nd, g->opset, msg, sizeof msg) != MACE_OK);
+    bool bad = !def
+               || (def->check
+                   && def->check (nd, g->opset, msg, sizeof msg) != MACE_OK);
     if (bad && !strstr (s->str, nd->op_type))
       g_string_append_printf (s, "%s%s", s->len ? "," : "", nd->op_type);
   }
@@ -752,11 +758,10 @@ mace_engine_set_input (MaceEngine *e, int index, const MaceTensor *t)
     return engine_fail (e, &err);
   }
   if (t->dtype != e->input_dtypes[index]) {
-    mace_set_error (&err, MACE_ERROR_INVALID_ARG,
-                    "%s: input '%s' wants %s, got %s", e->path,
-                    e->input_names[index],
-                    mace_dtype_name (e->input_dtypes[index]),
-                    mace_dtype_name (t->dtype));
+    mace_set_error (
+        &err, MACE_ERROR_INVALID_ARG, "%s: input '%s' wants %s, got %s",
+        e->path, e->input_names[index],
+        mace_dtype_name (e->input_dtypes[index]), mace_dtype_name (t->dtype));
     return engine_fail (e, &err);
   }
   int nd = e->input_ndims[index];
@@ -794,9 +799,15 @@ run_cpu (MaceEngine *e, MaceError *err)
   for (int i = 0; i < e->n_exec; i++) {
     ExecNode *x = &e->exec[i];
     MaceNode *n = x->node;
-    MaceOpCtx ctx = { .node = n, .graph = g, .opset = g->opset,
-                      .n_in = n->n_in, .n_out = n->n_out, .in = x->in,
-                      .out = x->out, .pool = e->pool, .err = err };
+    MaceOpCtx ctx = { .node = n,
+                      .graph = g,
+                      .opset = g->opset,
+                      .n_in = n->n_in,
+                      .n_out = n->n_out,
+                      .in = x->in,
+                      .out = x->out,
+                      .pool = e->pool,
+                      .err = err };
     MaceStatus st;
     if (x->dynamic) {
       /* Shapes depend on values computed in this run. */
@@ -826,8 +837,7 @@ mace_engine_run (MaceEngine *e)
   for (int i = 0; i < e->n_inputs; i++)
     if (!e->inputs[i]) {
       mace_set_error (&err, MACE_ERROR_INVALID_ARG,
-                      "%s: input '%s' was not set", e->path,
-                      e->input_names[i]);
+                      "%s: input '%s' was not set", e->path, e->input_names[i]);
       return engine_fail (e, &err);
     }
   if (!inputs_match_plan (e)) {
@@ -903,16 +913,16 @@ mace_engine_set_input_frame (MaceEngine *e, int index, const MaceFrame *frame,
   if (index < 0 || index >= e->n_inputs || !frame) {
     mace_set_error (&err, MACE_ERROR_INVALID_ARG,
                     "%s: input index %d out of range (model has %d) or no "
-                    "frame", e->path, index, e->n_inputs);
+                    "frame",
+                    e->path, index, e->n_inputs);
     return engine_fail (e, &err);
   }
   const char *name = e->input_names[index];
   const int64_t *dd = e->input_dims[index];
   bool nchw = pp->layout == MACE_TENSOR_NCHW;
-  if (e->input_dtypes[index] != MACE_DTYPE_FLOAT32 ||
-      e->input_ndims[index] != 4 || (dd[0] > 1) ||
-      (nchw ? dd[1] : dd[3]) > 3 || ((nchw ? dd[1] : dd[3]) >= 0 &&
-                                     (nchw ? dd[1] : dd[3]) != 3)) {
+  if (e->input_dtypes[index] != MACE_DTYPE_FLOAT32 || e->input_ndims[index] != 4
+      || (dd[0] > 1) || (nchw ? dd[1] : dd[3]) > 3
+      || ((nchw ? dd[1] : dd[3]) >= 0 && (nchw ? dd[1] : dd[3]) != 3)) {
     char a[128];
     mace_set_error (&err, MACE_ERROR_INVALID_ARG,
                     "%s: input '%s' (%s %s) is not a float32 image input "
@@ -931,11 +941,10 @@ mace_engine_set_input_frame (MaceEngine *e, int index, const MaceFrame *frame,
   if (w < 0)
     w = crop_w;
   MaceFramePlan plan;
-  if (mace_frame_plan (frame, pp, (int) w, (int) h, &plan, &err) != MACE_OK) {
+  if (mace_frame_plan (frame, pp, (int)w, (int)h, &plan, &err) != MACE_OK) {
     char msg[sizeof err.message];
     g_strlcpy (msg, err.message, sizeof msg);
-    mace_set_error (&err, err.status, "%s: input '%s': %s", e->path, name,
-                    msg);
+    mace_set_error (&err, err.status, "%s: input '%s': %s", e->path, name, msg);
     return engine_fail (e, &err);
   }
   int64_t dims[4] = { 1, h, w, 3 };
@@ -947,8 +956,8 @@ mace_engine_set_input_frame (MaceEngine *e, int index, const MaceFrame *frame,
   MaceTensor *t = e->inputs[index];
   if (!t)
     t = e->inputs[index] = g_new0 (MaceTensor, 1);
-  if (t->dtype != MACE_DTYPE_FLOAT32 || !t->data ||
-      !mace_shape_equal (t->ndim, t->dims, 4, dims)) {
+  if (t->dtype != MACE_DTYPE_FLOAT32 || !t->data
+      || !mace_shape_equal (t->ndim, t->dims, 4, dims)) {
     mace_tensor_init (t, MACE_DTYPE_FLOAT32, 4, dims);
     if (mace_tensor_alloc (t) != MACE_OK) {
       mace_set_error (&err, MACE_ERROR_OUT_OF_MEMORY, "%s: out of memory",
@@ -966,8 +975,8 @@ mace_engine_set_input_frame (MaceEngine *e, int index, const MaceFrame *frame,
     }
   }
   if (device && e->vt && e->vt->set_input_frame) {
-    MaceStatus st = e->vt->set_input_frame (e->backend, index, frame, &plan,
-                                            t, &e->frame_stats, &err);
+    MaceStatus st = e->vt->set_input_frame (e->backend, index, frame, &plan, t,
+                                            &e->frame_stats, &err);
     if (st != MACE_OK)
       return engine_fail (e, &err);
   } else {
@@ -975,7 +984,8 @@ mace_engine_set_input_frame (MaceEngine *e, int index, const MaceFrame *frame,
       if (!frame->data[p]) {
         mace_set_error (&err, MACE_ERROR_INVALID_ARG,
                         "%s: input '%s': frame plane %d is a cl_mem, which "
-                        "needs the OpenCL backend", e->path, name, p);
+                        "needs the OpenCL backend",
+                        e->path, name, p);
         return engine_fail (e, &err);
       }
     if (e->vt && e->vt->forget_input_frame)
@@ -1003,8 +1013,7 @@ mace_engine_get_cl_handles (MaceEngine *e, void **context, void **device,
   if (!e->backend || !e->vt || !e->vt->get_cl_handles) {
     MaceError err = { 0 };
     mace_set_error (&err, MACE_ERROR_UNSUPPORTED,
-                    "%s: the engine does not run on an OpenCL device",
-                    e->path);
+                    "%s: the engine does not run on an OpenCL device", e->path);
     return engine_fail (e, &err);
   }
   return e->vt->get_cl_handles (e->backend, context, device, queue);

@@ -59,7 +59,7 @@ mace_set_log_callback (MaceLogFunc func, void *user_data)
 void
 mace_set_log_level (MaceLogLevel level)
 {
-  g_atomic_int_set (&log_level, (int) level);
+  g_atomic_int_set (&log_level, (int)level);
 }
 
 static int
@@ -77,7 +77,7 @@ current_level (void)
 void
 mace_log (MaceLogLevel level, const char *fmt, ...)
 {
-  if ((int) level > current_level ())
+  if ((int)level > current_level ())
     return;
   char buf[2048];
   va_list ap;
@@ -114,7 +114,7 @@ mace_read_file (const char *path, uint8_t **data, size_t *len, MaceError *err)
     g_error_free (gerr);
     return MACE_ERROR_IO;
   }
-  *data = (uint8_t *) contents;
+  *data = (uint8_t *)contents;
   *len = n;
   return MACE_OK;
 }
@@ -149,7 +149,7 @@ mace_write_file_atomic (const char *path, const void *data, size_t len,
       goto out;
     }
     p += w;
-    left -= (size_t) w;
+    left -= (size_t)w;
   }
   if (fsync (fd) != 0 || close (fd) != 0) {
     mace_set_error (err, MACE_ERROR_IO, "%s: fsync/close failed: %s", path,

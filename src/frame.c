@@ -37,10 +37,10 @@ plane_row_bytes (const MaceFrame *f, int p)
 {
   switch (f->format) {
     case MACE_FRAME_RGB:
-    case MACE_FRAME_BGR: return (int64_t) f->width * 3;
+    case MACE_FRAME_BGR: return (int64_t)f->width * 3;
     case MACE_FRAME_I420: return p == 0 ? f->width : (f->width + 1) / 2;
     case MACE_FRAME_NV12: return p == 0 ? f->width : ((f->width + 1) / 2) * 2;
-    default: return (int64_t) f->width * 4;
+    default: return (int64_t)f->width * 4;
   }
 }
 
@@ -49,8 +49,8 @@ mace_frame_plane_bytes (const MaceFrame *f, int p)
 {
   /* The last row need only hold its pixels, not a whole stride. */
   int rows = plane_rows (f, p);
-  return (size_t) f->stride[p] * (size_t) (rows - 1) +
-         (size_t) plane_row_bytes (f, p);
+  return (size_t)f->stride[p] * (size_t)(rows - 1)
+         + (size_t)plane_row_bytes (f, p);
 }
 
 MaceStatus
@@ -58,9 +58,9 @@ mace_frame_plan (const MaceFrame *f, const MacePreprocess *pp, int mw, int mh,
                  MaceFramePlan *p, MaceError *err)
 {
   memset (p, 0, sizeof *p);
-  if ((int) f->format < MACE_FRAME_RGB || f->format > MACE_FRAME_NV12) {
+  if ((int)f->format < MACE_FRAME_RGB || f->format > MACE_FRAME_NV12) {
     mace_set_error (err, MACE_ERROR_INVALID_ARG, "frame: unknown format %d",
-                    (int) f->format);
+                    (int)f->format);
     return MACE_ERROR_INVALID_ARG;
   }
   if (f->width <= 0 || f->height <= 0 || mw <= 0 || mh <= 0) {
@@ -77,8 +77,8 @@ mace_frame_plan (const MaceFrame *f, const MacePreprocess *pp, int mw, int mh,
     }
     if (f->stride[k] < plane_row_bytes (f, k)) {
       mace_set_error (err, MACE_ERROR_INVALID_ARG,
-                      "frame: plane %d stride %d is below its row size %lld",
-                      k, f->stride[k], (long long) plane_row_bytes (f, k));
+                      "frame: plane %d stride %d is below its row size %lld", k,
+                      f->stride[k], (long long)plane_row_bytes (f, k));
       return MACE_ERROR_INVALID_ARG;
     }
   }
@@ -89,8 +89,8 @@ mace_frame_plan (const MaceFrame *f, const MacePreprocess *pp, int mw, int mh,
   p->crop_y = pp->crop_h > 0 ? pp->crop_y : 0;
   p->crop_w = pp->crop_w > 0 ? pp->crop_w : f->width;
   p->crop_h = pp->crop_h > 0 ? pp->crop_h : f->height;
-  if (p->crop_x < 0 || p->crop_y < 0 || p->crop_x + p->crop_w > f->width ||
-      p->crop_y + p->crop_h > f->height) {
+  if (p->crop_x < 0 || p->crop_y < 0 || p->crop_x + p->crop_w > f->width
+      || p->crop_y + p->crop_h > f->height) {
     mace_set_error (err, MACE_ERROR_INVALID_ARG,
                     "frame: crop %dx%d+%d+%d is outside the %dx%d frame",
                     p->crop_w, p->crop_h, p->crop_x, p->crop_y, f->width,
@@ -109,7 +109,7 @@ mace_frame_plan (const MaceFrame *f, const MacePreprocess *pp, int mw, int mh,
   p->ci[2] = pp->bgr ? 0 : 2;
   double cx = 0, cy = 0, cw = mw, ch = mh;
   if (pp->fit == MACE_FIT_LETTERBOX) {
-    double s = fmin ((double) mw / p->crop_w, (double) mh / p->crop_h);
+    double s = fmin ((double)mw / p->crop_w, (double)mh / p->crop_h);
     cw = p->crop_w * s;
     ch = p->crop_h * s;
     cx = (mw - cw) / 2;
@@ -122,14 +122,14 @@ mace_frame_plan (const MaceFrame *f, const MacePreprocess *pp, int mw, int mh,
   p->content.y = cy;
   p->content.w = cw;
   p->content.h = ch;
-  p->cx = (float) cx;
-  p->cy = (float) cy;
-  p->fx = (float) (p->crop_w / cw);
-  p->fy = (float) (p->crop_h / ch);
-  p->ix0 = (int) CLAMP (ceil (cx), 0, mw);
-  p->iy0 = (int) CLAMP (ceil (cy), 0, mh);
-  p->ix1 = (int) CLAMP (ceil (cx + cw), 0, mw);
-  p->iy1 = (int) CLAMP (ceil (cy + ch), 0, mh);
+  p->cx = (float)cx;
+  p->cy = (float)cy;
+  p->fx = (float)(p->crop_w / cw);
+  p->fy = (float)(p->crop_h / ch);
+  p->ix0 = (int)CLAMP (ceil (cx), 0, mw);
+  p->iy0 = (int)CLAMP (ceil (cy), 0, mh);
+  p->ix1 = (int)CLAMP (ceil (cx + cw), 0, mw);
+  p->iy1 = (int)CLAMP (ceil (cy + ch), 0, mh);
   p->same = p->fx == 1.0f && p->fy == 1.0f && p->cx == 0.0f && p->cy == 0.0f;
   return MACE_OK;
 }
@@ -164,21 +164,21 @@ read_rgb (const Job *j, int x, int y, float *rgb)
 {
   const MaceFrame *f = j->f;
   if (j->ps) {
-    const uint8_t *q = (const uint8_t *) f->data[0] +
-                       (size_t) y * (size_t) f->stride[0] + (size_t) x * j->ps;
+    const uint8_t *q = (const uint8_t *)f->data[0]
+                       + (size_t)y * (size_t)f->stride[0] + (size_t)x * j->ps;
     rgb[0] = q[j->ro];
     rgb[1] = q[j->go];
     rgb[2] = q[j->bo];
     return;
   }
-  float Y = ((const uint8_t *) f->data[0])[(size_t) y * f->stride[0] + x];
+  float Y = ((const uint8_t *)f->data[0])[(size_t)y * f->stride[0] + x];
   float u, v;
   if (f->format == MACE_FRAME_I420) {
-    u = ((const uint8_t *) f->data[1])[(size_t) (y / 2) * f->stride[1] + x / 2];
-    v = ((const uint8_t *) f->data[2])[(size_t) (y / 2) * f->stride[2] + x / 2];
+    u = ((const uint8_t *)f->data[1])[(size_t)(y / 2) * f->stride[1] + x / 2];
+    v = ((const uint8_t *)f->data[2])[(size_t)(y / 2) * f->stride[2] + x / 2];
   } else {
-    const uint8_t *uv = (const uint8_t *) f->data[1] +
-                        (size_t) (y / 2) * f->stride[1] + (x / 2) * 2;
+    const uint8_t *uv = (const uint8_t *)f->data[1]
+                        + (size_t)(y / 2) * f->stride[1] + (x / 2) * 2;
     u = uv[0];
     v = uv[1];
   }
@@ -193,12 +193,12 @@ store (const Job *j, int ox, int oy, const float *rgb)
   for (int k = 0; k < 3; k++)
     v[k] = (rgb[p->ci[k]] - p->mean[k]) * p->scale[k];
   if (p->layout == MACE_TENSOR_NCHW) {
-    size_t plane = (size_t) p->mh * p->mw, i = (size_t) oy * p->mw + ox;
+    size_t plane = (size_t)p->mh * p->mw, i = (size_t)oy * p->mw + ox;
     j->dst[i] = v[0];
     j->dst[plane + i] = v[1];
     j->dst[2 * plane + i] = v[2];
   } else {
-    float *d = j->dst + ((size_t) oy * p->mw + ox) * 3;
+    float *d = j->dst + ((size_t)oy * p->mw + ox) * 3;
     d[0] = v[0];
     d[1] = v[1];
     d[2] = v[2];
@@ -211,7 +211,7 @@ rows_fn (void *arg, int64_t begin, int64_t end)
   const Job *j = arg;
   const MaceFramePlan *p = j->p;
   static const float black[3] = { 0, 0, 0 };
-  for (int oy = (int) begin; oy < (int) end; oy++) {
+  for (int oy = (int)begin; oy < (int)end; oy++) {
     bool row_in = oy >= p->iy0 && oy < p->iy1;
     if (!row_in) {
       for (int ox = 0; ox < p->mw; ox++)
@@ -231,12 +231,12 @@ rows_fn (void *arg, int64_t begin, int64_t end)
       }
       continue;
     }
-    float sy = ((float) oy - p->cy + 0.5f) * p->fy - 0.5f;
+    float sy = ((float)oy - p->cy + 0.5f) * p->fy - 0.5f;
     sy = sy > 0.0f ? sy : 0.0f;
-    int y0 = (int) sy;
+    int y0 = (int)sy;
     int y1 = MIN (y0 + 1, p->crop_h - 1);
     y0 = MIN (y0, p->crop_h - 1);
-    float ay = sy - (float) y0;
+    float ay = sy - (float)y0;
     y0 += p->crop_y;
     y1 += p->crop_y;
     for (int ox = p->ix0; ox < p->ix1; ox++) {
@@ -247,8 +247,8 @@ rows_fn (void *arg, int64_t begin, int64_t end)
       read_rgb (j, j->x0[ox], y1, q10);
       read_rgb (j, j->x1[ox], y1, q11);
       for (int k = 0; k < 3; k++)
-        rgb[k] = (q00[k] * (1.0f - ax) + q01[k] * ax) * (1.0f - ay) +
-                 (q10[k] * (1.0f - ax) + q11[k] * ax) * ay;
+        rgb[k] = (q00[k] * (1.0f - ax) + q01[k] * ax) * (1.0f - ay)
+                 + (q10[k] * (1.0f - ax) + q11[k] * ax) * ay;
       store (j, ox, oy, rgb);
     }
   }
@@ -260,12 +260,32 @@ mace_frame_preprocess_cpu (const MaceFrame *f, const MaceFramePlan *p,
 {
   Job j = { .f = f, .p = p, .dst = dst };
   switch (f->format) {
-    case MACE_FRAME_RGB: j.ps = 3; j.ro = 0; j.go = 1; j.bo = 2; break;
-    case MACE_FRAME_BGR: j.ps = 3; j.ro = 2; j.go = 1; j.bo = 0; break;
+    case MACE_FRAME_RGB:
+      j.ps = 3;
+      j.ro = 0;
+      j.go = 1;
+      j.bo = 2;
+      break;
+    case MACE_FRAME_BGR:
+      j.ps = 3;
+      j.ro = 2;
+      j.go = 1;
+      j.bo = 0;
+      break;
     case MACE_FRAME_RGBA:
-    case MACE_FRAME_RGBX: j.ps = 4; j.ro = 0; j.go = 1; j.bo = 2; break;
+    case MACE_FRAME_RGBX:
+      j.ps = 4;
+      j.ro = 0;
+      j.go = 1;
+      j.bo = 2;
+      break;
     case MACE_FRAME_BGRA:
-    case MACE_FRAME_BGRX: j.ps = 4; j.ro = 2; j.go = 1; j.bo = 0; break;
+    case MACE_FRAME_BGRX:
+      j.ps = 4;
+      j.ro = 2;
+      j.go = 1;
+      j.bo = 0;
+      break;
     default: break;
   }
   /* Source columns and weights depend on the output column only. */
@@ -273,17 +293,17 @@ mace_frame_preprocess_cpu (const MaceFrame *f, const MaceFramePlan *p,
   j.x1 = g_new (int, p->mw + 1);
   j.ax = g_new (float, p->mw + 1);
   for (int ox = 0; ox < p->mw; ox++) {
-    float sx = ((float) ox - p->cx + 0.5f) * p->fx - 0.5f;
+    float sx = ((float)ox - p->cx + 0.5f) * p->fx - 0.5f;
     sx = sx > 0.0f ? sx : 0.0f;
-    int x0 = (int) sx;
+    int x0 = (int)sx;
     int x1 = MIN (x0 + 1, p->crop_w - 1);
     x0 = MIN (x0, p->crop_w - 1);
-    j.ax[ox] = sx - (float) x0;
+    j.ax[ox] = sx - (float)x0;
     j.x0[ox] = p->crop_x + x0;
     j.x1[ox] = p->crop_x + x1;
   }
   /* Small inputs are not worth waking the pool. */
-  if ((int64_t) p->mw * p->mh < 4096)
+  if ((int64_t)p->mw * p->mh < 4096)
     rows_fn (&j, 0, p->mh);
   else
     mace_parallel_for (pool, p->mh, rows_fn, &j);

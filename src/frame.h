@@ -13,7 +13,7 @@ typedef struct {
   int crop_x, crop_y, crop_w, crop_h; /* source region */
   int mw, mh;                         /* model input size */
   MaceTensorLayout layout;
-  int ci[3];          /* source channel (0 R, 1 G, 2 B) of output channel k */
+  int ci[3]; /* source channel (0 R, 1 G, 2 B) of output channel k */
   float mean[3], scale[3];
   int ix0, iy0, ix1, iy1; /* content pixels [ix0, ix1) x [iy0, iy1) */
   float cx, cy;           /* content origin in model pixels */

@@ -2,7 +2,7 @@
  * Blocked SGEMM: packed panels of A (MR rows) and B (NR columns), a
  * register-blocked micro-kernel per instruction set, selected once at run
  * time, and an epilogue applied to each row block while it is in cache. */
-#pragma GCC optimize ("O3", "fp-contract=fast")
+#pragma GCC optimize("O3", "fp-contract=fast")
 
 #include "gemm.h"
 
@@ -14,9 +14,9 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define MACE_X86 1
-#define MACE_CLONES \
-  __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", \
-                                 "default")))
+#define MACE_CLONES                                                            \
+  __attribute__ ((                                                             \
+      target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define MACE_CLONES
 #endif
@@ -30,8 +30,8 @@ typedef void (*KernFunc) (int64_t K, const float *a, const float *b, float *c,
 #define GEN_NR 16
 
 static void
-kern_generic (int64_t K, const float *a, const float *b, float *c,
-              int64_t ldc, int mr, int nr, bool acc)
+kern_generic (int64_t K, const float *a, const float *b, float *c, int64_t ldc,
+              int mr, int nr, bool acc)
 {
   float t[GEN_MR][GEN_NR];
   memset (t, 0, sizeof t);
@@ -126,9 +126,9 @@ kern_avx512_ep (int64_t K, const float *a, const float *b, int64_t bs,
                 bool acc, const MaceEpilogue *ep)
 {
   __m512 c0[A512_MR], c1[A512_MR];
-  __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16) ((1u << nr) - 1);
-  __mmask16 m1 = nr >= 32   ? 0xFFFF
-                 : nr > 16 ? (__mmask16) ((1u << (nr - 16)) - 1)
+  __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
+  __mmask16 m1 = nr >= 32  ? 0xFFFF
+                 : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1)
                            : 0;
 #pragma GCC unroll 8
   for (int i = 0; i < A512_MR; i++)
@@ -175,14 +175,14 @@ kern_avx512_ep (int64_t K, const float *a, const float *b, int64_t bs,
     }
   }
   MaceActivation act = ep ? ep->act : MACE_ACT_NONE;
-  bool fused = act == MACE_ACT_NONE || act == MACE_ACT_RELU ||
-               act == MACE_ACT_CLIP || act == MACE_ACT_LEAKYRELU;
+  bool fused = act == MACE_ACT_NONE || act == MACE_ACT_RELU
+               || act == MACE_ACT_CLIP || act == MACE_ACT_LEAKYRELU;
   const float *bias = ep && fused ? ep->bias : NULL;
   const float *res = ep && fused ? ep->res : NULL;
   __m512 lo = _mm512_set1_ps (act == MACE_ACT_CLIP ? ep->act_alpha : 0.0f);
   __m512 hi = _mm512_set1_ps (act == MACE_ACT_CLIP ? ep->act_beta : 0.0f);
-  __m512 slope = _mm512_set1_ps (act == MACE_ACT_LEAKYRELU ? ep->act_alpha
-                                                           : 0.0f);
+  __m512 slope
+      = _mm512_set1_ps (act == MACE_ACT_LEAKYRELU ? ep->act_alpha : 0.0f);
 #pragma GCC unroll 8
   for (int i = 0; i < A512_MR; i++) {
     if (i >= mr)
@@ -211,10 +211,10 @@ kern_avx512_ep (int64_t K, const float *a, const float *b, int64_t bs,
         v0 = _mm512_min_ps (_mm512_max_ps (v0, lo), hi);
         v1 = _mm512_min_ps (_mm512_max_ps (v1, lo), hi);
       } else if (act == MACE_ACT_LEAKYRELU) {
-        __mmask16 n0 = _mm512_cmp_ps_mask (v0, _mm512_setzero_ps (),
-                                           _CMP_LT_OQ);
-        __mmask16 n1 = _mm512_cmp_ps_mask (v1, _mm512_setzero_ps (),
-                                           _CMP_LT_OQ);
+        __mmask16 n0
+            = _mm512_cmp_ps_mask (v0, _mm512_setzero_ps (), _CMP_LT_OQ);
+        __mmask16 n1
+            = _mm512_cmp_ps_mask (v1, _mm512_setzero_ps (), _CMP_LT_OQ);
         v0 = _mm512_mask_mul_ps (v0, n0, v0, slope);
         v1 = _mm512_mask_mul_ps (v1, n1, v1, slope);
       }
@@ -312,14 +312,14 @@ size_t
 mace_gemm_packed_a_size (int64_t M, int64_t K)
 {
   int64_t mr = kernel ()->mr;
-  return (size_t) (((M + mr - 1) / mr) * mr * K);
+  return (size_t)(((M + mr - 1) / mr) * mr * K);
 }
 
 size_t
 mace_gemm_packed_b_size (int64_t K, int64_t N)
 {
   int64_t nr = kernel ()->nr;
-  return (size_t) (((N + nr - 1) / nr) * nr * K);
+  return (size_t)(((N + nr - 1) / nr) * nr * K);
 }
 
 void
@@ -350,7 +350,7 @@ mace_gemm_pack_b (float *dst, const float *B, int64_t ldb, bool trans,
     int64_t cols = N - j0 < nr ? N - j0 : nr;
     if (!trans) {
       for (int64_t k = 0; k < K; k++) {
-        memcpy (dst, B + k * ldb + j0, sizeof (float) * (size_t) cols);
+        memcpy (dst, B + k * ldb + j0, sizeof (float) * (size_t)cols);
         for (int64_t j = cols; j < nr; j++)
           dst[j] = 0.0f;
         dst += nr;
@@ -370,9 +370,8 @@ mace_gemm_pack_b (float *dst, const float *B, int64_t ldb, bool trans,
 /* ---- Epilogue ------------------------------------------------------- */
 
 MACE_CLONES static void
-epilogue_row (float *restrict c, int64_t n, float bias,
-              const float *restrict r, MaceActivation act, float al,
-              float be)
+epilogue_row (float *restrict c, int64_t n, float bias, const float *restrict r,
+              MaceActivation act, float al, float be)
 {
   if (r)
     for (int64_t j = 0; j < n; j++)
@@ -381,8 +380,7 @@ epilogue_row (float *restrict c, int64_t n, float bias,
     for (int64_t j = 0; j < n; j++)
       c[j] += bias;
   switch (act) {
-    case MACE_ACT_NONE:
-      break;
+    case MACE_ACT_NONE: break;
     case MACE_ACT_RELU:
       for (int64_t j = 0; j < n; j++)
         c[j] = c[j] > 0.0f ? c[j] : 0.0f;
@@ -442,22 +440,22 @@ ep_at (const MaceEpilogue *ep, MaceEpilogue *tmp, int64_t i0, int64_t j0)
 /* Shared by the packed and the direct-B drivers: bs = NR for packed B
  * (panel p at b + p * NR * K), or ldb for B read in place. */
 static void
-gemm_blocks (int64_t M, int64_t N, int64_t K, const float *pa,
-             const float *b, int64_t bs, float *C, int64_t ldc,
-             bool accumulate, const MaceEpilogue *ep)
+gemm_blocks (int64_t M, int64_t N, int64_t K, const float *pa, const float *b,
+             int64_t bs, float *C, int64_t ldc, bool accumulate,
+             const MaceEpilogue *ep)
 {
   const Kernel *kn = kernel ();
   int64_t mr = kn->mr, nr = kn->nr;
   bool use_ep = ep && (ep->bias || ep->res || ep->act != MACE_ACT_NONE);
   for (int64_t i0 = 0; i0 < M; i0 += mr) {
-    int rows = (int) (M - i0 < mr ? M - i0 : mr);
+    int rows = (int)(M - i0 < mr ? M - i0 : mr);
     const float *a = pa + i0 * K;
     float *c = C + i0 * ldc;
     bool done = !use_ep;
 #ifdef MACE_X86
     if (kn->fn == kern_avx512) {
       for (int64_t j0 = 0; j0 < N; j0 += nr) {
-        int cols = (int) (N - j0 < nr ? N - j0 : nr);
+        int cols = (int)(N - j0 < nr ? N - j0 : nr);
         MaceEpilogue tmp;
         const float *bp = bs == nr ? b + j0 * K : b + j0;
         done = kern_avx512_ep (K, a, bp, bs, NULL, c + j0, ldc, rows, cols,
@@ -468,7 +466,7 @@ gemm_blocks (int64_t M, int64_t N, int64_t K, const float *pa,
     } else
 #endif
       for (int64_t j0 = 0; j0 < N; j0 += nr) {
-        int cols = (int) (N - j0 < nr ? N - j0 : nr);
+        int cols = (int)(N - j0 < nr ? N - j0 : nr);
         kn->fn (K, a, b + j0 * K, c + j0, ldc, rows, cols, accumulate);
       }
     if (!done) {
@@ -498,8 +496,15 @@ mace_gemm_direct_b (int64_t M, int64_t N, int64_t K, const float *pa,
     return true;
   }
 #endif
-  (void) M; (void) N; (void) K; (void) pa; (void) B; (void) ldb; (void) C;
-  (void) ldc; (void) ep;
+  (void)M;
+  (void)N;
+  (void)K;
+  (void)pa;
+  (void)B;
+  (void)ldb;
+  (void)C;
+  (void)ldc;
+  (void)ep;
   return false;
 }
 
@@ -528,12 +533,12 @@ mace_gemm_indirect_b (int64_t M, int64_t N, int64_t K, const float *pa,
   /* Column panels outer: each B panel is gathered from its rows once into
    * cache and used by every row block of A. */
   for (int64_t j0 = 0; j0 < N; j0 += nr) {
-    int cols = (int) (N - j0 < nr ? N - j0 : nr);
+    int cols = (int)(N - j0 < nr ? N - j0 : nr);
     for (int64_t i0 = 0; i0 < M; i0 += mr) {
-      int rows = (int) (M - i0 < mr ? M - i0 : mr);
+      int rows = (int)(M - i0 < mr ? M - i0 : mr);
       MaceEpilogue tmp;
-      done = kern_avx512_ep (K, pa + i0 * K, B + j0, 0, boff,
-                             C + i0 * ldc + j0, ldc, rows, cols, false,
+      done = kern_avx512_ep (K, pa + i0 * K, B + j0, 0, boff, C + i0 * ldc + j0,
+                             ldc, rows, cols, false,
                              use_ep ? ep_at (ep, &tmp, i0, j0) : NULL)
              || !use_ep;
     }
@@ -542,8 +547,15 @@ mace_gemm_indirect_b (int64_t M, int64_t N, int64_t K, const float *pa,
     mace_epilogue_apply (C, ldc, M, N, ep);
   return true;
 #else
-  (void) M; (void) N; (void) K; (void) pa; (void) B; (void) boff; (void) C;
-  (void) ldc; (void) ep;
+  (void)M;
+  (void)N;
+  (void)K;
+  (void)pa;
+  (void)B;
+  (void)boff;
+  (void)C;
+  (void)ldc;
+  (void)ep;
   return false;
 #endif
 }
@@ -603,7 +615,7 @@ mace_sgemm (MaceThreadPool *pool, bool trans_a, bool trans_b, int64_t M,
   const Kernel *kn = kernel ();
   int64_t mr = kn->mr, nr = kn->nr;
   float *pa_buf = NULL, *pb_buf = NULL;
-  bool small = (double) M * N * K < 65536.0;
+  bool small = (double)M * N * K < 65536.0;
   if (small)
     pool = NULL;
   if (!packed_a) {
@@ -614,8 +626,16 @@ mace_sgemm (MaceThreadPool *pool, bool trans_a, bool trans_b, int64_t M,
     packed_a = pa_buf;
   }
   int64_t n_panels = (N + nr - 1) / nr;
-  SgemmJob j = { .M = M, .N = N, .K = K, .ldc = ldc, .pa = packed_a,
-                 .C = C, .acc = beta != 0.0f, .ep = ep, .B = B, .ldb = ldb,
+  SgemmJob j = { .M = M,
+                 .N = N,
+                 .K = K,
+                 .ldc = ldc,
+                 .pa = packed_a,
+                 .C = C,
+                 .acc = beta != 0.0f,
+                 .ep = ep,
+                 .B = B,
+                 .ldb = ldb,
                  .tb = trans_b };
   if (!packed_b) {
     pb_buf = malloc (sizeof (float) * (mace_gemm_packed_b_size (K, N) + 1));
@@ -624,8 +644,7 @@ mace_sgemm (MaceThreadPool *pool, bool trans_a, bool trans_b, int64_t M,
       return false;
     }
     j.pbuf = pb_buf;
-    mace_parallel_for (K * N > 16384 ? pool : NULL, n_panels, sgemm_pack_b,
-                       &j);
+    mace_parallel_for (K * N > 16384 ? pool : NULL, n_panels, sgemm_pack_b, &j);
     packed_b = pb_buf;
   }
   j.pb = packed_b;

@@ -48,8 +48,8 @@ void mace_gemm_pack_b (float *dst, const float *B, int64_t ldb, bool trans,
  * accumulate, then the epilogue (ep may be NULL).  pb holds the panels of
  * these N columns only. */
 void mace_gemm_packed (int64_t M, int64_t N, int64_t K, const float *pa,
-                       const float *pb, float *C, int64_t ldc,
-                       bool accumulate, const MaceEpilogue *ep);
+                       const float *pb, float *C, int64_t ldc, bool accumulate,
+                       const MaceEpilogue *ep);
 
 /* Same with B (K x N, row stride ldb) read in place, unpacked; returns
  * false (and does nothing) when the kernel in use cannot do that. */
@@ -69,11 +69,11 @@ bool mace_gemm_indirect_b (int64_t M, int64_t N, int64_t K, const float *pa,
  * pool (may be NULL).  packed_a / packed_b, when not NULL, replace A / B
  * (packed_a must have been packed with this alpha).  Returns false when
  * out of memory. */
-bool mace_sgemm (MaceThreadPool *pool, bool trans_a, bool trans_b,
-                 int64_t M, int64_t N, int64_t K, float alpha,
-                 const float *A, int64_t lda, const float *B, int64_t ldb,
-                 float beta, float *C, int64_t ldc, const float *packed_a,
-                 const float *packed_b, const MaceEpilogue *ep);
+bool mace_sgemm (MaceThreadPool *pool, bool trans_a, bool trans_b, int64_t M,
+                 int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+                 const float *B, int64_t ldb, float beta, float *C, int64_t ldc,
+                 const float *packed_a, const float *packed_b,
+                 const MaceEpilogue *ep);
 
 /* Applies the epilogue to rows x cols of C. */
 void mace_epilogue_apply (float *C, int64_t ldc, int64_t rows, int64_t cols,

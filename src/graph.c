@@ -150,8 +150,8 @@ mace_graph_toposort (MaceGraph *g, MaceError *err)
   int n = g->n_nodes;
   /* A value is ready when it is a constant, a graph input or produced by
    * an already placed node. */
-  bool *ready = g_new0 (bool, (gsize) g->n_values + 1);
-  int *producer = g_new (int, (gsize) g->n_values + 1);
+  bool *ready = g_new0 (bool, (gsize)g->n_values + 1);
+  int *producer = g_new (int, (gsize)g->n_values + 1);
   for (int i = 0; i < g->n_values; i++) {
     producer[i] = -1;
     ready[i] = g->values[i].is_const || g->values[i].is_input;
@@ -163,28 +163,29 @@ mace_graph_toposort (MaceGraph *g, MaceError *err)
         continue;
       if (producer[v] >= 0 || g->values[v].is_const || g->values[v].is_input) {
         mace_set_error (err, MACE_ERROR_INVALID_MODEL,
-                        "%s: value '%s' is produced twice (node '%s')",
-                        g->path, g->values[v].name, g->nodes[i].name);
+                        "%s: value '%s' is produced twice (node '%s')", g->path,
+                        g->values[v].name, g->nodes[i].name);
         g_free (ready);
         g_free (producer);
         return MACE_ERROR_INVALID_MODEL;
       }
       producer[v] = i;
     }
-  MaceNode *sorted = g_new (MaceNode, (gsize) (g->cap_nodes > 0 ? g->cap_nodes : 1));
-  bool *placed = g_new0 (bool, (gsize) n + 1);
+  MaceNode *sorted
+      = g_new (MaceNode, (gsize)(g->cap_nodes > 0 ? g->cap_nodes : 1));
+  bool *placed = g_new0 (bool, (gsize)n + 1);
   int count = 0;
   /* Kahn's algorithm with a min-heap on the file index, so ready nodes keep
    * file order (good for memory reuse, deterministic plans) and a large
    * graph sorts in O(E log N). */
-  int *missing = g_new0 (int, (gsize) n + 1);   /* inputs not ready yet */
-  int *first_use = g_new (int, (gsize) g->n_values + 1);
+  int *missing = g_new0 (int, (gsize)n + 1); /* inputs not ready yet */
+  int *first_use = g_new (int, (gsize)g->n_values + 1);
   int *next_use = NULL;
   int n_uses = 0;
   for (int i = 0; i < n; i++)
     n_uses += g->nodes[i].n_in;
-  int *use_node = g_new (int, (gsize) n_uses + 1);
-  next_use = g_new (int, (gsize) n_uses + 1);
+  int *use_node = g_new (int, (gsize)n_uses + 1);
+  next_use = g_new (int, (gsize)n_uses + 1);
   for (int v = 0; v < g->n_values; v++)
     first_use[v] = -1;
   int u = 0;
@@ -200,18 +201,18 @@ mace_graph_toposort (MaceGraph *g, MaceError *err)
       first_use[v] = u++;
     }
   }
-  int *heap = g_new (int, (gsize) n + 1);
+  int *heap = g_new (int, (gsize)n + 1);
   int hn = 0;
-#define HEAP_PUSH(x)                                                          \
-  do {                                                                        \
-    int _c = hn++;                                                            \
-    heap[_c] = (x);                                                           \
-    while (_c > 0 && heap[(_c - 1) / 2] > heap[_c]) {                         \
-      int _t = heap[_c];                                                      \
-      heap[_c] = heap[(_c - 1) / 2];                                          \
-      heap[(_c - 1) / 2] = _t;                                                \
-      _c = (_c - 1) / 2;                                                      \
-    }                                                                         \
+#define HEAP_PUSH(x)                                                           \
+  do {                                                                         \
+    int _c = hn++;                                                             \
+    heap[_c] = (x);                                                            \
+    while (_c > 0 && heap[(_c - 1) / 2] > heap[_c]) {                          \
+      int _t = heap[_c];                                                       \
+      heap[_c] = heap[(_c - 1) / 2];                                           \
+      heap[(_c - 1) / 2] = _t;                                                 \
+      _c = (_c - 1) / 2;                                                       \
+    }                                                                          \
   } while (0)
   for (int i = 0; i < n; i++)
     if (missing[i] == 0)
@@ -265,14 +266,12 @@ mace_graph_toposort (MaceGraph *g, MaceError *err)
             mace_set_error (err, MACE_ERROR_INVALID_MODEL,
                             "%s: node '%s' (%s) reads '%s', which is not an "
                             "input, an initializer or any node's output",
-                            g->path, nd->name, nd->op_type,
-                            g->values[v].name);
+                            g->path, nd->name, nd->op_type, g->values[v].name);
           else
             mace_set_error (err, MACE_ERROR_INVALID_MODEL,
                             "%s: the graph has a cycle through node '%s' "
                             "(%s), input '%s'",
-                            g->path, nd->name, nd->op_type,
-                            g->values[v].name);
+                            g->path, nd->name, nd->op_type, g->values[v].name);
           break;
         }
       }
@@ -310,7 +309,7 @@ mace_attr_int (const MaceNode *n, const char *name, int64_t def)
   if (a->type == MACE_ATTR_INT)
     return a->i;
   if (a->type == MACE_ATTR_FLOAT)
-    return (int64_t) a->f;
+    return (int64_t)a->f;
   return def;
 }
 
@@ -323,7 +322,7 @@ mace_attr_float (const MaceNode *n, const char *name, float def)
   if (a->type == MACE_ATTR_FLOAT)
     return a->f;
   if (a->type == MACE_ATTR_INT)
-    return (float) a->i;
+    return (float)a->i;
   return def;
 }
 

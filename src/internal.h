@@ -83,8 +83,8 @@ typedef struct {
 typedef enum {
   MACE_ACT_NONE = 0,
   MACE_ACT_RELU,
-  MACE_ACT_CLIP,       /* alpha = min, beta = max */
-  MACE_ACT_LEAKYRELU,  /* alpha */
+  MACE_ACT_CLIP,      /* alpha = min, beta = max */
+  MACE_ACT_LEAKYRELU, /* alpha */
   MACE_ACT_HARDSWISH,
   MACE_ACT_SIGMOID,
 } MaceActivation;
@@ -117,14 +117,14 @@ typedef struct {
 
 typedef struct {
   char *name;
-  MaceTensor t;      /* dtype + shape; data for constants */
-  bool is_const;     /* initializer, Constant, or folded */
-  bool is_input;     /* graph input (not an initializer) */
-  bool is_output;    /* graph output */
-  bool shape_known;  /* dtype + shape set by shape inference */
-  bool dynamic;      /* shape only known at run time */
-  int producer;      /* node index or -1 */
-  int n_consumers;   /* live consumer count, maintained by passes */
+  MaceTensor t;         /* dtype + shape; data for constants */
+  bool is_const;        /* initializer, Constant, or folded */
+  bool is_input;        /* graph input (not an initializer) */
+  bool is_output;       /* graph output */
+  bool shape_known;     /* dtype + shape set by shape inference */
+  bool dynamic;         /* shape only known at run time */
+  int producer;         /* node index or -1 */
+  int n_consumers;      /* live consumer count, maintained by passes */
   int64_t arena_offset; /* from the memory plan, -1 = not in the arena */
   int64_t declared_dims[MACE_MAX_DIMS]; /* from value_info / io, -1 = dyn */
   int declared_ndim;                    /* -1 = unknown */
@@ -167,10 +167,8 @@ float mace_attr_float (const MaceNode *n, const char *name, float def);
 const char *mace_attr_string (const MaceNode *n, const char *name,
                               const char *def);
 /* Returns the array and sets *count, or NULL with *count = 0. */
-const int64_t *mace_attr_ints (const MaceNode *n, const char *name,
-                               int *count);
-const float *mace_attr_floats (const MaceNode *n, const char *name,
-                               int *count);
+const int64_t *mace_attr_ints (const MaceNode *n, const char *name, int *count);
+const float *mace_attr_floats (const MaceNode *n, const char *name, int *count);
 
 /* ---- ONNX import ----------------------------------------------------- */
 

@@ -25,14 +25,14 @@ extern "C" {
 /* Status codes.  Never negative; MACE_OK is zero. */
 typedef enum {
   MACE_OK = 0,
-  MACE_ERROR_IO,             /* file missing, unreadable, unwritable */
-  MACE_ERROR_PARSE,          /* bytes are not a valid ONNX / tensor / cache */
-  MACE_ERROR_INVALID_MODEL,  /* parsed, but inconsistent (cycle, bad ref) */
-  MACE_ERROR_UNSUPPORTED,    /* op, attribute or type not implemented */
-  MACE_ERROR_INVALID_ARG,    /* caller passed a bad name, shape or type */
-  MACE_ERROR_SHAPE,          /* shapes do not agree */
+  MACE_ERROR_IO,            /* file missing, unreadable, unwritable */
+  MACE_ERROR_PARSE,         /* bytes are not a valid ONNX / tensor / cache */
+  MACE_ERROR_INVALID_MODEL, /* parsed, but inconsistent (cycle, bad ref) */
+  MACE_ERROR_UNSUPPORTED,   /* op, attribute or type not implemented */
+  MACE_ERROR_INVALID_ARG,   /* caller passed a bad name, shape or type */
+  MACE_ERROR_SHAPE,         /* shapes do not agree */
   MACE_ERROR_OUT_OF_MEMORY,
-  MACE_ERROR_BACKEND,        /* device or driver failure */
+  MACE_ERROR_BACKEND, /* device or driver failure */
   MACE_ERROR_INTERNAL,
 } MaceStatus;
 
@@ -95,8 +95,7 @@ typedef struct {
 typedef struct MaceTensor MaceTensor;
 
 /* A new dense tensor with zeroed storage.  ndim may be 0 (a scalar). */
-MaceTensor *mace_tensor_new (MaceDataType dtype, int ndim,
-                             const int64_t *dims);
+MaceTensor *mace_tensor_new (MaceDataType dtype, int ndim, const int64_t *dims);
 /* A tensor that wraps caller memory (not copied, not freed). */
 MaceTensor *mace_tensor_new_wrap (MaceDataType dtype, int ndim,
                                   const int64_t *dims, void *data);
@@ -113,8 +112,8 @@ const void *mace_tensor_data_const (const MaceTensor *tensor);
 /* Reads an ONNX TensorProto (.pb) file.  On success *out holds a new tensor
  * and, if name is not NULL, *name a g_malloc'ed copy of its name (free
  * with mace_free). */
-MaceStatus mace_tensor_load_pb (const char *path, MaceTensor **out,
-                                char **name, MaceError *error);
+MaceStatus mace_tensor_load_pb (const char *path, MaceTensor **out, char **name,
+                                MaceError *error);
 /* Writes a tensor as an ONNX TensorProto (.pb) file, atomically. */
 MaceStatus mace_tensor_save_pb (const MaceTensor *tensor, const char *name,
                                 const char *path, MaceError *error);
@@ -161,8 +160,7 @@ MaceEngine *mace_engine_load_file (const char *path, const MaceConfig *config,
                                    MaceError *error);
 /* Same, from memory.  name is used in messages (may be NULL). */
 MaceEngine *mace_engine_load_memory (const void *data, size_t size,
-                                     const char *name,
-                                     const MaceConfig *config,
+                                     const char *name, const MaceConfig *config,
                                      MaceError *error);
 void mace_engine_free (MaceEngine *engine);
 
@@ -189,10 +187,10 @@ const char *mace_engine_last_error (const MaceEngine *engine);
 
 /* Model facts for `mace-run info`. */
 typedef struct {
-  int64_t num_nodes;           /* after optimisation */
-  int64_t num_nodes_original;  /* as in the file */
-  int64_t num_parameters;      /* elements of float initializers */
-  int64_t planned_peak_bytes;  /* activation arena from the memory plan */
+  int64_t num_nodes;          /* after optimisation */
+  int64_t num_nodes_original; /* as in the file */
+  int64_t num_parameters;     /* elements of float initializers */
+  int64_t planned_peak_bytes; /* activation arena from the memory plan */
   int64_t opset;
 } MaceModelInfo;
 void mace_engine_get_info (const MaceEngine *engine, MaceModelInfo *info);
@@ -208,10 +206,10 @@ typedef struct {
   int64_t cache_misses;
   int64_t programs_built;
   double compile_ms;
-  int64_t rejected_stale;    /* source / options / driver changed */
-  int64_t rejected_corrupt;  /* checksum, truncation, bad magic */
-  int64_t rejected_build;    /* driver refused the binary */
-  int64_t nodes_on_cpu;      /* nodes that fell back to the CPU */
+  int64_t rejected_stale;   /* source / options / driver changed */
+  int64_t rejected_corrupt; /* checksum, truncation, bad magic */
+  int64_t rejected_build;   /* driver refused the binary */
+  int64_t nodes_on_cpu;     /* nodes that fell back to the CPU */
 } MaceCacheStats;
 void mace_engine_get_cache_stats (const MaceEngine *engine,
                                   MaceCacheStats *stats);
@@ -220,7 +218,6 @@ void mace_engine_get_cache_stats (const MaceEngine *engine,
  * Fills `unsupported` with a comma separated list (may be empty). */
 MaceStatus mace_model_check_file (const char *path, char *unsupported,
                                   size_t len, MaceError *error);
-
 
 /* ---- Video frames as model input -------------------------------------- */
 

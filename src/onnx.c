@@ -21,12 +21,14 @@ static const char *
 onnx_type_name (int32_t t)
 {
   static const char *names[] = {
-    "undefined", "float", "uint8", "int8", "uint16", "int16", "int32",
-    "int64", "string", "bool", "float16", "double", "uint32", "uint64",
-    "complex64", "complex128", "bfloat16", "float8e4m3fn", "float8e4m3fnuz",
-    "float8e5m2", "float8e5m2fnuz", "uint4", "int4",
+    "undefined",      "float",        "uint8",          "int8",
+    "uint16",         "int16",        "int32",          "int64",
+    "string",         "bool",         "float16",        "double",
+    "uint32",         "uint64",       "complex64",      "complex128",
+    "bfloat16",       "float8e4m3fn", "float8e4m3fnuz", "float8e5m2",
+    "float8e5m2fnuz", "uint4",        "int4",
   };
-  if (t >= 0 && t < (int32_t) G_N_ELEMENTS (names))
+  if (t >= 0 && t < (int32_t)G_N_ELEMENTS (names))
     return names[t];
   return "unknown";
 }
@@ -43,7 +45,7 @@ elem_size (int32_t t)
 {
   if (t == MACE_DTYPE_STRING)
     return 0;
-  return mace_dtype_size ((MaceDataType) t);
+  return mace_dtype_size ((MaceDataType)t);
 }
 
 /* ---- TensorProto -> MaceTensor ---------------------------------------- */
@@ -84,33 +86,34 @@ tensor_from_proto (const Onnx__TensorProto *tp, const char *path,
   if (tp->has_data_location
       && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
     mace_set_error (err, MACE_ERROR_UNSUPPORTED,
-                    "%s: external data is not supported: %s refers to %s",
-                    path, what, external_location (tp));
+                    "%s: external data is not supported: %s refers to %s", path,
+                    what, external_location (tp));
     return MACE_ERROR_UNSUPPORTED;
   }
   if (tp->segment) {
     mace_set_error (err, MACE_ERROR_UNSUPPORTED,
                     "%s: %s is a segment of a larger tensor, which is not "
-                    "supported", path, what);
+                    "supported",
+                    path, what);
     return MACE_ERROR_UNSUPPORTED;
   }
   int32_t dt = tp->has_data_type ? tp->data_type : 0;
   if (dt == 0) {
-    mace_set_error (err, MACE_ERROR_INVALID_MODEL,
-                    "%s: %s has no data type", path, what);
+    mace_set_error (err, MACE_ERROR_INVALID_MODEL, "%s: %s has no data type",
+                    path, what);
     return MACE_ERROR_INVALID_MODEL;
   }
   size_t es = elem_size (dt);
   if (es == 0) {
     mace_set_error (err, MACE_ERROR_UNSUPPORTED,
                     "%s: %s has type %s (%d), which is not supported", path,
-                    what, onnx_type_name (dt), (int) dt);
+                    what, onnx_type_name (dt), (int)dt);
     return MACE_ERROR_UNSUPPORTED;
   }
   if (tp->n_dims > MACE_MAX_DIMS) {
     mace_set_error (err, MACE_ERROR_UNSUPPORTED,
-                    "%s: %s has %zu dimensions; at most %d are supported",
-                    path, what, tp->n_dims, MACE_MAX_DIMS);
+                    "%s: %s has %zu dimensions; at most %d are supported", path,
+                    what, tp->n_dims, MACE_MAX_DIMS);
     return MACE_ERROR_UNSUPPORTED;
   }
   /* Element count with overflow checks; the data must be in the bytes we
@@ -121,7 +124,7 @@ tensor_from_proto (const Onnx__TensorProto *tp, const char *path,
     if (d < 0) {
       mace_set_error (err, MACE_ERROR_INVALID_MODEL,
                       "%s: %s has a negative dimension (%lld at axis %zu)",
-                      path, what, (long long) d, i);
+                      path, what, (long long)d, i);
       return MACE_ERROR_INVALID_MODEL;
     }
     if (d > 0 && numel > (INT64_MAX / 16) / d) {
@@ -135,7 +138,7 @@ tensor_from_proto (const Onnx__TensorProto *tp, const char *path,
   int64_t dims[MACE_MAX_DIMS];
   for (size_t i = 0; i < tp->n_dims; i++)
     dims[i] = tp->dims[i];
-  mace_shape_str ((int) tp->n_dims, dims, shape, sizeof shape);
+  mace_shape_str ((int)tp->n_dims, dims, shape, sizeof shape);
 
   /* Which field holds the data.  The spec allows exactly one typed field
    * per data type; raw_data is allowed for all of them. */
@@ -170,8 +173,7 @@ tensor_from_proto (const Onnx__TensorProto *tp, const char *path,
       n_typed = tp->n_uint64_data;
       typed_name = "uint64_data";
       break;
-    default:
-      break;
+    default: break;
   }
   size_t n_other = tp->n_float_data + tp->n_int32_data + tp->n_int64_data
                    + tp->n_double_data + tp->n_uint64_data - n_typed;
@@ -179,34 +181,35 @@ tensor_from_proto (const Onnx__TensorProto *tp, const char *path,
   if (!use_raw && n_typed == 0 && n_other > 0) {
     mace_set_error (err, MACE_ERROR_INVALID_MODEL,
                     "%s: %s has type %s but stores its data in a field for "
-                    "another type (expected raw_data or %s)", path, what,
-                    onnx_type_name (dt), typed_name);
+                    "another type (expected raw_data or %s)",
+                    path, what, onnx_type_name (dt), typed_name);
     return MACE_ERROR_INVALID_MODEL;
   }
-  size_t need = (size_t) numel * es;
+  size_t need = (size_t)numel * es;
   if (use_raw) {
     if (tp->raw_data.len != need) {
       mace_set_error (err, MACE_ERROR_INVALID_MODEL,
                       "%s: %s has shape %s of %s (%zu bytes) but its "
-                      "raw_data holds %zu bytes", path, what, shape,
-                      onnx_type_name (dt), need, (size_t) tp->raw_data.len);
+                      "raw_data holds %zu bytes",
+                      path, what, shape, onnx_type_name (dt), need,
+                      (size_t)tp->raw_data.len);
       return MACE_ERROR_INVALID_MODEL;
     }
-  } else if (n_typed != (size_t) numel) {
+  } else if (n_typed != (size_t)numel) {
     if (n_typed == 0)
       mace_set_error (err, MACE_ERROR_INVALID_MODEL,
                       "%s: %s has shape %s (%lld elements) but holds no data",
-                      path, what, shape, (long long) numel);
+                      path, what, shape, (long long)numel);
     else
       mace_set_error (err, MACE_ERROR_INVALID_MODEL,
                       "%s: %s has shape %s (%lld elements) but its %s holds "
-                      "%zu", path, what, shape, (long long) numel,
-                      typed_name, n_typed);
+                      "%zu",
+                      path, what, shape, (long long)numel, typed_name, n_typed);
     return MACE_ERROR_INVALID_MODEL;
   }
 
   mace_tensor_clear (t);
-  mace_tensor_init (t, (MaceDataType) dt, (int) tp->n_dims, dims);
+  mace_tensor_init (t, (MaceDataType)dt, (int)tp->n_dims, dims);
   if (mace_tensor_alloc (t) != MACE_OK) {
     mace_set_error (err, MACE_ERROR_OUT_OF_MEMORY,
                     "%s: out of memory for %s (%zu bytes)", path, what, need);
@@ -215,49 +218,38 @@ tensor_from_proto (const Onnx__TensorProto *tp, const char *path,
   if (numel == 0)
     return MACE_OK;
   if (use_raw) {
-    copy_le (t->data, tp->raw_data.data, (size_t) numel, es);
+    copy_le (t->data, tp->raw_data.data, (size_t)numel, es);
     return MACE_OK;
   }
-  size_t n = (size_t) numel;
+  size_t n = (size_t)numel;
   switch (dt) {
-    case MACE_DTYPE_FLOAT32:
-      memcpy (t->data, tp->float_data, n * 4);
-      break;
-    case MACE_DTYPE_INT32:
-      memcpy (t->data, tp->int32_data, n * 4);
-      break;
+    case MACE_DTYPE_FLOAT32: memcpy (t->data, tp->float_data, n * 4); break;
+    case MACE_DTYPE_INT32: memcpy (t->data, tp->int32_data, n * 4); break;
     case MACE_DTYPE_INT16:
     case MACE_DTYPE_UINT16:
     case MACE_DTYPE_FLOAT16:
     case MACE_DTYPE_BFLOAT16:
       /* 16-bit values (and float16 bit patterns) in the low half. */
       for (size_t i = 0; i < n; i++)
-        ((uint16_t *) t->data)[i] = (uint16_t) tp->int32_data[i];
+        ((uint16_t *)t->data)[i] = (uint16_t)tp->int32_data[i];
       break;
     case MACE_DTYPE_INT8:
     case MACE_DTYPE_UINT8:
       for (size_t i = 0; i < n; i++)
-        ((uint8_t *) t->data)[i] = (uint8_t) tp->int32_data[i];
+        ((uint8_t *)t->data)[i] = (uint8_t)tp->int32_data[i];
       break;
     case MACE_DTYPE_BOOL:
       for (size_t i = 0; i < n; i++)
-        ((uint8_t *) t->data)[i] = tp->int32_data[i] != 0;
+        ((uint8_t *)t->data)[i] = tp->int32_data[i] != 0;
       break;
-    case MACE_DTYPE_INT64:
-      memcpy (t->data, tp->int64_data, n * 8);
-      break;
-    case MACE_DTYPE_FLOAT64:
-      memcpy (t->data, tp->double_data, n * 8);
-      break;
+    case MACE_DTYPE_INT64: memcpy (t->data, tp->int64_data, n * 8); break;
+    case MACE_DTYPE_FLOAT64: memcpy (t->data, tp->double_data, n * 8); break;
     case MACE_DTYPE_UINT32:
       for (size_t i = 0; i < n; i++)
-        ((uint32_t *) t->data)[i] = (uint32_t) tp->uint64_data[i];
+        ((uint32_t *)t->data)[i] = (uint32_t)tp->uint64_data[i];
       break;
-    case MACE_DTYPE_UINT64:
-      memcpy (t->data, tp->uint64_data, n * 8);
-      break;
-    default:
-      break;
+    case MACE_DTYPE_UINT64: memcpy (t->data, tp->uint64_data, n * 8); break;
+    default: break;
   }
   return MACE_OK;
 }
@@ -293,7 +285,8 @@ mace_onnx_parse_tensor (const void *data, size_t size, const char *path,
   if (!tp) {
     mace_set_error (err, MACE_ERROR_PARSE,
                     "%s: not a valid ONNX TensorProto (protobuf parse failed "
-                    "on %zu bytes)", path, size);
+                    "on %zu bytes)",
+                    path, size);
     return MACE_ERROR_PARSE;
   }
   char *what = g_strdup_printf ("tensor '%s'", safe_str (tp->name));
@@ -327,8 +320,8 @@ mace_onnx_serialize_tensor (const MaceTensor *t, const char *name,
     return MACE_ERROR_UNSUPPORTED;
   }
   if (t->ndim < 0 || t->ndim > MACE_MAX_DIMS) {
-    mace_set_error (err, MACE_ERROR_INVALID_ARG,
-                    "tensor '%s': bad rank %d", safe_str (name), t->ndim);
+    mace_set_error (err, MACE_ERROR_INVALID_ARG, "tensor '%s': bad rank %d",
+                    safe_str (name), t->ndim);
     return MACE_ERROR_INVALID_ARG;
   }
   for (int i = 0; i < t->ndim; i++)
@@ -340,19 +333,19 @@ mace_onnx_serialize_tensor (const MaceTensor *t, const char *name,
     }
   size_t nbytes = mace_tensor_nbytes (t);
   if (nbytes > 0 && !t->data) {
-    mace_set_error (err, MACE_ERROR_INVALID_ARG,
-                    "tensor '%s' has no data", safe_str (name));
+    mace_set_error (err, MACE_ERROR_INVALID_ARG, "tensor '%s' has no data",
+                    safe_str (name));
     return MACE_ERROR_INVALID_ARG;
   }
   Onnx__TensorProto tp = ONNX__TENSOR_PROTO__INIT;
   int64_t dims[MACE_MAX_DIMS];
   for (int i = 0; i < t->ndim; i++)
     dims[i] = t->dims[i];
-  tp.n_dims = (size_t) t->ndim;
+  tp.n_dims = (size_t)t->ndim;
   tp.dims = dims;
   tp.has_data_type = 1;
-  tp.data_type = (int32_t) t->dtype;
-  tp.name = (char *) safe_str (name);
+  tp.data_type = (int32_t)t->dtype;
+  tp.name = (char *)safe_str (name);
   tp.has_raw_data = 1;
   uint8_t *raw = g_malloc (nbytes ? nbytes : 1);
   if (nbytes)
@@ -404,8 +397,8 @@ add_value (Loader *L, const char *name)
   return g->n_values++;
 }
 
-static MaceStatus
-fail (Loader *L, MaceStatus st, const char *fmt, ...) MACE_PRINTF (3, 4);
+static MaceStatus fail (Loader *L, MaceStatus st, const char *fmt, ...)
+    MACE_PRINTF (3, 4);
 
 static MaceStatus
 fail (Loader *L, MaceStatus st, const char *fmt, ...)
@@ -446,14 +439,15 @@ read_value_info (Loader *L, const Onnx__ValueInfoProto *vi, int v,
       return MACE_OK; /* untyped: shape inference decides */
     return fail (L, MACE_ERROR_UNSUPPORTED,
                  "%s '%s' is %s; only tensor inputs and outputs are "
-                 "supported", role, val->name, kind_name (type->value_case));
+                 "supported",
+                 role, val->name, kind_name (type->value_case));
   }
   const Onnx__TypeProto__Tensor *tt = type->tensor_type;
   int32_t et = tt->has_elem_type ? tt->elem_type : 0;
   if (strict && et != 0 && elem_size (et) == 0)
     return fail (L, MACE_ERROR_UNSUPPORTED,
-                 "%s '%s' has type %s, which is not supported", role,
-                 val->name, onnx_type_name (et));
+                 "%s '%s' has type %s, which is not supported", role, val->name,
+                 onnx_type_name (et));
   if (tt->shape) {
     if (tt->shape->n_dim > MACE_MAX_DIMS) {
       if (strict)
@@ -462,18 +456,19 @@ read_value_info (Loader *L, const Onnx__ValueInfoProto *vi, int v,
                      role, val->name, tt->shape->n_dim, MACE_MAX_DIMS);
       return MACE_OK;
     }
-    val->declared_ndim = (int) tt->shape->n_dim;
+    val->declared_ndim = (int)tt->shape->n_dim;
     for (size_t i = 0; i < tt->shape->n_dim; i++) {
       const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
-      bool known = d
-                   && d->value_case
-                          == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
-                   && d->dim_value >= 0;
+      bool known
+          = d
+            && d->value_case
+                   == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
+            && d->dim_value >= 0;
       val->declared_dims[i] = known ? d->dim_value : -1;
     }
   }
   if (set_dtype && et != 0 && elem_size (et) != 0 && !val->is_const)
-    val->t.dtype = (MaceDataType) et;
+    val->t.dtype = (MaceDataType)et;
   return MACE_OK;
 }
 
@@ -485,15 +480,22 @@ static const struct {
   const char *name;
   MaceAttrType type;
 } known_attrs[] = {
-  { "axis", MACE_ATTR_INT },          { "group", MACE_ATTR_INT },
-  { "transA", MACE_ATTR_INT },        { "transB", MACE_ATTR_INT },
-  { "keepdims", MACE_ATTR_INT },      { "ceil_mode", MACE_ATTR_INT },
+  { "axis", MACE_ATTR_INT },
+  { "group", MACE_ATTR_INT },
+  { "transA", MACE_ATTR_INT },
+  { "transB", MACE_ATTR_INT },
+  { "keepdims", MACE_ATTR_INT },
+  { "ceil_mode", MACE_ATTR_INT },
   { "count_include_pad", MACE_ATTR_INT },
-  { "blocksize", MACE_ATTR_INT },     { "strides", MACE_ATTR_INTS },
-  { "pads", MACE_ATTR_INTS },         { "kernel_shape", MACE_ATTR_INTS },
-  { "dilations", MACE_ATTR_INTS },    { "perm", MACE_ATTR_INTS },
+  { "blocksize", MACE_ATTR_INT },
+  { "strides", MACE_ATTR_INTS },
+  { "pads", MACE_ATTR_INTS },
+  { "kernel_shape", MACE_ATTR_INTS },
+  { "dilations", MACE_ATTR_INTS },
+  { "perm", MACE_ATTR_INTS },
   { "output_padding", MACE_ATTR_INTS },
-  { "epsilon", MACE_ATTR_FLOAT },     { "momentum", MACE_ATTR_FLOAT },
+  { "epsilon", MACE_ATTR_FLOAT },
+  { "momentum", MACE_ATTR_FLOAT },
   { "auto_pad", MACE_ATTR_STRING },
   { "coordinate_transformation_mode", MACE_ATTR_STRING },
   { "nearest_mode", MACE_ATTR_STRING },
@@ -573,11 +575,13 @@ attr_has (const Onnx__AttributeProto *a, int t)
     case MACE_ATTR_STRINGS: return a->n_strings > 0;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSOR:
       return a->sparse_tensor != NULL;
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS: return a->n_tensors > 0;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSORS:
+      return a->n_tensors > 0;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPHS: return a->n_graphs > 0;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSORS:
       return a->n_sparse_tensors > 0;
-    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO: return a->tp != NULL;
+    case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTO:
+      return a->tp != NULL;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTOS:
       return a->n_type_protos > 0;
     default: return false;
@@ -604,9 +608,9 @@ read_attr (Loader *L, const MaceNode *n, const Onnx__AttributeProto *a,
   if (a->ref_attr_name && a->ref_attr_name[0])
     return fail (L, MACE_ERROR_INVALID_MODEL,
                  "node '%s' (%s): attribute '%s' refers to a function "
-                 "attribute outside a function", n->name, n->op_type,
-                 a->name);
-  int declared = a->has_type ? (int) a->type : 0;
+                 "attribute outside a function",
+                 n->name, n->op_type, a->name);
+  int declared = a->has_type ? (int)a->type : 0;
   int content = attr_content_type (a);
   if (declared == 0)
     declared = content; /* IR version 1 files may omit the type */
@@ -614,31 +618,34 @@ read_attr (Loader *L, const MaceNode *n, const Onnx__AttributeProto *a,
     return fail (L, MACE_ERROR_INVALID_MODEL,
                  "node '%s' (%s): attribute '%s' has no type and no value",
                  n->name, n->op_type, a->name);
-  if (declared < 1 || declared > ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTOS)
+  if (declared < 1
+      || declared > ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TYPE_PROTOS)
     return fail (L, MACE_ERROR_INVALID_MODEL,
-                 "node '%s' (%s): attribute '%s' has unknown type %d",
-                 n->name, n->op_type, a->name, declared);
+                 "node '%s' (%s): attribute '%s' has unknown type %d", n->name,
+                 n->op_type, a->name, declared);
   /* The declared type's field must hold the value; nothing at all (an
    * empty list, a scalar left at its default) is fine, another field
    * filled in instead is not. */
   if (content != 0 && !attr_has (a, declared))
     return fail (L, MACE_ERROR_INVALID_MODEL,
                  "node '%s' (%s): attribute '%s' is declared as %s but "
-                 "holds %s", n->name, n->op_type, a->name,
-                 attr_type_name (declared), attr_type_name (content));
+                 "holds %s",
+                 n->name, n->op_type, a->name, attr_type_name (declared),
+                 attr_type_name (content));
   if ((declared == MACE_ATTR_TENSOR && !a->t)
       || (declared == MACE_ATTR_GRAPH && !a->g))
     return fail (L, MACE_ERROR_INVALID_MODEL,
                  "node '%s' (%s): attribute '%s' is declared as %s but "
-                 "holds none", n->name, n->op_type, a->name,
-                 attr_type_name (declared));
+                 "holds none",
+                 n->name, n->op_type, a->name, attr_type_name (declared));
   if (!n->domain[0] || strcmp (n->domain, "ai.onnx") == 0)
     for (size_t k = 0; k < G_N_ELEMENTS (known_attrs); k++)
       if (strcmp (known_attrs[k].name, a->name) == 0
-          && (int) known_attrs[k].type != declared)
+          && (int)known_attrs[k].type != declared)
         return fail (L, MACE_ERROR_INVALID_MODEL,
                      "node '%s' (%s): attribute '%s' must be %s, but it is "
-                     "%s", n->name, n->op_type, a->name,
+                     "%s",
+                     n->name, n->op_type, a->name,
                      attr_type_name (known_attrs[k].type),
                      attr_type_name (declared));
 
@@ -654,12 +661,12 @@ read_attr (Loader *L, const MaceNode *n, const Onnx__AttributeProto *a,
       break;
     case MACE_ATTR_STRING:
       out->type = MACE_ATTR_STRING;
-      out->s = g_strndup ((const char *) a->s.data, a->s.len);
+      out->s = g_strndup ((const char *)a->s.data, a->s.len);
       break;
     case MACE_ATTR_TENSOR: {
       out->type = MACE_ATTR_TENSOR;
-      char *what = g_strdup_printf ("attribute '%s' of node '%s' (%s)",
-                                    a->name, n->name, n->op_type);
+      char *what = g_strdup_printf ("attribute '%s' of node '%s' (%s)", a->name,
+                                    n->name, n->op_type);
       MaceStatus st;
       out->t = tensor_new_from_proto (a->t, L->path, what, &st, L->err);
       g_free (what);
@@ -676,25 +683,25 @@ read_attr (Loader *L, const MaceNode *n, const Onnx__AttributeProto *a,
       if (a->n_floats > INT_MAX)
         return fail (L, MACE_ERROR_INVALID_MODEL, "attribute too large");
       out->type = MACE_ATTR_FLOATS;
-      out->n = (int) a->n_floats;
+      out->n = (int)a->n_floats;
       out->floats = memdup (a->floats, a->n_floats * sizeof (float));
       break;
     case MACE_ATTR_INTS:
       if (a->n_ints > INT_MAX)
         return fail (L, MACE_ERROR_INVALID_MODEL, "attribute too large");
       out->type = MACE_ATTR_INTS;
-      out->n = (int) a->n_ints;
+      out->n = (int)a->n_ints;
       out->ints = memdup (a->ints, a->n_ints * sizeof (int64_t));
       break;
     case MACE_ATTR_STRINGS:
       if (a->n_strings > INT_MAX)
         return fail (L, MACE_ERROR_INVALID_MODEL, "attribute too large");
       out->type = MACE_ATTR_STRINGS;
-      out->n = (int) a->n_strings;
+      out->n = (int)a->n_strings;
       out->strings = g_new0 (char *, a->n_strings ? a->n_strings : 1);
       for (size_t k = 0; k < a->n_strings; k++)
-        out->strings[k] = g_strndup ((const char *) a->strings[k].data,
-                                     a->strings[k].len);
+        out->strings[k]
+            = g_strndup ((const char *)a->strings[k].data, a->strings[k].len);
       break;
     default:
       /* Sparse tensors, lists of tensors/graphs, type protos: no ops we
@@ -709,8 +716,8 @@ read_attr (Loader *L, const MaceNode *n, const Onnx__AttributeProto *a,
 static MaceStatus
 check_constant (Loader *L, const MaceNode *n)
 {
-  static const char *ok[] = { "value", "value_float", "value_int",
-                              "value_floats", "value_ints" };
+  static const char *ok[]
+      = { "value", "value_float", "value_int", "value_floats", "value_ints" };
   int found = 0;
   for (int a = 0; a < n->n_attr; a++) {
     const char *an = n->attrs[a].name;
@@ -732,7 +739,8 @@ check_constant (Loader *L, const MaceNode *n)
   if (found != 1)
     return fail (L, MACE_ERROR_INVALID_MODEL,
                  "node '%s' (Constant) must have exactly one value attribute, "
-                 "it has %d", n->name, found);
+                 "it has %d",
+                 n->name, found);
   return MACE_OK;
 }
 
@@ -754,8 +762,8 @@ load_graph (Loader *L, const Onnx__GraphProto *gp)
     const Onnx__TensorProto *tp = gp->initializer[i];
     const char *name = safe_str (tp->name);
     if (!name[0])
-      return fail (L, MACE_ERROR_INVALID_MODEL,
-                   "initializer #%zu has no name", i);
+      return fail (L, MACE_ERROR_INVALID_MODEL, "initializer #%zu has no name",
+                   i);
     if (lookup (L, name) >= 0)
       return fail (L, MACE_ERROR_INVALID_MODEL,
                    "initializer '%s' is defined twice", name);
@@ -830,7 +838,7 @@ load_graph (Loader *L, const Onnx__GraphProto *gp)
     size_t n_output = np->n_output;
     while (n_output > 0 && !safe_str (np->output[n_output - 1])[0])
       n_output--;
-    n->n_out = (int) n_output;
+    n->n_out = (int)n_output;
     n->out = g_new (int, n_output ? n_output : 1);
     for (size_t k = 0; k < n_output; k++) {
       const char *oname = safe_str (np->output[k]);
@@ -845,12 +853,12 @@ load_graph (Loader *L, const Onnx__GraphProto *gp)
         if (val->producer >= 0)
           return fail (L, MACE_ERROR_INVALID_MODEL,
                        "value '%s' is produced twice: by node '%s' (%s) and "
-                       "by node '%s' (%s)", oname,
-                       g->nodes[val->producer].name,
+                       "by node '%s' (%s)",
+                       oname, g->nodes[val->producer].name,
                        g->nodes[val->producer].op_type, n->name, n->op_type);
         return fail (L, MACE_ERROR_INVALID_MODEL,
-                     "node '%s' (%s) writes '%s', which is already %s",
-                     n->name, n->op_type, oname,
+                     "node '%s' (%s) writes '%s', which is already %s", n->name,
+                     n->op_type, oname,
                      val->is_const ? "an initializer" : "a graph input");
       }
       v = add_value (L, oname);
@@ -878,7 +886,7 @@ load_graph (Loader *L, const Onnx__GraphProto *gp)
   for (size_t i = 0; i < gp->n_node; i++) {
     const Onnx__NodeProto *np = gp->node[i];
     MaceNode *n = &g->nodes[i];
-    n->n_in = (int) np->n_input;
+    n->n_in = (int)np->n_input;
     n->in = g_new (int, np->n_input ? np->n_input : 1);
     for (size_t k = 0; k < np->n_input; k++) {
       const char *iname = safe_str (np->input[k]);
@@ -902,8 +910,8 @@ load_graph (Loader *L, const Onnx__GraphProto *gp)
       for (int j = 0; j < n->n_attr; j++)
         if (a->name && strcmp (n->attrs[j].name, a->name) == 0)
           return fail (L, MACE_ERROR_INVALID_MODEL,
-                       "node '%s' (%s): attribute '%s' is given twice",
-                       n->name, n->op_type, a->name);
+                       "node '%s' (%s): attribute '%s' is given twice", n->name,
+                       n->op_type, a->name);
       st = read_attr (L, n, a, &n->attrs[n->n_attr]);
       if (n->attrs[n->n_attr].name)
         n->n_attr++; /* so that graph_free releases partial contents */
@@ -927,7 +935,8 @@ load_graph (Loader *L, const Onnx__GraphProto *gp)
     if (v < 0)
       return fail (L, MACE_ERROR_INVALID_MODEL,
                    "graph output '%s' is not a graph input, an initializer "
-                   "or any node's output", name);
+                   "or any node's output",
+                   name);
     if (g->values[v].is_output)
       return fail (L, MACE_ERROR_INVALID_MODEL,
                    "graph output '%s' is listed twice", name);
@@ -967,7 +976,7 @@ read_varint (const uint8_t *p, size_t len, size_t *i, uint64_t *out)
   uint64_t v = 0;
   for (int shift = 0; shift < 64 && *i < len; shift += 7) {
     uint8_t b = p[(*i)++];
-    v |= (uint64_t) (b & 0x7f) << shift;
+    v |= (uint64_t)(b & 0x7f) << shift;
     if (!(b & 0x80)) {
       *out = v;
       return true;
@@ -1006,27 +1015,24 @@ nesting_ok (const uint8_t *p, size_t len,
         if (!read_varint (p, len, &i, &x) || x > len - i)
           return true;
         uint64_t num = key >> 3;
-        const ProtobufCFieldDescriptor *f =
-            num <= UINT_MAX
-                ? protobuf_c_message_descriptor_get_field (desc,
-                                                           (unsigned) num)
-                : NULL;
+        const ProtobufCFieldDescriptor *f
+            = num <= UINT_MAX ? protobuf_c_message_descriptor_get_field (
+                  desc, (unsigned)num)
+                              : NULL;
         if (f && f->type == PROTOBUF_C_TYPE_MESSAGE
-            && !nesting_ok (p + i, (size_t) x, f->descriptor, depth + 1))
+            && !nesting_ok (p + i, (size_t)x, f->descriptor, depth + 1))
           return false;
-        i += (size_t) x;
+        i += (size_t)x;
         break;
       }
-      default:
-        return true;
+      default: return true;
     }
   }
   return true;
 }
 
 MaceGraph *
-mace_onnx_load (const void *data, size_t size, const char *path,
-                MaceError *err)
+mace_onnx_load (const void *data, size_t size, const char *path, MaceError *err)
 {
   if (!path)
     path = "<memory>";
@@ -1038,14 +1044,16 @@ mace_onnx_load (const void *data, size_t size, const char *path,
   if (!nesting_ok (data, size, &onnx__model_proto__descriptor, 0)) {
     mace_set_error (err, MACE_ERROR_PARSE,
                     "%s: not a valid ONNX model (messages nested more than "
-                    "%d deep)", path, MAX_NESTING);
+                    "%d deep)",
+                    path, MAX_NESTING);
     return NULL;
   }
   Onnx__ModelProto *mp = onnx__model_proto__unpack (NULL, size, data);
   if (!mp) {
     mace_set_error (err, MACE_ERROR_PARSE,
                     "%s: not a valid ONNX model (protobuf parse failed on "
-                    "%zu bytes: truncated or not a model file)", path, size);
+                    "%zu bytes: truncated or not a model file)",
+                    path, size);
     return NULL;
   }
   MaceGraph *g = mace_graph_new (path);
@@ -1076,7 +1084,8 @@ mace_onnx_load (const void *data, size_t size, const char *path,
       st = fail (&L, MACE_ERROR_UNSUPPORTED,
                  "the model uses opset %lld of the default ONNX domain; "
                  "opsets %d and up are supported (convert it with "
-                 "onnx.version_converter)", (long long) g->opset, MIN_OPSET);
+                 "onnx.version_converter)",
+                 (long long)g->opset, MIN_OPSET);
     else
       st = fail (&L, MACE_ERROR_UNSUPPORTED,
                  "the model imports no opset of the default ONNX domain "

@@ -71,8 +71,8 @@ mace_shape_str (int ndim, const int64_t *dims, char *buf, size_t len)
     return buf;
   }
   for (int i = 0; i < ndim && off < len; i++)
-    off += (size_t) snprintf (buf + off, len - off, i ? "x%lld" : "%lld",
-                              (long long) dims[i]);
+    off += (size_t)snprintf (buf + off, len - off, i ? "x%lld" : "%lld",
+                             (long long)dims[i]);
   return buf;
 }
 
@@ -105,7 +105,7 @@ mace_broadcast_shape (int na, const int64_t *a, int nb, const int64_t *b,
     else
       return false;
   }
-  memcpy (out, tmp, sizeof (int64_t) * (size_t) n);
+  memcpy (out, tmp, sizeof (int64_t) * (size_t)n);
   *nout = n;
   return true;
 }
@@ -132,7 +132,7 @@ mace_tensor_alloc (MaceTensor *t)
     return MACE_ERROR_INTERNAL; /* borrowed storage is too small */
   /* 64-byte alignment for vector loads. */
   void *p = NULL;
-  if (posix_memalign (&p, 64, (need + 63) & ~(size_t) 63) != 0)
+  if (posix_memalign (&p, 64, (need + 63) & ~(size_t)63) != 0)
     return MACE_ERROR_OUT_OF_MEMORY;
   if (t->data && t->owns_data)
     free (t->data);
@@ -237,7 +237,7 @@ mace_tensor_numel (const MaceTensor *t)
 size_t
 mace_tensor_nbytes (const MaceTensor *t)
 {
-  return (size_t) mace_tensor_numel (t) * mace_dtype_size (t->dtype);
+  return (size_t)mace_tensor_numel (t) * mace_dtype_size (t->dtype);
 }
 
 void *
@@ -255,7 +255,7 @@ mace_tensor_data_const (const MaceTensor *t)
 static float
 half_to_float (uint16_t h)
 {
-  uint32_t sign = (uint32_t) (h >> 15) << 31;
+  uint32_t sign = (uint32_t)(h >> 15) << 31;
   uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
   if (exp == 0) {
     if (man == 0) {
@@ -284,20 +284,20 @@ mace_tensor_get_f64 (const MaceTensor *t, int64_t i)
 {
   const void *d = t->data;
   switch (t->dtype) {
-    case MACE_DTYPE_FLOAT32: return ((const float *) d)[i];
-    case MACE_DTYPE_FLOAT64: return ((const double *) d)[i];
-    case MACE_DTYPE_UINT8: return ((const uint8_t *) d)[i];
-    case MACE_DTYPE_INT8: return ((const int8_t *) d)[i];
-    case MACE_DTYPE_UINT16: return ((const uint16_t *) d)[i];
-    case MACE_DTYPE_INT16: return ((const int16_t *) d)[i];
-    case MACE_DTYPE_INT32: return ((const int32_t *) d)[i];
-    case MACE_DTYPE_INT64: return (double) ((const int64_t *) d)[i];
-    case MACE_DTYPE_UINT32: return ((const uint32_t *) d)[i];
-    case MACE_DTYPE_UINT64: return (double) ((const uint64_t *) d)[i];
-    case MACE_DTYPE_BOOL: return ((const uint8_t *) d)[i] ? 1.0 : 0.0;
-    case MACE_DTYPE_FLOAT16: return half_to_float (((const uint16_t *) d)[i]);
+    case MACE_DTYPE_FLOAT32: return ((const float *)d)[i];
+    case MACE_DTYPE_FLOAT64: return ((const double *)d)[i];
+    case MACE_DTYPE_UINT8: return ((const uint8_t *)d)[i];
+    case MACE_DTYPE_INT8: return ((const int8_t *)d)[i];
+    case MACE_DTYPE_UINT16: return ((const uint16_t *)d)[i];
+    case MACE_DTYPE_INT16: return ((const int16_t *)d)[i];
+    case MACE_DTYPE_INT32: return ((const int32_t *)d)[i];
+    case MACE_DTYPE_INT64: return (double)((const int64_t *)d)[i];
+    case MACE_DTYPE_UINT32: return ((const uint32_t *)d)[i];
+    case MACE_DTYPE_UINT64: return (double)((const uint64_t *)d)[i];
+    case MACE_DTYPE_BOOL: return ((const uint8_t *)d)[i] ? 1.0 : 0.0;
+    case MACE_DTYPE_FLOAT16: return half_to_float (((const uint16_t *)d)[i]);
     case MACE_DTYPE_BFLOAT16: {
-      uint32_t bits = (uint32_t) ((const uint16_t *) d)[i] << 16;
+      uint32_t bits = (uint32_t)((const uint16_t *)d)[i] << 16;
       float f;
       memcpy (&f, &bits, 4);
       return f;
@@ -311,9 +311,9 @@ mace_tensor_get_i64 (const MaceTensor *t, int64_t i)
 {
   const void *d = t->data;
   switch (t->dtype) {
-    case MACE_DTYPE_INT64: return ((const int64_t *) d)[i];
-    case MACE_DTYPE_INT32: return ((const int32_t *) d)[i];
-    case MACE_DTYPE_UINT64: return (int64_t) ((const uint64_t *) d)[i];
-    default: return (int64_t) mace_tensor_get_f64 (t, i);
+    case MACE_DTYPE_INT64: return ((const int64_t *)d)[i];
+    case MACE_DTYPE_INT32: return ((const int32_t *)d)[i];
+    case MACE_DTYPE_UINT64: return (int64_t)((const uint64_t *)d)[i];
+    default: return (int64_t)mace_tensor_get_f64 (t, i);
   }
 }

@@ -39,8 +39,7 @@ mace_tensor_save_pb (const MaceTensor *tensor, const char *name,
   uint8_t *buf = NULL;
   size_t len = 0;
   MaceError local = { 0 };
-  MaceStatus st = mace_onnx_serialize_tensor (tensor, name, &buf, &len,
-                                              &local);
+  MaceStatus st = mace_onnx_serialize_tensor (tensor, name, &buf, &len, &local);
   if (st != MACE_OK) {
     mace_set_error (error, st, "%s: %s", path, local.message);
     return st;

@@ -19,9 +19,9 @@
 #include <immintrin.h>
 #define CPU_RELAX() _mm_pause ()
 #elif defined(__aarch64__)
-#define CPU_RELAX() __asm__ __volatile__ ("yield")
+#define CPU_RELAX() __asm__ __volatile__("yield")
 #else
-#define CPU_RELAX() ((void) 0)
+#define CPU_RELAX() ((void)0)
 #endif
 
 /* How long an idle worker spins before sleeping. */
@@ -62,7 +62,7 @@ now_ns (void)
 {
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Runs chunks of generation g until none is left. */
@@ -75,14 +75,13 @@ run_chunks (MaceThreadPool *p, unsigned g)
   int64_t n = j->n, chunk = j->chunk, n_chunks = j->n_chunks;
   uint64_t v = atomic_load_explicit (&p->ticket, memory_order_acquire);
   for (;;) {
-    if ((uint32_t) (v >> 32) != (uint32_t) g)
+    if ((uint32_t)(v >> 32) != (uint32_t)g)
       return;
-    int64_t c = (int64_t) (v & 0xffffffffu);
+    int64_t c = (int64_t)(v & 0xffffffffu);
     if (c >= n_chunks)
       return;
-    if (!atomic_compare_exchange_weak_explicit (&p->ticket, &v, v + 1,
-                                                memory_order_acq_rel,
-                                                memory_order_acquire))
+    if (!atomic_compare_exchange_weak_explicit (
+            &p->ticket, &v, v + 1, memory_order_acq_rel, memory_order_acquire))
       continue;
     int64_t b = c * chunk;
     int64_t e = b + chunk < n ? b + chunk : n;
@@ -136,7 +135,7 @@ mace_threadpool_new (int n_threads)
 {
   if (n_threads <= 0) {
     long c = sysconf (_SC_NPROCESSORS_ONLN);
-    n_threads = c > 0 ? (int) c : 1;
+    n_threads = c > 0 ? (int)c : 1;
   }
   if (n_threads > 256)
     n_threads = 256;
@@ -205,7 +204,7 @@ mace_parallel_for (MaceThreadPool *p, int64_t n, MaceRangeFunc fn, void *arg)
   int t = p->n_threads;
   /* A few chunks per thread balances uneven progress without paying an
    * atomic per element. */
-  int64_t chunks = n < (int64_t) t * 4 ? n : (int64_t) t * 4;
+  int64_t chunks = n < (int64_t)t * 4 ? n : (int64_t)t * 4;
   unsigned g = atomic_load_explicit (&p->gen, memory_order_relaxed) + 1;
   Job *j = &p->slot[g & 1];
   j->fn = fn;
@@ -214,7 +213,7 @@ mace_parallel_for (MaceThreadPool *p, int64_t n, MaceRangeFunc fn, void *arg)
   j->chunk = (n + chunks - 1) / chunks;
   j->n_chunks = (n + j->chunk - 1) / j->chunk;
   atomic_store_explicit (&p->done, 0, memory_order_relaxed);
-  atomic_store_explicit (&p->ticket, (uint64_t) (uint32_t) g << 32,
+  atomic_store_explicit (&p->ticket, (uint64_t)(uint32_t)g << 32,
                          memory_order_release);
   atomic_store_explicit (&p->gen, g, memory_order_seq_cst);
   if (atomic_load_explicit (&p->sleepers, memory_order_seq_cst) > 0) {

@@ -15,13 +15,13 @@ static int failures;
 void
 th_init (int argc, char **argv)
 {
-  (void) argc;
-  (void) argv;
+  (void)argc;
+  (void)argv;
   const char *s = getenv ("MACE_TEST_SEED");
-  seed = s ? strtoull (s, NULL, 0) : (uint64_t) time (NULL);
+  seed = s ? strtoull (s, NULL, 0) : (uint64_t)time (NULL);
   state = seed * 0x9E3779B97F4A7C15ull + 1;
   printf ("seed %llu (set MACE_TEST_SEED to repeat)\n",
-          (unsigned long long) seed);
+          (unsigned long long)seed);
 }
 
 uint64_t
@@ -37,13 +37,13 @@ th_rand_u32 (void)
   state ^= state >> 12;
   state ^= state << 25;
   state ^= state >> 27;
-  return (uint32_t) ((state * 2685821657736338717ull) >> 32);
+  return (uint32_t)((state * 2685821657736338717ull) >> 32);
 }
 
 float
 th_uniform (float lo, float hi)
 {
-  return lo + (hi - lo) * (float) (th_rand_u32 () >> 8) * (1.0f / 16777216.0f);
+  return lo + (hi - lo) * (float)(th_rand_u32 () >> 8) * (1.0f / 16777216.0f);
 }
 
 void
@@ -53,13 +53,17 @@ th_fill_uniform (MaceTensor *t, float lo, float hi)
   for (int64_t i = 0; i < n; i++) {
     double v = th_uniform (lo, hi);
     switch (t->dtype) {
-      case MACE_DTYPE_FLOAT32: ((float *) t->data)[i] = (float) v; break;
-      case MACE_DTYPE_FLOAT64: ((double *) t->data)[i] = v; break;
-      case MACE_DTYPE_INT32: ((int32_t *) t->data)[i] = (int32_t) floor (v); break;
-      case MACE_DTYPE_INT64: ((int64_t *) t->data)[i] = (int64_t) floor (v); break;
-      case MACE_DTYPE_UINT8: ((uint8_t *) t->data)[i] = (uint8_t) v; break;
-      case MACE_DTYPE_INT8: ((int8_t *) t->data)[i] = (int8_t) floor (v); break;
-      case MACE_DTYPE_BOOL: ((uint8_t *) t->data)[i] = v > (lo + hi) / 2; break;
+      case MACE_DTYPE_FLOAT32: ((float *)t->data)[i] = (float)v; break;
+      case MACE_DTYPE_FLOAT64: ((double *)t->data)[i] = v; break;
+      case MACE_DTYPE_INT32:
+        ((int32_t *)t->data)[i] = (int32_t)floor (v);
+        break;
+      case MACE_DTYPE_INT64:
+        ((int64_t *)t->data)[i] = (int64_t)floor (v);
+        break;
+      case MACE_DTYPE_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
+      case MACE_DTYPE_INT8: ((int8_t *)t->data)[i] = (int8_t)floor (v); break;
+      case MACE_DTYPE_BOOL: ((uint8_t *)t->data)[i] = v > (lo + hi) / 2; break;
       default: break;
     }
   }
@@ -70,7 +74,7 @@ th_fail (const char *test, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  fprintf (stderr, "FAIL %s (seed %llu): ", test, (unsigned long long) seed);
+  fprintf (stderr, "FAIL %s (seed %llu): ", test, (unsigned long long)seed);
   vfprintf (stderr, fmt, ap);
   fprintf (stderr, "\n");
   va_end (ap);
@@ -82,7 +86,7 @@ th_finish (void)
 {
   if (failures) {
     fprintf (stderr, "%d failure(s); rerun with MACE_TEST_SEED=%llu\n",
-             failures, (unsigned long long) seed);
+             failures, (unsigned long long)seed);
     return 1;
   }
   printf ("all checks passed\n");
@@ -151,7 +155,7 @@ th_attr_ints (ThNode *n, const char *name, int count, const int64_t *v)
 {
   MaceAttr *a = add_attr (n, name, MACE_ATTR_INTS);
   a->n = count;
-  a->ints = g_memdup2 (v, sizeof (int64_t) * (size_t) (count ? count : 1));
+  a->ints = g_memdup2 (v, sizeof (int64_t) * (size_t)(count ? count : 1));
 }
 
 void
@@ -159,7 +163,7 @@ th_attr_floats (ThNode *n, const char *name, int count, const float *v)
 {
   MaceAttr *a = add_attr (n, name, MACE_ATTR_FLOATS);
   a->n = count;
-  a->floats = g_memdup2 (v, sizeof (float) * (size_t) (count ? count : 1));
+  a->floats = g_memdup2 (v, sizeof (float) * (size_t)(count ? count : 1));
 }
 
 MaceStatus
@@ -186,9 +190,15 @@ th_run_op (ThNode *n, int64_t opset, MaceTensor **inputs, MaceTensor **outputs,
   for (int i = 0; i < n->node.n_out; i++)
     outputs[i] = g_new0 (MaceTensor, 1);
   MaceThreadPool *pool = threads > 1 ? mace_threadpool_new (threads) : NULL;
-  MaceOpCtx ctx = { .node = &n->node, .graph = n->graph, .opset = opset,
-                    .n_in = n->node.n_in, .n_out = n->node.n_out,
-                    .in = inputs, .out = outputs, .pool = pool, .err = &err };
+  MaceOpCtx ctx = { .node = &n->node,
+                    .graph = n->graph,
+                    .opset = opset,
+                    .n_in = n->node.n_in,
+                    .n_out = n->node.n_out,
+                    .in = inputs,
+                    .out = outputs,
+                    .pool = pool,
+                    .err = &err };
   MaceStatus st = def->infer (&ctx);
   for (int i = 0; st == MACE_OK && i < n->node.n_out; i++)
     st = mace_tensor_alloc (outputs[i]);
@@ -203,12 +213,12 @@ th_run_op (ThNode *n, int64_t opset, MaceTensor **inputs, MaceTensor **outputs,
 }
 
 bool
-th_check_close (const char *what, const MaceTensor *got,
-                const MaceTensor *want, double rtol, double atol)
+th_check_close (const char *what, const MaceTensor *got, const MaceTensor *want,
+                double rtol, double atol)
 {
   char a[128], b[128];
-  if (got->dtype != want->dtype ||
-      !mace_shape_equal (got->ndim, got->dims, want->ndim, want->dims)) {
+  if (got->dtype != want->dtype
+      || !mace_shape_equal (got->ndim, got->dims, want->ndim, want->dims)) {
     th_fail (what, "got %s %s, want %s %s", mace_dtype_name (got->dtype),
              mace_shape_str (got->ndim, got->dims, a, sizeof a),
              mace_dtype_name (want->dtype),
@@ -224,7 +234,7 @@ th_check_close (const char *what, const MaceTensor *got,
       continue;
     if (!(fabs (g - w) <= atol + rtol * fabs (w))) {
       th_fail (what, "element %lld: got %.9g, want %.9g (rtol %g, atol %g)",
-               (long long) i, g, w, rtol, atol);
+               (long long)i, g, w, rtol, atol);
       return false;
     }
   }

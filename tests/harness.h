@@ -53,6 +53,10 @@ bool th_check_close (const char *what, const MaceTensor *got,
 double th_rel_l2 (const MaceTensor *a, const MaceTensor *b);
 
 MaceTensor *th_tensor (MaceDataType dt, int ndim, const int64_t *dims);
-#define TH_DIMS(...) (sizeof ((int64_t[]){ __VA_ARGS__ }) / sizeof (int64_t)), (int64_t[]){ __VA_ARGS__ }
+#define TH_DIMS(...)                                                           \
+  (sizeof ((int64_t[]){ __VA_ARGS__ }) / sizeof (int64_t)), (int64_t[])        \
+  {                                                                            \
+    __VA_ARGS__                                                                \
+  }
 
 #endif

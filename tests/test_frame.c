@@ -26,8 +26,8 @@
 
 #include "mace.h"
 
-static const char *fmt_names[] = { "RGB",  "BGR",  "RGBA", "BGRA",
-                                   "RGBx", "BGRx", "I420", "NV12" };
+static const char *fmt_names[]
+    = { "RGB", "BGR", "RGBA", "BGRA", "RGBx", "BGRx", "I420", "NV12" };
 static unsigned seed = 20240611;
 static int failures;
 
@@ -56,13 +56,14 @@ frame_make (TestFrame *t, MaceFrameFormat fmt, int w, int h, int misalign)
   size_t off[3] = { 0 };
   size_t total = 0;
   for (int p = 0; p < n; p++) {
-    int row = p == 0 ? w * bpp (fmt)
-                     : (fmt == MACE_FRAME_NV12 ? ((w + 1) / 2) * 2 : (w + 1) / 2);
+    int row = p == 0
+                  ? w * bpp (fmt)
+                  : (fmt == MACE_FRAME_NV12 ? ((w + 1) / 2) * 2 : (w + 1) / 2);
     int rows = p == 0 ? h : (h + 1) / 2;
     t->f.stride[p] = row + 7 + p; /* padded rows */
     off[p] = total;
-    total += (size_t) t->f.stride[p] * rows;
-    total = (total + 4095) & ~(size_t) 4095; /* planes aligned too */
+    total += (size_t)t->f.stride[p] * rows;
+    total = (total + 4095) & ~(size_t)4095; /* planes aligned too */
   }
   void *mem = NULL;
   if (posix_memalign (&mem, 4096, total + 4096) != 0)
@@ -70,7 +71,7 @@ frame_make (TestFrame *t, MaceFrameFormat fmt, int w, int h, int misalign)
   t->block = mem;
   t->size = total + 4096;
   for (size_t i = 0; i < t->size; i++)
-    t->block[i] = (uint8_t) (rand_r (&seed) & 0xff);
+    t->block[i] = (uint8_t)(rand_r (&seed) & 0xff);
   for (int p = 0; p < n; p++)
     t->f.data[p] = t->block + misalign + off[p];
 }
@@ -84,10 +85,11 @@ read_rgb_ref (const MaceFrame *f, int x, int y, double *rgb)
     case MACE_FRAME_NV12: {
       double Y = p0[y * f->stride[0] + x], u, v;
       if (f->format == MACE_FRAME_I420) {
-        u = ((const uint8_t *) f->data[1])[(y / 2) * f->stride[1] + x / 2];
-        v = ((const uint8_t *) f->data[2])[(y / 2) * f->stride[2] + x / 2];
+        u = ((const uint8_t *)f->data[1])[(y / 2) * f->stride[1] + x / 2];
+        v = ((const uint8_t *)f->data[2])[(y / 2) * f->stride[2] + x / 2];
       } else {
-        const uint8_t *uv = (const uint8_t *) f->data[1] + (y / 2) * f->stride[1] + (x / 2) * 2;
+        const uint8_t *uv = (const uint8_t *)f->data[1] + (y / 2) * f->stride[1]
+                            + (x / 2) * 2;
         u = uv[0];
         v = uv[1];
       }
@@ -100,8 +102,8 @@ read_rgb_ref (const MaceFrame *f, int x, int y, double *rgb)
     default: {
       int ps = bpp (f->format);
       const uint8_t *q = p0 + y * f->stride[0] + x * ps;
-      int bgr = f->format == MACE_FRAME_BGR || f->format == MACE_FRAME_BGRA ||
-                f->format == MACE_FRAME_BGRX;
+      int bgr = f->format == MACE_FRAME_BGR || f->format == MACE_FRAME_BGRA
+                || f->format == MACE_FRAME_BGRX;
       rgb[0] = q[bgr ? 2 : 0];
       rgb[1] = q[1];
       rgb[2] = q[bgr ? 0 : 2];
@@ -114,14 +116,15 @@ static float *
 reference (const MaceFrame *f, const MacePreprocess *pp, int mw, int mh)
 {
   int cxs = pp->crop_w ? pp->crop_x : 0, cys = pp->crop_h ? pp->crop_y : 0;
-  int cw = pp->crop_w ? pp->crop_w : f->width, ch = pp->crop_h ? pp->crop_h : f->height;
-  double *img = g_new (double, (size_t) cw * ch * 3);
+  int cw = pp->crop_w ? pp->crop_w : f->width,
+      ch = pp->crop_h ? pp->crop_h : f->height;
+  double *img = g_new (double, (size_t)cw *ch * 3);
   for (int y = 0; y < ch; y++)
     for (int x = 0; x < cw; x++)
-      read_rgb_ref (f, cxs + x, cys + y, img + ((size_t) y * cw + x) * 3);
+      read_rgb_ref (f, cxs + x, cys + y, img + ((size_t)y * cw + x) * 3);
   double ox0 = 0, oy0 = 0, ow = mw, oh = mh;
   if (pp->fit == MACE_FIT_LETTERBOX) {
-    double s = fmin ((double) mw / cw, (double) mh / ch);
+    double s = fmin ((double)mw / cw, (double)mh / ch);
     ow = cw * s;
     oh = ch * s;
     ox0 = (mw - ow) / 2;
@@ -130,31 +133,35 @@ reference (const MaceFrame *f, const MacePreprocess *pp, int mw, int mh)
     ow = cw;
     oh = ch;
   }
-  float *out = g_new (float, (size_t) mw * mh * 3);
+  float *out = g_new (float, (size_t)mw *mh * 3);
   for (int y = 0; y < mh; y++)
     for (int x = 0; x < mw; x++) {
       double rgb[3] = { 0, 0, 0 };
       if (x >= ox0 && x < ox0 + ow && y >= oy0 && y < oy0 + oh) {
         double sx = fmax ((x - ox0 + 0.5) * cw / ow - 0.5, 0);
         double sy = fmax ((y - oy0 + 0.5) * ch / oh - 0.5, 0);
-        int x0 = (int) sx, y0 = (int) sy;
-        int x1 = x0 + 1 < cw ? x0 + 1 : cw - 1, y1 = y0 + 1 < ch ? y0 + 1 : ch - 1;
+        int x0 = (int)sx, y0 = (int)sy;
+        int x1 = x0 + 1 < cw ? x0 + 1 : cw - 1,
+            y1 = y0 + 1 < ch ? y0 + 1 : ch - 1;
         x0 = x0 < cw ? x0 : cw - 1;
         y0 = y0 < ch ? y0 : ch - 1;
         double ax = sx - x0, ay = sy - y0;
         for (int k = 0; k < 3; k++) {
-          double a = img[((size_t) y0 * cw + x0) * 3 + k], b = img[((size_t) y0 * cw + x1) * 3 + k];
-          double c = img[((size_t) y1 * cw + x0) * 3 + k], d = img[((size_t) y1 * cw + x1) * 3 + k];
-          rgb[k] = (a * (1 - ax) + b * ax) * (1 - ay) + (c * (1 - ax) + d * ax) * ay;
+          double a = img[((size_t)y0 * cw + x0) * 3 + k],
+                 b = img[((size_t)y0 * cw + x1) * 3 + k];
+          double c = img[((size_t)y1 * cw + x0) * 3 + k],
+                 d = img[((size_t)y1 * cw + x1) * 3 + k];
+          rgb[k] = (a * (1 - ax) + b * ax) * (1 - ay)
+                   + (c * (1 - ax) + d * ax) * ay;
         }
       }
       for (int k = 0; k < 3; k++) {
         double src = rgb[pp->bgr ? 2 - k : k];
         double v = (src - pp->mean[k]) * pp->scale[k];
         size_t i = pp->layout == MACE_TENSOR_NCHW
-                       ? (size_t) k * mw * mh + (size_t) y * mw + x
-                       : ((size_t) y * mw + x) * 3 + k;
-        out[i] = (float) v;
+                       ? (size_t)k * mw * mh + (size_t)y * mw + x
+                       : ((size_t)y * mw + x) * 3 + k;
+        out[i] = (float)v;
       }
     }
   g_free (img);
@@ -168,16 +175,17 @@ compare (const char *what, const float *got, const float *want, size_t n,
   double worst = 0;
   size_t at = 0;
   for (size_t i = 0; i < n; i++) {
-    double d = fabs ((double) got[i] - want[i]);
+    double d = fabs ((double)got[i] - want[i]);
     if (!(d <= worst)) {
       worst = d;
       at = i;
     }
   }
   if (!(worst <= atol)) {
-    fprintf (stderr, "FAIL %s: max |diff| %.6g at %zu (got %g want %g), "
-             "atol %g, seed %u\n", what, worst, at, got[at], want[at], atol,
-             seed);
+    fprintf (stderr,
+             "FAIL %s: max |diff| %.6g at %zu (got %g want %g), "
+             "atol %g, seed %u\n",
+             what, worst, at, got[at], want[at], atol, seed);
     failures++;
   }
 }
@@ -209,14 +217,14 @@ run_frame (MaceEngine *e, const MaceFrame *f, const MacePreprocess *pp,
            size_t *n)
 {
   MaceRect r;
-  if (mace_engine_set_input_frame (e, 0, f, pp, &r) != MACE_OK ||
-      mace_engine_run (e) != MACE_OK) {
+  if (mace_engine_set_input_frame (e, 0, f, pp, &r) != MACE_OK
+      || mace_engine_run (e) != MACE_OK) {
     fprintf (stderr, "FAIL run: %s\n", mace_engine_last_error (e));
     failures++;
     return NULL;
   }
   const MaceTensor *t = mace_engine_get_output (e, 0);
-  *n = (size_t) mace_tensor_numel (t);
+  *n = (size_t)mace_tensor_numel (t);
   return g_memdup2 (mace_tensor_data_const (t), *n * sizeof (float));
 }
 
@@ -251,7 +259,7 @@ main (int argc, char **argv)
   int cl = strcmp (argv[2], "cl") == 0;
   const char *env_seed = g_getenv ("MACE_TEST_SEED");
   if (env_seed)
-    seed = (unsigned) atoi (env_seed);
+    seed = (unsigned)atoi (env_seed);
   int n_checks = 0;
   for (size_t ci = 0; ci < G_N_ELEMENTS (cases); ci++) {
     const Case *c = &cases[ci];
@@ -268,7 +276,7 @@ main (int argc, char **argv)
     for (int fmt = MACE_FRAME_RGB; fmt <= MACE_FRAME_NV12; fmt++)
       for (size_t si = 0; si < G_N_ELEMENTS (sizes); si++) {
         TestFrame tf;
-        frame_make (&tf, (MaceFrameFormat) fmt, sizes[si][0], sizes[si][1], 0);
+        frame_make (&tf, (MaceFrameFormat)fmt, sizes[si][0], sizes[si][1], 0);
         MacePreprocess pp;
         mace_preprocess_init (&pp);
         pp.layout = c->layout;
@@ -287,13 +295,14 @@ main (int argc, char **argv)
         int mw = c->mw ? c->mw : (pp.crop_w ? pp.crop_w : tf.f.width);
         int mh = c->mh ? c->mh : (pp.crop_h ? pp.crop_h : tf.f.height);
         gchar *what = g_strdup_printf ("%s %s %dx%d fit %d crop %d", c->model,
-                                       fmt_names[fmt], tf.f.width,
-                                       tf.f.height, c->fit, c->crop);
+                                       fmt_names[fmt], tf.f.width, tf.f.height,
+                                       c->fit, c->crop);
         float *want = reference (&tf.f, &pp, mw, mh);
         size_t n = 0;
         float *got = run_frame (cpu, &tf.f, &pp, &n);
-        if (got && n != (size_t) mw * mh * 3) {
-          fprintf (stderr, "FAIL %s: %zu outputs, want %d\n", what, n, mw * mh * 3);
+        if (got && n != (size_t)mw * mh * 3) {
+          fprintf (stderr, "FAIL %s: %zu outputs, want %d\n", what, n,
+                   mw * mh * 3);
           failures++;
         } else if (got) {
           compare (what, got, want, n, 1e-4);
@@ -314,30 +323,35 @@ main (int argc, char **argv)
             fprintf (stderr, "FAIL %s: no output\n", w2);
             failures++;
           }
-          if (s1.copies != s0.copies || s1.imported != s0.imported + 1 ||
-              !s1.last_zero_copy) {
-            fprintf (stderr, "FAIL %s aligned: copies %lld -> %lld, imported "
-                     "%lld -> %lld, zero-copy %d\n", w2, (long long) s0.copies,
-                     (long long) s1.copies, (long long) s0.imported,
-                     (long long) s1.imported, s1.last_zero_copy);
+          if (s1.copies != s0.copies || s1.imported != s0.imported + 1
+              || !s1.last_zero_copy) {
+            fprintf (stderr,
+                     "FAIL %s aligned: copies %lld -> %lld, imported "
+                     "%lld -> %lld, zero-copy %d\n",
+                     w2, (long long)s0.copies, (long long)s1.copies,
+                     (long long)s0.imported, (long long)s1.imported,
+                     s1.last_zero_copy);
             failures++;
           }
           g_free (gd);
           /* Misaligned host planes: uploaded once. */
           TestFrame mis;
-          frame_make (&mis, (MaceFrameFormat) fmt, sizes[si][0], sizes[si][1], 1);
+          frame_make (&mis, (MaceFrameFormat)fmt, sizes[si][0], sizes[si][1],
+                      1);
           for (int p = 0; p < 3; p++)
             if (mis.f.data[p])
-              memcpy ((void *) mis.f.data[p], tf.f.data[p],
-                      (size_t) tf.f.stride[p] * (size_t) tf.f.height);
+              memcpy ((void *)mis.f.data[p], tf.f.data[p],
+                      (size_t)tf.f.stride[p] * (size_t)tf.f.height);
           gd = run_frame (dev, &mis.f, &pp, &nd);
           mace_engine_get_frame_stats (dev, &s0);
           if (gd && nd == n)
             compare (w2, gd, got, n, 1e-4);
           if (s0.copies != s1.copies + 1 || s0.last_zero_copy) {
-            fprintf (stderr, "FAIL %s misaligned: copies %lld -> %lld, "
-                     "zero-copy %d\n", w2, (long long) s1.copies,
-                     (long long) s0.copies, s0.last_zero_copy);
+            fprintf (stderr,
+                     "FAIL %s misaligned: copies %lld -> %lld, "
+                     "zero-copy %d\n",
+                     w2, (long long)s1.copies, (long long)s0.copies,
+                     s0.last_zero_copy);
             failures++;
           }
           g_free (gd);
@@ -347,7 +361,7 @@ main (int argc, char **argv)
           void *ctx = NULL;
           if (mace_engine_get_cl_handles (dev, &ctx, NULL, NULL) == MACE_OK) {
             cl_int rc;
-            cl_mem m = clCreateBuffer ((cl_context) ctx,
+            cl_mem m = clCreateBuffer ((cl_context)ctx,
                                        CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
                                        tf.size, tf.block, &rc);
             MaceFrame df = tf.f;
@@ -355,17 +369,17 @@ main (int argc, char **argv)
               if (!tf.f.data[p])
                 continue;
               df.cl_mem[p] = m;
-              df.offset[p] = (size_t) ((const uint8_t *) tf.f.data[p] - tf.block);
+              df.offset[p] = (size_t)((const uint8_t *)tf.f.data[p] - tf.block);
               df.data[p] = NULL;
             }
             gd = run_frame (dev, &df, &pp, &nd);
             mace_engine_get_frame_stats (dev, &s1);
             if (gd && nd == n)
               compare (w2, gd, got, n, 1e-4);
-            if (s1.copies != s0.copies || !s1.last_zero_copy ||
-                s1.device_frames != s0.device_frames + 1) {
+            if (s1.copies != s0.copies || !s1.last_zero_copy
+                || s1.device_frames != s0.device_frames + 1) {
               fprintf (stderr, "FAIL %s cl_mem: copies %lld -> %lld\n", w2,
-                       (long long) s0.copies, (long long) s1.copies);
+                       (long long)s0.copies, (long long)s1.copies);
               failures++;
             }
             g_free (gd);
@@ -383,7 +397,8 @@ main (int argc, char **argv)
       MaceFrameStats s;
       mace_engine_get_frame_stats (cpu, &s);
       if (s.copies != 0 || !s.last_zero_copy) {
-        fprintf (stderr, "FAIL CPU copies %lld (want 0)\n", (long long) s.copies);
+        fprintf (stderr, "FAIL CPU copies %lld (want 0)\n",
+                 (long long)s.copies);
         failures++;
       }
     }
@@ -399,14 +414,15 @@ main (int argc, char **argv)
   pp.crop_x = 15;
   pp.crop_w = 10;
   pp.crop_h = 5;
-  if (mace_engine_set_input_frame (e, 0, &tf.f, &pp, NULL) == MACE_OK ||
-      !strstr (mace_engine_last_error (e), "crop")) {
-    fprintf (stderr, "FAIL bad crop accepted or unclear: %s\n", mace_engine_last_error (e));
+  if (mace_engine_set_input_frame (e, 0, &tf.f, &pp, NULL) == MACE_OK
+      || !strstr (mace_engine_last_error (e), "crop")) {
+    fprintf (stderr, "FAIL bad crop accepted or unclear: %s\n",
+             mace_engine_last_error (e));
     failures++;
   }
   free (tf.block);
   mace_engine_free (e);
-  printf ("%d frame checks%s, %d failures\n", n_checks, cl ? " (CPU + OpenCL)" : "",
-          failures);
+  printf ("%d frame checks%s, %d failures\n", n_checks,
+          cl ? " (CPU + OpenCL)" : "", failures);
   return failures ? 1 : 0;
 }

@@ -37,11 +37,10 @@ expect_fail (const char *test, MaceStatus got, const MaceError *err,
     th_fail (test, "error status %d differs from returned %d", err->status,
              got);
   if (path && strncmp (err->message, path, strlen (path)) != 0)
-    th_fail (test, "message does not start with the file name '%s': %s",
-             path, err->message);
-  if (needle && !strstr (err->message, needle))
-    th_fail (test, "message does not mention '%s': %s", needle,
+    th_fail (test, "message does not start with the file name '%s': %s", path,
              err->message);
+  if (needle && !strstr (err->message, needle))
+    th_fail (test, "message does not mention '%s': %s", needle, err->message);
 }
 
 static MaceStatus
@@ -62,7 +61,7 @@ io_supported (const Onnx__ValueInfoProto *vi)
   if (!t || t->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE)
     return false;
   int32_t et = t->tensor_type->elem_type;
-  return et != MACE_DTYPE_STRING && mace_dtype_size ((MaceDataType) et) > 0;
+  return et != MACE_DTYPE_STRING && mace_dtype_size ((MaceDataType)et) > 0;
 }
 
 /* Why a test model must be refused by the loader, or NULL if it must
@@ -105,7 +104,7 @@ expected_refusal (const Onnx__ModelProto *mp)
 static int
 cmp_str (const void *a, const void *b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 /* Sorted entries of dir matching prefix (NULL-terminated, g_strfreev). */
@@ -123,7 +122,7 @@ list_dir (const char *dir, const char *prefix, const char *suffix)
     closedir (d);
   qsort (a->pdata, a->len, sizeof (char *), cmp_str);
   g_ptr_array_add (a, NULL);
-  return (char **) g_ptr_array_free (a, FALSE);
+  return (char **)g_ptr_array_free (a, FALSE);
 }
 
 /* One test_data_set .pb against the declared io it belongs to. */
@@ -147,9 +146,10 @@ check_pb (const char *path, const Onnx__ValueInfoProto *vi, int *n_ok,
     size_t len = 0;
     mace_read_file (path, &raw, &len, &err);
     Onnx__TensorProto *tp = onnx__tensor_proto__unpack (NULL, len, raw);
-    if (!tp || (int32_t) t->dtype != tp->data_type
-        || (size_t) t->ndim != tp->n_dims
-        || (t->ndim && memcmp (t->dims, tp->dims, sizeof (int64_t) * tp->n_dims))
+    if (!tp || (int32_t)t->dtype != tp->data_type
+        || (size_t)t->ndim != tp->n_dims
+        || (t->ndim
+            && memcmp (t->dims, tp->dims, sizeof (int64_t) * tp->n_dims))
         || strcmp (name, tp->name ? tp->name : ""))
       th_fail (path, "type, shape or name differ from the file");
     if (tp)
@@ -212,15 +212,13 @@ test_node_suite (void)
     } else {
       n_loaded++;
       const Onnx__GraphProto *gp = mp->graph;
-      if ((size_t) g->n_outputs != gp->n_output)
-        th_fail (path, "%d outputs, file has %zu", g->n_outputs,
-                 gp->n_output);
-      for (int i = 0; i < g->n_outputs && (size_t) i < gp->n_output; i++)
+      if ((size_t)g->n_outputs != gp->n_output)
+        th_fail (path, "%d outputs, file has %zu", g->n_outputs, gp->n_output);
+      for (int i = 0; i < g->n_outputs && (size_t)i < gp->n_output; i++)
         if (strcmp (g->values[g->outputs[i]].name, gp->output[i]->name))
-          th_fail (path, "output %d is '%s'", i,
-                   g->values[g->outputs[i]].name);
-      if ((size_t) g->n_nodes != gp->n_node
-          || g->n_nodes_original != (int64_t) gp->n_node)
+          th_fail (path, "output %d is '%s'", i, g->values[g->outputs[i]].name);
+      if ((size_t)g->n_nodes != gp->n_node
+          || g->n_nodes_original != (int64_t)gp->n_node)
         th_fail (path, "%d nodes, file has %zu", g->n_nodes, gp->n_node);
       for (int i = 0; i < g->n_inputs; i++) {
         const MaceValue *v = &g->values[g->inputs[i]];
@@ -249,10 +247,10 @@ test_node_suite (void)
           int k = -1;
           const Onnx__ValueInfoProto *vi = NULL;
           if (sscanf (*p, "input_%d.pb", &k) == 1 && k >= 0
-              && (guint) k < ins->len)
+              && (guint)k < ins->len)
             vi = ins->pdata[k];
           else if (sscanf (*p, "output_%d.pb", &k) == 1 && k >= 0
-                   && (size_t) k < gp->n_output)
+                   && (size_t)k < gp->n_output)
             vi = gp->output[k];
           check_pb (pb, vi, &pb_ok, &pb_refused);
           g_free (pb);
@@ -272,8 +270,8 @@ test_node_suite (void)
   }
   g_strfreev (tests);
   printf ("node suite: %d models: %d loaded, %d refused as unsupported; "
-          "%d tensors loaded, %d refused\n", n_models, n_loaded, n_refused,
-          pb_ok, pb_refused);
+          "%d tensors loaded, %d refused\n",
+          n_models, n_loaded, n_refused, pb_ok, pb_refused);
   if (n_models == 0)
     printf ("node suite: no models under %s (libonnx-testdata missing?)\n",
             dir);
@@ -287,29 +285,32 @@ static void
 test_roundtrip (void)
 {
   static const MaceDataType types[] = {
-    MACE_DTYPE_FLOAT32, MACE_DTYPE_UINT8,  MACE_DTYPE_INT8,
-    MACE_DTYPE_UINT16,  MACE_DTYPE_INT16,  MACE_DTYPE_INT32,
-    MACE_DTYPE_INT64,   MACE_DTYPE_BOOL,   MACE_DTYPE_FLOAT16,
-    MACE_DTYPE_FLOAT64, MACE_DTYPE_UINT32, MACE_DTYPE_UINT64,
+    MACE_DTYPE_FLOAT32,  MACE_DTYPE_UINT8,  MACE_DTYPE_INT8,
+    MACE_DTYPE_UINT16,   MACE_DTYPE_INT16,  MACE_DTYPE_INT32,
+    MACE_DTYPE_INT64,    MACE_DTYPE_BOOL,   MACE_DTYPE_FLOAT16,
+    MACE_DTYPE_FLOAT64,  MACE_DTYPE_UINT32, MACE_DTYPE_UINT64,
     MACE_DTYPE_BFLOAT16,
   };
   static const struct {
     int ndim;
     int64_t dims[4];
-  } shapes[] = { { 0, { 0 } }, { 1, { 7 } }, { 3, { 2, 3, 5 } },
-                 { 2, { 0, 4 } }, { 4, { 1, 3, 2, 2 } } };
+  } shapes[] = { { 0, { 0 } },
+                 { 1, { 7 } },
+                 { 3, { 2, 3, 5 } },
+                 { 2, { 0, 4 } },
+                 { 4, { 1, 3, 2, 2 } } };
   for (size_t ti = 0; ti < G_N_ELEMENTS (types); ti++)
     for (size_t si = 0; si < G_N_ELEMENTS (shapes); si++) {
-      MaceTensor *t = mace_tensor_new (types[ti], shapes[si].ndim,
-                                       shapes[si].dims);
+      MaceTensor *t
+          = mace_tensor_new (types[ti], shapes[si].ndim, shapes[si].dims);
       uint8_t *b = t->data;
       for (size_t i = 0; i < mace_tensor_nbytes (t); i++)
-        b[i] = (uint8_t) th_rand_u32 ();
+        b[i] = (uint8_t)th_rand_u32 ();
       if (types[ti] == MACE_DTYPE_BOOL)
         for (size_t i = 0; i < mace_tensor_nbytes (t); i++)
           b[i] &= 1;
-      char *name = g_strdup_printf ("t_%s_%zu", mace_dtype_name (types[ti]),
-                                    si);
+      char *name
+          = g_strdup_printf ("t_%s_%zu", mace_dtype_name (types[ti]), si);
       char *path = g_strdup_printf ("%s/%s.pb", tmpdir, name);
       MaceError err = { 0 };
       MaceStatus st = mace_tensor_save_pb (t, name, path, &err);
@@ -358,10 +359,10 @@ test_typed_fields (void)
     { MACE_DTYPE_BOOL, { 1, 1, 1, 1 } },
     { MACE_DTYPE_FLOAT16, { NAN, 255.0 / 16777216.0, 1.0 / 16777216.0, 1.0 } },
     { MACE_DTYPE_FLOAT32, { 1.5, -2, 0, 3.25 } },
-    { MACE_DTYPE_INT64, { (double) INT64_MIN, -1, 0, (double) INT64_MAX } },
+    { MACE_DTYPE_INT64, { (double)INT64_MIN, -1, 0, (double)INT64_MAX } },
     { MACE_DTYPE_FLOAT64, { 1e300, -0.5, 0, 2 } },
     { MACE_DTYPE_UINT32, { 0, 1, 4000000000.0, 4294967295.0 } },
-    { MACE_DTYPE_UINT64, { 0, 1, 4000000000.0, (double) UINT64_MAX } },
+    { MACE_DTYPE_UINT64, { 0, 1, 4000000000.0, (double)UINT64_MAX } },
   };
   for (size_t c = 0; c < G_N_ELEMENTS (cases); c++) {
     Onnx__TensorProto tp = ONNX__TENSOR_PROTO__INIT;
@@ -371,12 +372,27 @@ test_typed_fields (void)
     tp.data_type = cases[c].dt;
     tp.name = "typed";
     switch (cases[c].dt) {
-      case MACE_DTYPE_FLOAT32: tp.n_float_data = 4; tp.float_data = f32; break;
-      case MACE_DTYPE_INT64: tp.n_int64_data = 4; tp.int64_data = i64; break;
-      case MACE_DTYPE_FLOAT64: tp.n_double_data = 4; tp.double_data = f64; break;
+      case MACE_DTYPE_FLOAT32:
+        tp.n_float_data = 4;
+        tp.float_data = f32;
+        break;
+      case MACE_DTYPE_INT64:
+        tp.n_int64_data = 4;
+        tp.int64_data = i64;
+        break;
+      case MACE_DTYPE_FLOAT64:
+        tp.n_double_data = 4;
+        tp.double_data = f64;
+        break;
       case MACE_DTYPE_UINT32:
-      case MACE_DTYPE_UINT64: tp.n_uint64_data = 4; tp.uint64_data = u64; break;
-      default: tp.n_int32_data = 4; tp.int32_data = i32; break;
+      case MACE_DTYPE_UINT64:
+        tp.n_uint64_data = 4;
+        tp.uint64_data = u64;
+        break;
+      default:
+        tp.n_int32_data = 4;
+        tp.int32_data = i32;
+        break;
     }
     size_t len = onnx__tensor_proto__get_packed_size (&tp);
     uint8_t *buf = g_malloc (len);
@@ -396,26 +412,26 @@ test_typed_fields (void)
           th_fail (what, "element %d: %g, want %g", i, got, want);
       }
       if (cases[c].dt == MACE_DTYPE_INT64
-          && ((int64_t *) t->data)[0] != INT64_MIN)
+          && ((int64_t *)t->data)[0] != INT64_MIN)
         th_fail (what, "int64 min lost");
       if (cases[c].dt == MACE_DTYPE_UINT64
-          && ((uint64_t *) t->data)[3] != UINT64_MAX)
+          && ((uint64_t *)t->data)[3] != UINT64_MAX)
         th_fail (what, "uint64 max lost");
     }
     mace_tensor_free (t);
     /* One element short: a size mismatch naming the tensor. */
-    tp.dims = (int64_t[]) { 5 };
+    tp.dims = (int64_t[]){ 5 };
     tp.n_dims = 1;
     len = onnx__tensor_proto__pack (&tp, buf);
-    MaceStatus st = mace_onnx_parse_tensor (buf, len, "short.pb", &t, NULL,
-                                            &err);
+    MaceStatus st
+        = mace_onnx_parse_tensor (buf, len, "short.pb", &t, NULL, &err);
     expect_fail (what, st, &err, MACE_ERROR_INVALID_MODEL, "short.pb",
                  "'typed'");
     g_free (buf);
   }
 
   /* String tensors, external data, wrong field, bad files. */
-  ProtobufCBinaryData sd[1] = { { 2, (uint8_t *) "hi" } };
+  ProtobufCBinaryData sd[1] = { { 2, (uint8_t *)"hi" } };
   Onnx__TensorProto tp = ONNX__TENSOR_PROTO__INIT;
   tp.has_data_type = 1;
   tp.data_type = MACE_DTYPE_STRING;
@@ -439,7 +455,7 @@ test_typed_fields (void)
   ep.data_type = MACE_DTYPE_FLOAT32;
   ep.name = "w";
   ep.n_dims = 1;
-  ep.dims = (int64_t[]) { 4 };
+  ep.dims = (int64_t[]){ 4 };
   ep.has_data_location = 1;
   ep.data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
   ep.n_external_data = 1;
@@ -455,7 +471,7 @@ test_typed_fields (void)
   wp.data_type = MACE_DTYPE_FLOAT32;
   wp.name = "wrong";
   wp.n_int64_data = 1;
-  wp.int64_data = (int64_t[]) { 1 };
+  wp.int64_data = (int64_t[]){ 1 };
   len = onnx__tensor_proto__pack (&wp, buf);
   st = mace_onnx_parse_tensor (buf, len, "wrong.pb", &t, NULL, &err);
   expect_fail ("wrong-field", st, &err, MACE_ERROR_INVALID_MODEL, "wrong.pb",
@@ -475,7 +491,7 @@ test_typed_fields (void)
   st = mace_tensor_load_pb (bad, &t, NULL, &err);
   expect_fail ("garbage-pb", st, &err, MACE_ERROR_PARSE, bad, NULL);
   g_free (bad);
-  MaceTensor *s8 = mace_tensor_new (MACE_DTYPE_FLOAT32, 1, (int64_t[]) { 2 });
+  MaceTensor *s8 = mace_tensor_new (MACE_DTYPE_FLOAT32, 1, (int64_t[]){ 2 });
   char *nodir = g_strdup_printf ("%s/no/such/dir/x.pb", tmpdir);
   st = mace_tensor_save_pb (s8, "x", nodir, &err);
   expect_fail ("save-nodir", st, &err, MACE_ERROR_IO, nodir, NULL);
@@ -518,10 +534,10 @@ static void
 vi_init (Onnx__ValueInfoProto *vi, Onnx__TypeProto *tp,
          Onnx__TypeProto__Tensor *tt, const char *name)
 {
-  *vi = (Onnx__ValueInfoProto) ONNX__VALUE_INFO_PROTO__INIT;
-  *tp = (Onnx__TypeProto) ONNX__TYPE_PROTO__INIT;
-  *tt = (Onnx__TypeProto__Tensor) ONNX__TYPE_PROTO__TENSOR__INIT;
-  vi->name = (char *) name;
+  *vi = (Onnx__ValueInfoProto)ONNX__VALUE_INFO_PROTO__INIT;
+  *tp = (Onnx__TypeProto)ONNX__TYPE_PROTO__INIT;
+  *tt = (Onnx__TypeProto__Tensor)ONNX__TYPE_PROTO__TENSOR__INIT;
+  vi->name = (char *)name;
   vi->type = tp;
   tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
   tp->tensor_type = tt;
@@ -533,9 +549,9 @@ static void
 node_init (Onnx__NodeProto *n, const char *name, const char *op, char **in,
            size_t n_in, char **out)
 {
-  *n = (Onnx__NodeProto) ONNX__NODE_PROTO__INIT;
-  n->name = (char *) name;
-  n->op_type = (char *) op;
+  *n = (Onnx__NodeProto)ONNX__NODE_PROTO__INIT;
+  n->name = (char *)name;
+  n->op_type = (char *)op;
   n->input = in;
   n->n_input = n_in;
   n->output = out;
@@ -546,10 +562,10 @@ static void
 model_init (Model *m)
 {
   memset (m, 0, sizeof *m);
-  m->model = (Onnx__ModelProto) ONNX__MODEL_PROTO__INIT;
+  m->model = (Onnx__ModelProto)ONNX__MODEL_PROTO__INIT;
   m->model.has_ir_version = 1;
   m->model.ir_version = 8;
-  m->opset = (Onnx__OperatorSetIdProto) ONNX__OPERATOR_SET_ID_PROTO__INIT;
+  m->opset = (Onnx__OperatorSetIdProto)ONNX__OPERATOR_SET_ID_PROTO__INIT;
   m->opset.domain = "";
   m->opset.has_version = 1;
   m->opset.version = 13;
@@ -557,10 +573,10 @@ model_init (Model *m)
   m->model.n_opset_import = 1;
   m->model.opset_import = m->opsets;
   m->model.graph = &m->graph;
-  m->graph = (Onnx__GraphProto) ONNX__GRAPH_PROTO__INIT;
+  m->graph = (Onnx__GraphProto)ONNX__GRAPH_PROTO__INIT;
   m->graph.name = "small";
 
-  m->w = (Onnx__TensorProto) ONNX__TENSOR_PROTO__INIT;
+  m->w = (Onnx__TensorProto)ONNX__TENSOR_PROTO__INIT;
   m->w.name = "W";
   m->w.has_data_type = 1;
   m->w.data_type = MACE_DTYPE_FLOAT32;
@@ -570,7 +586,7 @@ model_init (Model *m)
   m->w_raw[0] = 1.0f;
   m->w_raw[1] = 2.0f;
   m->w.has_raw_data = 1;
-  m->w.raw_data.data = (uint8_t *) m->w_raw;
+  m->w.raw_data.data = (uint8_t *)m->w_raw;
   m->w.raw_data.len = sizeof m->w_raw;
   m->b = m->w;
   m->b.name = "B";
@@ -585,7 +601,7 @@ model_init (Model *m)
   m->inits[1] = &m->b;
   m->graph.n_initializer = 2;
   m->graph.initializer = m->inits;
-  m->loc = (Onnx__StringStringEntryProto) ONNX__STRING_STRING_ENTRY_PROTO__INIT;
+  m->loc = (Onnx__StringStringEntryProto)ONNX__STRING_STRING_ENTRY_PROTO__INIT;
   m->loc.key = "location";
   m->loc.value = "weights.bin";
   m->locs[0] = &m->loc;
@@ -605,7 +621,7 @@ model_init (Model *m)
   node_init (&m->add, "add0", "Add", m->add_in, 2, m->add_out);
   node_init (&m->conv, "", "Conv", m->conv_in, 2, m->conv_out);
   node_init (&m->cst, "cst0", "Constant", NULL, 0, m->cst_out);
-  m->strides = (Onnx__AttributeProto) ONNX__ATTRIBUTE_PROTO__INIT;
+  m->strides = (Onnx__AttributeProto)ONNX__ATTRIBUTE_PROTO__INIT;
   m->strides.name = "strides";
   m->strides.has_type = 1;
   m->strides.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
@@ -620,7 +636,7 @@ model_init (Model *m)
   m->conv_attrs[1] = &m->pads;
   m->conv.n_attribute = 2;
   m->conv.attribute = m->conv_attrs;
-  m->cval = (Onnx__AttributeProto) ONNX__ATTRIBUTE_PROTO__INIT;
+  m->cval = (Onnx__AttributeProto)ONNX__ATTRIBUTE_PROTO__INIT;
   m->cval.name = "value_float";
   m->cval.has_type = 1;
   m->cval.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
@@ -642,7 +658,7 @@ model_init (Model *m)
   vi_init (&m->y, &m->ty, &m->tty, "Y");
   vi_init (&m->z, &m->tz, &m->ttz, "Z");
   vi_init (&m->c, &m->tc, &m->ttc, "C");
-  m->sx = (Onnx__TensorShapeProto) ONNX__TENSOR_SHAPE_PROTO__INIT;
+  m->sx = (Onnx__TensorShapeProto)ONNX__TENSOR_SHAPE_PROTO__INIT;
   m->dx0 = (Onnx__TensorShapeProto__Dimension)
       ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT;
   m->dx1 = m->dx0;
@@ -715,10 +731,10 @@ test_small_model (void)
   if (!g)
     return;
   if (g->opset != 13 || g->ir_version != 8)
-    th_fail ("small", "opset %lld ir %lld", (long long) g->opset,
-             (long long) g->ir_version);
+    th_fail ("small", "opset %lld ir %lld", (long long)g->opset,
+             (long long)g->ir_version);
   if (g->n_params != 4)
-    th_fail ("small", "n_params %lld, want 4", (long long) g->n_params);
+    th_fail ("small", "n_params %lld, want 4", (long long)g->n_params);
   if (g->n_inputs != 3 || g->n_outputs != 3 || g->n_nodes != 4
       || g->n_nodes_original != 4)
     th_fail ("small", "%d inputs %d outputs %d nodes", g->n_inputs,
@@ -727,9 +743,9 @@ test_small_model (void)
   if (strcmp (x->name, "X") || x->t.dtype != MACE_DTYPE_FLOAT32
       || x->declared_ndim != 2 || x->declared_dims[0] != -1
       || x->declared_dims[1] != 2)
-    th_fail ("small", "input X: '%s' dtype %d ndim %d dims %lld,%lld",
-             x->name, x->t.dtype, x->declared_ndim,
-             (long long) x->declared_dims[0], (long long) x->declared_dims[1]);
+    th_fail ("small", "input X: '%s' dtype %d ndim %d dims %lld,%lld", x->name,
+             x->t.dtype, x->declared_ndim, (long long)x->declared_dims[0],
+             (long long)x->declared_dims[1]);
   /* Add must come before Mul after sorting. */
   int add = -1, mul = -1, conv = -1;
   for (int i = 0; i < g->n_nodes; i++) {
@@ -746,13 +762,13 @@ test_small_model (void)
     int n;
     const int64_t *s = mace_attr_ints (&g->nodes[conv], "strides", &n);
     if (!s || n != 2 || strcmp (g->nodes[conv].name, "Conv_2"))
-      th_fail ("small", "conv node '%s' strides %d",
-               g->nodes[conv].name, n);
+      th_fail ("small", "conv node '%s' strides %d", g->nodes[conv].name, n);
   }
-  int w = mace_graph_value (g, "W", false), b = mace_graph_value (g, "B", false);
+  int w = mace_graph_value (g, "W", false),
+      b = mace_graph_value (g, "B", false);
   if (w < 0 || b < 0 || !g->values[w].is_const
-      || ((float *) g->values[b].t.data)[1] != 4.0f
-      || ((float *) g->values[w].t.data)[1] != 2.0f)
+      || ((float *)g->values[b].t.data)[1] != 4.0f
+      || ((float *)g->values[w].t.data)[1] != 2.0f)
     th_fail ("small", "initializers wrong");
   mace_graph_free (g);
 
@@ -848,17 +864,17 @@ test_malformed_models (void)
 
   /* Shape and data disagree. */
   model_init (&m);
-  m.w.dims = (int64_t[]) { 3 };
+  m.w.dims = (int64_t[]){ 3 };
   try_model ("raw-size-mismatch", &m, MACE_ERROR_INVALID_MODEL, "'W'");
   model_init (&m);
-  m.b.dims = (int64_t[]) { 1, 3 };
+  m.b.dims = (int64_t[]){ 1, 3 };
   m.b.n_dims = 2;
   try_model ("typed-size-mismatch", &m, MACE_ERROR_INVALID_MODEL, "'B'");
   model_init (&m);
-  m.w.dims = (int64_t[]) { -2 };
+  m.w.dims = (int64_t[]){ -2 };
   try_model ("negative-dim", &m, MACE_ERROR_INVALID_MODEL, "'W'");
   model_init (&m);
-  m.w.dims = (int64_t[]) { INT64_MAX, INT64_MAX };
+  m.w.dims = (int64_t[]){ INT64_MAX, INT64_MAX };
   m.w.n_dims = 2;
   try_model ("huge-dims", &m, MACE_ERROR_INVALID_MODEL, "'W'");
   model_init (&m);
@@ -885,7 +901,7 @@ test_malformed_models (void)
   try_model ("attr-tensor-missing", &m, MACE_ERROR_INVALID_MODEL,
              "'value_float'");
   model_init (&m);
-  m.cval.type = (Onnx__AttributeProto__AttributeType) 99;
+  m.cval.type = (Onnx__AttributeProto__AttributeType)99;
   try_model ("attr-unknown-type", &m, MACE_ERROR_INVALID_MODEL,
              "unknown type 99");
   model_init (&m);
@@ -897,7 +913,7 @@ test_malformed_models (void)
   m.cval.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
   m.cval.has_f = 0;
   m.cval.has_s = 1;
-  m.cval.s.data = (uint8_t *) "x";
+  m.cval.s.data = (uint8_t *)"x";
   m.cval.s.len = 1;
   try_model ("constant-string", &m, MACE_ERROR_UNSUPPORTED, "value_string");
   model_init (&m);
@@ -954,7 +970,7 @@ prepend_field (uint8_t *buf, size_t *pos, int field, size_t len)
 {
   uint8_t tmp[20];
   int n = 0;
-  uint64_t vals[2] = { ((uint64_t) field << 3) | 2, len };
+  uint64_t vals[2] = { ((uint64_t)field << 3) | 2, len };
   for (int k = 0; k < 2; k++) {
     uint64_t v = vals[k];
     do {
@@ -963,8 +979,8 @@ prepend_field (uint8_t *buf, size_t *pos, int field, size_t len)
       tmp[n++] = b | (v ? 0x80 : 0);
     } while (v);
   }
-  *pos -= (size_t) n;
-  memcpy (buf + *pos, tmp, (size_t) n);
+  *pos -= (size_t)n;
+  memcpy (buf + *pos, tmp, (size_t)n);
 }
 
 /* A graph input whose type is a sequence of a sequence of ... `levels`
@@ -972,7 +988,7 @@ prepend_field (uint8_t *buf, size_t *pos, int field, size_t len)
 static uint8_t *
 deep_model (int levels, size_t *len)
 {
-  size_t cap = (size_t) levels * 12 + 64, pos = cap;
+  size_t cap = (size_t)levels * 12 + 64, pos = cap;
   uint8_t *buf = g_malloc (cap);
   for (int i = 0; i < levels; i++) {
     prepend_field (buf, &pos, 1, cap - pos); /* Sequence.elem_type */
@@ -981,9 +997,9 @@ deep_model (int levels, size_t *len)
   prepend_field (buf, &pos, 2, cap - pos); /* ValueInfo.type */
   pos -= 1;
   buf[pos] = 'x';
-  prepend_field (buf, &pos, 1, 1); /* ValueInfo.name */
+  prepend_field (buf, &pos, 1, 1);          /* ValueInfo.name */
   prepend_field (buf, &pos, 11, cap - pos); /* Graph.input */
-  prepend_field (buf, &pos, 7, cap - pos); /* Model.graph */
+  prepend_field (buf, &pos, 7, cap - pos);  /* Model.graph */
   *len = cap - pos;
   memmove (buf, buf + pos, *len);
   return buf;
@@ -1030,8 +1046,7 @@ test_bad_bytes (void)
     if (st == MACE_OK) {
       accepted++;
       mace_graph_free (g);
-      th_fail ("truncated", "a model cut at byte %zu of %zu loaded", cut,
-               len);
+      th_fail ("truncated", "a model cut at byte %zu of %zu loaded", cut, len);
     } else if (strncmp (err.message, "cut.onnx: ", 10) != 0) {
       th_fail ("truncated", "cut at %zu: message without file name: %s", cut,
                err.message);
@@ -1047,8 +1062,7 @@ test_bad_bytes (void)
 
   static const char *suite[] = { "test_conv_with_strides_padding",
                                  "test_resize_upsample_scales_linear",
-                                 "test_gemm_all_attributes",
-                                 "test_constant" };
+                                 "test_gemm_all_attributes", "test_constant" };
   for (size_t s = 0; s < G_N_ELEMENTS (suite); s++) {
     char *path = g_build_filename (NODE_DIR, suite[s], "model.onnx", NULL);
     uint8_t *mdata = NULL;
@@ -1071,7 +1085,7 @@ test_bad_bytes (void)
 
   /* Random bytes, and the small model with random bytes changed: never a
    * crash; a failure always names the file. */
-  printf ("random inputs from seed %llu\n", (unsigned long long) th_seed ());
+  printf ("random inputs from seed %llu\n", (unsigned long long)th_seed ());
   int loaded = 0;
   for (int it = 0; it < 4000; it++) {
     size_t n;
@@ -1080,13 +1094,13 @@ test_bad_bytes (void)
       n = th_rand_u32 () % 600;
       r = g_malloc (n + 1);
       for (size_t i = 0; i < n; i++)
-        r[i] = (uint8_t) th_rand_u32 ();
+        r[i] = (uint8_t)th_rand_u32 ();
     } else {
       n = len;
       r = g_memdup2 (buf, len);
-      int flips = 1 + (int) (th_rand_u32 () % 4);
+      int flips = 1 + (int)(th_rand_u32 () % 4);
       for (int f = 0; f < flips; f++)
-        r[th_rand_u32 () % len] = (uint8_t) th_rand_u32 ();
+        r[th_rand_u32 () % len] = (uint8_t)th_rand_u32 ();
     }
     st = load_bytes (r, n, "random.onnx", &g, &err);
     if (st == MACE_OK) {

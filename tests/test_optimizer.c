@@ -69,16 +69,16 @@ check_model (const char *path, int expect_nodes)
   mace_engine_free (probe);
   mace_config_free (c);
 
-  MaceEngine *a = load (path, 1, (const MaceTensor *const *) in, n);
-  MaceEngine *b = load (path, 0, (const MaceTensor *const *) in, n);
+  MaceEngine *a = load (path, 1, (const MaceTensor *const *)in, n);
+  MaceEngine *b = load (path, 0, (const MaceTensor *const *)in, n);
   if (a && b) {
     for (int o = 0; o < mace_engine_num_outputs (a); o++) {
       const MaceTensor *x = mace_engine_get_output (a, o);
       const MaceTensor *y = mace_engine_get_output (b, o);
       double rel = th_rel_l2 (x, y);
       if (!(rel <= 1e-5))
-        th_fail (path, "output %d: fused vs unfused relative L2 %.3g > 1e-5",
-                 o, rel);
+        th_fail (path, "output %d: fused vs unfused relative L2 %.3g > 1e-5", o,
+                 rel);
       else
         printf ("%s output %d: relative L2 %.3g\n", path, o, rel);
     }
@@ -87,14 +87,14 @@ check_model (const char *path, int expect_nodes)
     mace_engine_get_info (b, &ib);
     printf ("%s: %lld nodes in the file, %lld unoptimised, %lld optimised, "
             "peak %lld bytes\n",
-            path, (long long) ia.num_nodes_original, (long long) ib.num_nodes,
-            (long long) ia.num_nodes, (long long) ia.planned_peak_bytes);
+            path, (long long)ia.num_nodes_original, (long long)ib.num_nodes,
+            (long long)ia.num_nodes, (long long)ia.planned_peak_bytes);
     if (expect_nodes >= 0 && ia.num_nodes != expect_nodes)
       th_fail (path, "optimised graph has %lld nodes, want %d",
-               (long long) ia.num_nodes, expect_nodes);
+               (long long)ia.num_nodes, expect_nodes);
     if (expect_nodes < 0 && ia.num_nodes >= ib.num_nodes)
       th_fail (path, "optimisation removed no node (%lld)",
-               (long long) ia.num_nodes);
+               (long long)ia.num_nodes);
   }
   mace_engine_free (a);
   mace_engine_free (b);

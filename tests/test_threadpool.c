@@ -25,9 +25,9 @@ visit (void *arg, int64_t b, int64_t e)
 static void
 noop (void *arg, int64_t b, int64_t e)
 {
-  (void) arg;
-  (void) b;
-  (void) e;
+  (void)arg;
+  (void)b;
+  (void)e;
 }
 
 static volatile float sink;
@@ -36,11 +36,11 @@ static volatile float sink;
 static void
 busy (void *arg, int64_t b, int64_t e)
 {
-  (void) arg;
+  (void)arg;
   float s = 0;
   for (int64_t i = b; i < e; i++)
     for (int k = 0; k < 1000; k++)
-      s += (float) k * 0.5f;
+      s += (float)k * 0.5f;
   sink = s;
 }
 
@@ -58,13 +58,13 @@ check_pool (MaceThreadPool *pool, const char *what)
   static const int64_t ns[] = { 0, 1, 2, 3, 7, 8, 31, 100, 1001, 65537 };
   for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
     int64_t n = ns[k];
-    Visit v = { calloc ((size_t) n + 1, sizeof (atomic_int)), 0 };
+    Visit v = { calloc ((size_t)n + 1, sizeof (atomic_int)), 0 };
     for (int rep = 0; rep < 3; rep++)
       mace_parallel_for (pool, n, visit, &v);
     for (int64_t i = 0; i < n; i++)
       if (atomic_load (&v.hits[i]) != 3) {
         th_fail (what, "n=%lld: index %lld visited %d times, want 3",
-                 (long long) n, (long long) i, atomic_load (&v.hits[i]));
+                 (long long)n, (long long)i, atomic_load (&v.hits[i]));
         break;
       }
     free (v.hits);
@@ -128,6 +128,7 @@ main (int argc, char **argv)
   mace_threadpool_free (p);
   printf ("dispatch overhead, 2 threads: %.2f us back-to-back (no work), "
           "%.1f us after 2 ms idle; 2 tasks of %.2f us: %.2f us serial, "
-          "%.2f us on the pool\n", hot, cold / 20, t_ser / 2, t_ser, tp);
+          "%.2f us on the pool\n",
+          hot, cold / 20, t_ser / 2, t_ser, tp);
   return th_finish ();
 }

@@ -24,8 +24,8 @@ usage (FILE *out)
 int
 mace_run_cmd_cache (int argc, char **argv)
 {
-  if (argc == 2 && (strcmp (argv[1], "--help") == 0
-                    || strcmp (argv[1], "-h") == 0)) {
+  if (argc == 2
+      && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)) {
     usage (stdout);
     return 0;
   }
@@ -45,8 +45,8 @@ mace_run_cmd_cache (int argc, char **argv)
     g_error_free (gerr);
     return 1;
   }
-  int problems = mace_cache_file_dump ((const uint8_t *) data, len, path,
-                                       stdout, !dump);
+  int problems
+      = mace_cache_file_dump ((const uint8_t *)data, len, path, stdout, !dump);
   fflush (stdout);
   g_free (data);
   return problems == 0 ? 0 : 1;

@@ -23,8 +23,8 @@ enum { RES_PASS = 0, RES_FAIL = 1, RES_SKIP = 2 };
 static bool
 is_float (MaceDataType t)
 {
-  return t == MACE_DTYPE_FLOAT32 || t == MACE_DTYPE_FLOAT64 ||
-         t == MACE_DTYPE_FLOAT16 || t == MACE_DTYPE_BFLOAT16;
+  return t == MACE_DTYPE_FLOAT32 || t == MACE_DTYPE_FLOAT64
+         || t == MACE_DTYPE_FLOAT16 || t == MACE_DTYPE_BFLOAT16;
 }
 
 /* Returns NULL when equal within tolerance, else a g_malloc'ed reason. */
@@ -37,20 +37,20 @@ compare (const MaceTensor *got, const MaceTensor *want, double rtol,
     return g_strdup_printf ("type %s, want %s", mace_dtype_name (got->dtype),
                             mace_dtype_name (want->dtype));
   if (!mace_shape_equal (got->ndim, got->dims, want->ndim, want->dims))
-    return g_strdup_printf ("shape %s, want %s",
-                            mace_shape_str (got->ndim, got->dims, a, sizeof a),
-                            mace_shape_str (want->ndim, want->dims, b,
-                                            sizeof b));
+    return g_strdup_printf (
+        "shape %s, want %s", mace_shape_str (got->ndim, got->dims, a, sizeof a),
+        mace_shape_str (want->ndim, want->dims, b, sizeof b));
   int64_t n = mace_tensor_numel (want);
   if (!is_float (want->dtype)) {
     size_t es = mace_dtype_size (want->dtype);
     for (int64_t i = 0; i < n; i++)
-      if (memcmp ((const uint8_t *) got->data + i * es,
-                  (const uint8_t *) want->data + i * es, es) != 0)
+      if (memcmp ((const uint8_t *)got->data + i * es,
+                  (const uint8_t *)want->data + i * es, es)
+          != 0)
         return g_strdup_printf ("element %lld: got %lld, want %lld",
-                                (long long) i,
-                                (long long) mace_tensor_get_i64 (got, i),
-                                (long long) mace_tensor_get_i64 (want, i));
+                                (long long)i,
+                                (long long)mace_tensor_get_i64 (got, i),
+                                (long long)mace_tensor_get_i64 (want, i));
     return NULL;
   }
   for (int64_t i = 0; i < n; i++) {
@@ -60,8 +60,8 @@ compare (const MaceTensor *got, const MaceTensor *want, double rtol,
     if (isinf (w) && g == w)
       continue;
     if (!(fabs (g - w) <= atol + rtol * fabs (w)))
-      return g_strdup_printf ("element %lld: got %.9g, want %.9g",
-                              (long long) i, g, w);
+      return g_strdup_printf ("element %lld: got %.9g, want %.9g", (long long)i,
+                              g, w);
   }
   return NULL;
 }
@@ -131,16 +131,18 @@ run_test (const char *dir, const MaceConfig *config, FILE *out)
       if (mace_tensor_load_pb (p, &t, NULL, &err) != MACE_OK) {
         fprintf (out, "%s", err.message);
         result = err.status == MACE_ERROR_UNSUPPORTED ? RES_SKIP : RES_FAIL;
-      } else if (bf16_quirk (t, mace_engine_input_info (e, i, &want_dt, NULL) >= -1 ? want_dt : MACE_DTYPE_UNDEFINED),
+      } else if (bf16_quirk (t,
+                             mace_engine_input_info (e, i, &want_dt, NULL) >= -1
+                                 ? want_dt
+                                 : MACE_DTYPE_UNDEFINED),
                  mace_engine_set_input (e, i, t) != MACE_OK) {
         /* A few of ONNX 1.12's test sets contradict their own model's
          * declared input shape (castlike bfloat16): that is bad test
          * data, not a wrong answer. */
         fprintf (out, "test data inconsistent with the model: %s",
                  mace_engine_last_error (e));
-        result = strstr (mace_engine_last_error (e), "wants shape")
-                     ? RES_SKIP
-                     : RES_FAIL;
+        result = strstr (mace_engine_last_error (e), "wants shape") ? RES_SKIP
+                                                                    : RES_FAIL;
       }
       mace_tensor_free (t);
       g_free (p);
@@ -216,7 +218,7 @@ collect (const char *path, GPtrArray *tests)
 static gint
 cmp_paths (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(char *const *) a, *(char *const *) b);
+  return strcmp (*(char *const *)a, *(char *const *)b);
 }
 
 int

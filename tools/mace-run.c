@@ -2,11 +2,11 @@
  * mace-run: the command-line front end of libmace.
  *
  *   mace-run info MODEL
- *   mace-run run MODEL [--inputs DIR | --input NAME=FILE.pb ...] --output-dir DIR
- *   mace-run bench MODEL --runs N --warmup K [--threads T] [--json]
- *   mace-run compile MODEL --device cl --program-cache FILE [--tune]
- *   mace-run cache dump FILE | cache verify FILE
- *   mace-run conformance [--device D] [--no-fallback] DIR...
+ *   mace-run run MODEL [--inputs DIR | --input NAME=FILE.pb ...] --output-dir
+ * DIR mace-run bench MODEL --runs N --warmup K [--threads T] [--json] mace-run
+ * compile MODEL --device cl --program-cache FILE [--tune] mace-run cache dump
+ * FILE | cache verify FILE mace-run conformance [--device D] [--no-fallback]
+ * DIR...
  */
 #include <errno.h>
 #include <math.h>
@@ -64,19 +64,19 @@ mace_run_options_parse (int argc, char **argv, int first, char **error)
   o->positional = g_ptr_array_new_with_free_func (g_free);
   for (int i = first; i < argc; i++) {
     const char *a = argv[i];
-#define NEED_VALUE()                                                          \
-  do {                                                                        \
-    if (i + 1 >= argc) {                                                      \
-      *error = g_strdup_printf ("option %s needs a value", a);                \
-      goto fail;                                                              \
-    }                                                                         \
+#define NEED_VALUE()                                                           \
+  do {                                                                         \
+    if (i + 1 >= argc) {                                                       \
+      *error = g_strdup_printf ("option %s needs a value", a);                 \
+      goto fail;                                                               \
+    }                                                                          \
   } while (0)
     if (strcmp (a, "--device") == 0) {
       NEED_VALUE ();
       g_free (o->device);
       o->device = g_strdup (argv[++i]);
-      if (strcmp (o->device, "cpu") != 0 && strcmp (o->device, "cl") != 0 &&
-          strcmp (o->device, "gpu") != 0) {
+      if (strcmp (o->device, "cpu") != 0 && strcmp (o->device, "cl") != 0
+          && strcmp (o->device, "gpu") != 0) {
         *error = g_strdup_printf ("--device must be cpu or cl, not '%s'",
                                   o->device);
         goto fail;
@@ -132,7 +132,7 @@ mace_run_options_parse (int argc, char **argv, int first, char **error)
       }
       GPtrArray *names = a[2] == 'i' ? o->input_names : o->shape_names;
       GPtrArray *vals = a[2] == 'i' ? o->input_files : o->shape_specs;
-      g_ptr_array_add (names, g_strndup (v, (gsize) (eq - v)));
+      g_ptr_array_add (names, g_strndup (v, (gsize)(eq - v)));
       g_ptr_array_add (vals, g_strdup (eq + 1));
     } else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0) {
       o->help = 1;
@@ -205,8 +205,8 @@ mace_run_make_config (const MaceRunOptions *o, char **error)
     mace_config_set_cl_device (c, o->cl_device);
   mace_config_set_allow_fallback (c, !o->no_fallback);
   mace_config_set_optimize (c, !o->no_optimize);
-  if (mace_config_set_program_cache (c, o->program_cache,
-                                     o->program_cache_mode) != MACE_OK) {
+  if (mace_config_set_program_cache (c, o->program_cache, o->program_cache_mode)
+      != MACE_OK) {
     *error = g_strdup_printf ("bad --program-cache-mode '%s' (read-write, "
                               "read-only, off or rebuild)",
                               o->program_cache_mode);
@@ -219,7 +219,7 @@ mace_run_make_config (const MaceRunOptions *o, char **error)
     int64_t dims[MACE_MAX_DIMS];
     if (!parse_dims (o->shape_specs->pdata[i], &nd, dims)) {
       *error = g_strdup_printf ("bad --shape '%s' (want e.g. 1x3x224x224)",
-                                (char *) o->shape_specs->pdata[i]);
+                                (char *)o->shape_specs->pdata[i]);
       mace_config_free (c);
       return NULL;
     }
@@ -273,8 +273,8 @@ mace_run_set_inputs (MaceEngine *e, const MaceRunOptions *o, int quiet)
       return -1;
     }
     MaceTensor *t = NULL;
-    if (mace_tensor_load_pb (o->input_files->pdata[k], &t, NULL, &err) !=
-        MACE_OK) {
+    if (mace_tensor_load_pb (o->input_files->pdata[k], &t, NULL, &err)
+        != MACE_OK) {
       fprintf (stderr, "mace-run: %s\n", err.message);
       return -1;
     }
@@ -294,15 +294,14 @@ static int
 set_random_inputs (MaceEngine *e, const MaceRunOptions *o,
                    const MaceConfig *config)
 {
-  (void) config;
+  (void)config;
   guint64 state = o->seed * 0x9E3779B97F4A7C15ull + 1;
   for (int i = 0; i < mace_engine_num_inputs (e); i++) {
     MaceDataType dt;
     int64_t dims[MACE_MAX_DIMS];
     int nd = mace_engine_input_info (e, i, &dt, dims);
     for (guint s = 0; s < o->shape_names->len; s++)
-      if (strcmp (o->shape_names->pdata[s], mace_engine_input_name (e, i)) ==
-          0)
+      if (strcmp (o->shape_names->pdata[s], mace_engine_input_name (e, i)) == 0)
         parse_dims (o->shape_specs->pdata[s], &nd, dims);
     for (int d = 0; d < nd; d++)
       if (dims[d] < 0) {
@@ -324,15 +323,15 @@ set_random_inputs (MaceEngine *e, const MaceRunOptions *o,
       state ^= state >> 12;
       state ^= state << 25;
       state ^= state >> 27;
-      double u = (double) ((state * 2685821657736338717ull) >> 11) /
-                 9007199254740992.0;
+      double u = (double)((state * 2685821657736338717ull) >> 11)
+                 / 9007199254740992.0;
       void *d = mace_tensor_data (t);
       switch (dt) {
-        case MACE_DTYPE_FLOAT32: ((float *) d)[k] = (float) (u * 2 - 1); break;
-        case MACE_DTYPE_FLOAT64: ((double *) d)[k] = u * 2 - 1; break;
-        case MACE_DTYPE_UINT8: ((uint8_t *) d)[k] = (uint8_t) (u * 255); break;
-        case MACE_DTYPE_INT64: ((int64_t *) d)[k] = (int64_t) (u * 10); break;
-        case MACE_DTYPE_INT32: ((int32_t *) d)[k] = (int32_t) (u * 10); break;
+        case MACE_DTYPE_FLOAT32: ((float *)d)[k] = (float)(u * 2 - 1); break;
+        case MACE_DTYPE_FLOAT64: ((double *)d)[k] = u * 2 - 1; break;
+        case MACE_DTYPE_UINT8: ((uint8_t *)d)[k] = (uint8_t)(u * 255); break;
+        case MACE_DTYPE_INT64: ((int64_t *)d)[k] = (int64_t)(u * 10); break;
+        case MACE_DTYPE_INT32: ((int32_t *)d)[k] = (int32_t)(u * 10); break;
         default: break;
       }
     }
@@ -376,7 +375,7 @@ print_shape (FILE *f, int nd, const int64_t *dims)
 {
   fputc ('[', f);
   for (int d = 0; d < nd; d++)
-    fprintf (f, d ? ", %lld" : "%lld", (long long) dims[d]);
+    fprintf (f, d ? ", %lld" : "%lld", (long long)dims[d]);
   fputc (']', f);
 }
 
@@ -407,8 +406,8 @@ cmd_info (MaceRunOptions *o)
   const char *model = o->positional->pdata[0];
   char unsupported[4096];
   MaceError err = { 0 };
-  if (mace_model_check_file (model, unsupported, sizeof unsupported, &err) !=
-      MACE_OK) {
+  if (mace_model_check_file (model, unsupported, sizeof unsupported, &err)
+      != MACE_OK) {
     fprintf (stderr, "mace-run: %s\n", err.message);
     return 1;
   }
@@ -430,10 +429,10 @@ cmd_info (MaceRunOptions *o)
   FILE *f = stdout;
   if (o->json) {
     fprintf (f, "{\"model\": \"%s\", \"opset\": %lld, \"inputs\": [", model,
-             (long long) info.opset);
+             (long long)info.opset);
   } else {
     fprintf (f, "model: %s\nopset: %lld\ninputs:\n", model,
-             (long long) info.opset);
+             (long long)info.opset);
   }
   for (int i = 0; i < mace_engine_num_inputs (e); i++) {
     MaceDataType dt;
@@ -477,19 +476,18 @@ cmd_info (MaceRunOptions *o)
     fprintf (f,
              "}, \"unsupported_ops\": [], \"parameters\": %lld, \"nodes\": "
              "%lld, \"nodes_optimized\": %lld, \"planned_peak_bytes\": %lld}\n",
-             (long long) info.num_parameters,
-             (long long) info.num_nodes_original, (long long) info.num_nodes,
-             (long long) info.planned_peak_bytes);
+             (long long)info.num_parameters, (long long)info.num_nodes_original,
+             (long long)info.num_nodes, (long long)info.planned_peak_bytes);
   } else {
-    fprintf (f, "ops (%lld nodes):\n", (long long) info.num_nodes_original);
+    fprintf (f, "ops (%lld nodes):\n", (long long)info.num_nodes_original);
     mace_engine_foreach_op (e, print_op, &p);
     fprintf (f, "unsupported ops: none\n");
-    fprintf (f, "parameters: %lld\n", (long long) info.num_parameters);
+    fprintf (f, "parameters: %lld\n", (long long)info.num_parameters);
     if (info.planned_peak_bytes > 0 || info.num_nodes > 0)
       fprintf (f,
                "nodes after optimisation: %lld\nplanned peak memory: %lld "
                "bytes (%.2f MiB)\n",
-               (long long) info.num_nodes, (long long) info.planned_peak_bytes,
+               (long long)info.num_nodes, (long long)info.planned_peak_bytes,
                info.planned_peak_bytes / 1048576.0);
     else
       fprintf (f, "planned peak memory: decided at the first run (dynamic "
@@ -509,10 +507,10 @@ print_stats_json (FILE *f, MaceEngine *e)
            "%lld, \"compile_ms\": %.3f, \"rejected_stale\": %lld, "
            "\"rejected_corrupt\": %lld, \"rejected_build\": %lld, "
            "\"nodes_on_cpu\": %lld",
-           (long long) s.cache_hits, (long long) s.cache_misses,
-           (long long) s.programs_built, s.compile_ms,
-           (long long) s.rejected_stale, (long long) s.rejected_corrupt,
-           (long long) s.rejected_build, (long long) s.nodes_on_cpu);
+           (long long)s.cache_hits, (long long)s.cache_misses,
+           (long long)s.programs_built, s.compile_ms,
+           (long long)s.rejected_stale, (long long)s.rejected_corrupt,
+           (long long)s.rejected_build, (long long)s.nodes_on_cpu);
 }
 
 static double
@@ -541,8 +539,8 @@ cmd_run (MaceRunOptions *o)
     mace_engine_free (e);
     return 1;
   }
-  if (set < mace_engine_num_inputs (e) && o->input_names->len == 0 &&
-      !o->inputs_dir) {
+  if (set < mace_engine_num_inputs (e) && o->input_names->len == 0
+      && !o->inputs_dir) {
     fprintf (stderr, "mace-run: give --inputs DIR or --input NAME=FILE.pb\n");
     mace_engine_free (e);
     return 2;
@@ -564,8 +562,8 @@ cmd_run (MaceRunOptions *o)
     char *p = g_strdup_printf ("%s/output_%d.pb", o->output_dir, i);
     MaceError err = { 0 };
     if (mace_tensor_save_pb (mace_engine_get_output (e, i),
-                             mace_engine_output_name (e, i), p,
-                             &err) != MACE_OK) {
+                             mace_engine_output_name (e, i), p, &err)
+        != MACE_OK) {
       fprintf (stderr, "mace-run: %s\n", err.message);
       g_free (p);
       mace_engine_free (e);
@@ -576,8 +574,8 @@ cmd_run (MaceRunOptions *o)
     g_free (p);
   }
   if (o->json) {
-    printf ("{\"load_ms\": %.3f, \"run_ms\": %.3f, \"outputs\": %d, ",
-            t_load, t_run, mace_engine_num_outputs (e));
+    printf ("{\"load_ms\": %.3f, \"run_ms\": %.3f, \"outputs\": %d, ", t_load,
+            t_run, mace_engine_num_outputs (e));
     print_stats_json (stdout, e);
     printf ("}\n");
   }
@@ -588,7 +586,7 @@ cmd_run (MaceRunOptions *o)
 static int
 cmp_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -609,8 +607,8 @@ cmd_bench (MaceRunOptions *o)
   int rc = 1;
   double *times = g_new (double, o->runs);
   /* Given inputs (--inputs DIR / --input) win; the rest are random. */
-  if ((!o->inputs_dir && set_random_inputs (e, o, cfg) != 0) ||
-      mace_run_set_inputs (e, o, 0) < 0)
+  if ((!o->inputs_dir && set_random_inputs (e, o, cfg) != 0)
+      || mace_run_set_inputs (e, o, 0) < 0)
     goto out;
   double t1 = now_ms ();
   double t_first = 0;
@@ -629,11 +627,11 @@ cmd_bench (MaceRunOptions *o)
   double sum = 0;
   for (int i = 0; i < o->runs; i++)
     sum += times[i];
-  qsort (times, (size_t) o->runs, sizeof (double), cmp_double);
-  double median = o->runs % 2 ? times[o->runs / 2]
-                              : 0.5 * (times[o->runs / 2 - 1] +
-                                       times[o->runs / 2]);
-  int p90i = (int) ceil (0.9 * o->runs) - 1;
+  qsort (times, (size_t)o->runs, sizeof (double), cmp_double);
+  double median = o->runs % 2
+                      ? times[o->runs / 2]
+                      : 0.5 * (times[o->runs / 2 - 1] + times[o->runs / 2]);
+  int p90i = (int)ceil (0.9 * o->runs) - 1;
   if (p90i < 0)
     p90i = 0;
   double p90 = times[p90i];
@@ -642,17 +640,17 @@ cmd_bench (MaceRunOptions *o)
             "\"runs\": %d, \"warmup\": %d, \"median_ms\": %.4f, \"min_ms\": "
             "%.4f, \"p90_ms\": %.4f, \"max_ms\": %.4f, \"mean_ms\": %.4f, "
             "\"load_ms\": %.3f, \"first_run_ms\": %.3f, ",
-            (char *) o->positional->pdata[0], o->device ? o->device : "cpu",
+            (char *)o->positional->pdata[0], o->device ? o->device : "cpu",
             o->threads, o->runs, o->warmup, median, times[0], p90,
             times[o->runs - 1], sum / o->runs, t_load, t_first);
     print_stats_json (stdout, e);
     printf ("}\n");
   } else {
     printf ("%s: %d runs after %d warm-up, %s, threads %d\n",
-            (char *) o->positional->pdata[0], o->runs, o->warmup,
+            (char *)o->positional->pdata[0], o->runs, o->warmup,
             o->device ? o->device : "cpu", o->threads);
-    printf ("  median %.4f ms  min %.4f ms  p90 %.4f ms  max %.4f ms\n",
-            median, times[0], p90, times[o->runs - 1]);
+    printf ("  median %.4f ms  min %.4f ms  p90 %.4f ms  max %.4f ms\n", median,
+            times[0], p90, times[o->runs - 1]);
     printf ("  load %.1f ms, first run %.1f ms\n", t_load, t_first);
   }
   rc = 0;
@@ -693,7 +691,7 @@ cmd_compile (MaceRunOptions *o)
   if (rc == 0) {
     if (o->json) {
       printf ("{\"model\": \"%s\", \"compile_total_ms\": %.3f, ",
-              (char *) o->positional->pdata[0], t);
+              (char *)o->positional->pdata[0], t);
       print_stats_json (stdout, e);
       printf ("}\n");
     } else {
@@ -701,9 +699,8 @@ cmd_compile (MaceRunOptions *o)
       mace_engine_get_cache_stats (e, &s);
       printf ("compiled %s in %.1f ms: %lld programs built, %lld cache hits, "
               "%lld nodes on the CPU\n",
-              (char *) o->positional->pdata[0], t,
-              (long long) s.programs_built, (long long) s.cache_hits,
-              (long long) s.nodes_on_cpu);
+              (char *)o->positional->pdata[0], t, (long long)s.programs_built,
+              (long long)s.cache_hits, (long long)s.nodes_on_cpu);
     }
   }
   mace_config_free (cfg);
@@ -719,8 +716,8 @@ main (int argc, char **argv)
     return 2;
   }
   const char *cmd = argv[1];
-  if (strcmp (cmd, "--help") == 0 || strcmp (cmd, "-h") == 0 ||
-      strcmp (cmd, "help") == 0) {
+  if (strcmp (cmd, "--help") == 0 || strcmp (cmd, "-h") == 0
+      || strcmp (cmd, "help") == 0) {
     usage (stdout);
     return 0;
   }

@@ -34,31 +34,31 @@ now_ms (void)
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static const char *src =
-  "__kernel void saxpy(__global float *y, __global const float *x,\n"
-  "                    float a, int n) {\n"
-  "  int i = get_global_id(0);\n"
-  "  if (i < n) y[i] = fma(a, x[i], y[i]);\n"
-  "}\n"
-  "__kernel void conv3x3(__global float *o, __global const float *in,\n"
-  "                      __constant float *w, int h, int wd) {\n"
-  "  int x = get_global_id(0), y = get_global_id(1);\n"
-  "  if (x >= wd || y >= h) return;\n"
-  "  float s = 0.f;\n"
-  "  for (int dy = -1; dy <= 1; dy++)\n"
-  "    for (int dx = -1; dx <= 1; dx++) {\n"
-  "      int yy = clamp(y + dy, 0, h - 1), xx = clamp(x + dx, 0, wd - 1);\n"
-  "      s += w[(dy + 1) * 3 + dx + 1] * in[yy * wd + xx];\n"
-  "    }\n"
-  "  o[y * wd + x] = s;\n"
-  "}\n";
+static const char *src
+    = "__kernel void saxpy(__global float *y, __global const float *x,\n"
+      "                    float a, int n) {\n"
+      "  int i = get_global_id(0);\n"
+      "  if (i < n) y[i] = fma(a, x[i], y[i]);\n"
+      "}\n"
+      "__kernel void conv3x3(__global float *o, __global const float *in,\n"
+      "                      __constant float *w, int h, int wd) {\n"
+      "  int x = get_global_id(0), y = get_global_id(1);\n"
+      "  if (x >= wd || y >= h) return;\n"
+      "  float s = 0.f;\n"
+      "  for (int dy = -1; dy <= 1; dy++)\n"
+      "    for (int dx = -1; dx <= 1; dx++) {\n"
+      "      int yy = clamp(y + dy, 0, h - 1), xx = clamp(x + dx, 0, wd - 1);\n"
+      "      s += w[(dy + 1) * 3 + dx + 1] * in[yy * wd + xx];\n"
+      "    }\n"
+      "  o[y * wd + x] = s;\n"
+      "}\n";
 
-#define CHECK(rc, what)                                                     \
-  do {                                                                      \
-    if ((rc) != CL_SUCCESS) {                                               \
-      printf ("{\"error\": \"%s failed: %d\"}\n", what, (int) (rc));        \
-      return 1;                                                             \
-    }                                                                       \
+#define CHECK(rc, what)                                                        \
+  do {                                                                         \
+    if ((rc) != CL_SUCCESS) {                                                  \
+      printf ("{\"error\": \"%s failed: %d\"}\n", what, (int)(rc));            \
+      return 1;                                                                \
+    }                                                                          \
   } while (0)
 
 int
@@ -80,8 +80,8 @@ main (int argc, char **argv)
     for (cl_uint p = 0; p < np && !pick; p++) {
       cl_device_id devs[16];
       cl_uint nd = 0;
-      if (clGetDeviceIDs (plats[p], CL_DEVICE_TYPE_ALL, 16, devs, &nd) !=
-          CL_SUCCESS)
+      if (clGetDeviceIDs (plats[p], CL_DEVICE_TYPE_ALL, 16, devs, &nd)
+          != CL_SUCCESS)
         continue;
       for (cl_uint d = 0; d < nd && !pick; d++) {
         char n[256] = "", pn[256] = "";
@@ -95,8 +95,7 @@ main (int argc, char **argv)
           pick = devs[d];
           strcpy (dname, n);
           strcpy (pname, pn);
-          clGetDeviceInfo (devs[d], CL_DRIVER_VERSION, sizeof dver, dver,
-                           NULL);
+          clGetDeviceInfo (devs[d], CL_DRIVER_VERSION, sizeof dver, dver, NULL);
         }
       }
     }
@@ -136,15 +135,15 @@ main (int argc, char **argv)
     kind = "ELF";
   else {
     bin[bsize] = 0;
-    if (strstr ((char *) bin, ".version") && strstr ((char *) bin, ".target"))
+    if (strstr ((char *)bin, ".version") && strstr ((char *)bin, ".target"))
       kind = "PTX text";
   }
 
   t1 = now_ms ();
   const unsigned char *cbins[1] = { bin };
   cl_int bstat = 0;
-  cl_program prog2 = clCreateProgramWithBinary (ctx, 1, &pick, &bsize, cbins,
-                                                &bstat, &rc);
+  cl_program prog2
+      = clCreateProgramWithBinary (ctx, 1, &pick, &bsize, cbins, &bstat, &rc);
   CHECK (rc, "clCreateProgramWithBinary");
   rc = clBuildProgram (prog2, 1, &pick, "-cl-std=CL1.2 -cl-mad-enable", NULL,
                        NULL);
@@ -164,7 +163,7 @@ main (int argc, char **argv)
   clSetKernelArg (k, 1, sizeof x, &x);
   clSetKernelArg (k, 2, sizeof a, &a);
   clSetKernelArg (k, 3, sizeof n, &n);
-  size_t g = (size_t) n;
+  size_t g = (size_t)n;
   rc = clEnqueueNDRangeKernel (q, k, 1, NULL, &g, NULL, 0, NULL, NULL);
   CHECK (rc, "clEnqueueNDRangeKernel");
   rc = clFinish (q);

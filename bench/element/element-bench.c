@@ -23,7 +23,7 @@
 static int
 cmp_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -38,16 +38,26 @@ main (int argc, char **argv)
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!v)
       break;
-    if (!strcmp (a, "--model")) model = v;
-    else if (!strcmp (a, "--config")) config = v;
-    else if (!strcmp (a, "--device")) device = v;
-    else if (!strcmp (a, "--format")) format = v;
-    else if (!strcmp (a, "--width")) width = atoi (v);
-    else if (!strcmp (a, "--height")) height = atoi (v);
-    else if (!strcmp (a, "--frames")) frames = atoi (v);
-    else if (!strcmp (a, "--warmup")) warmup = atoi (v);
-    else if (!strcmp (a, "--threads")) threads = atoi (v);
-    else if (!strcmp (a, "--label")) label = v;
+    if (!strcmp (a, "--model"))
+      model = v;
+    else if (!strcmp (a, "--config"))
+      config = v;
+    else if (!strcmp (a, "--device"))
+      device = v;
+    else if (!strcmp (a, "--format"))
+      format = v;
+    else if (!strcmp (a, "--width"))
+      width = atoi (v);
+    else if (!strcmp (a, "--height"))
+      height = atoi (v);
+    else if (!strcmp (a, "--frames"))
+      frames = atoi (v);
+    else if (!strcmp (a, "--warmup"))
+      warmup = atoi (v);
+    else if (!strcmp (a, "--threads"))
+      threads = atoi (v);
+    else if (!strcmp (a, "--label"))
+      label = v;
     else {
       fprintf (stderr, "unknown option %s\n", a);
       return 2;
@@ -55,17 +65,20 @@ main (int argc, char **argv)
     i++;
   }
   if (!model) {
-    fprintf (stderr, "usage: %s --model M [--config C] [--device D] [--format F] "
-             "[--width W] [--height H] [--frames N] [--warmup K] [--threads T]\n",
-             argv[0]);
+    fprintf (
+        stderr,
+        "usage: %s --model M [--config C] [--device D] [--format F] "
+        "[--width W] [--height H] [--frames N] [--warmup K] [--threads T]\n",
+        argv[0]);
     return 2;
   }
-  gchar *desc = g_strdup_printf ("macefilter model=%s device=%s threads=%d%s%s", model,
-                                 device, threads, config ? " config=" : "",
-                                 config ? config : "");
+  gchar *desc = g_strdup_printf (
+      "macefilter model=%s device=%s threads=%d%s%s", model, device, threads,
+      config ? " config=" : "", config ? config : "");
   GstHarness *h = gst_harness_new_parse (desc);
-  gchar *caps = g_strdup_printf ("video/x-raw,format=%s,width=%d,height=%d,framerate=30/1",
-                                 format, width, height);
+  gchar *caps = g_strdup_printf (
+      "video/x-raw,format=%s,width=%d,height=%d,framerate=30/1", format, width,
+      height);
   gst_harness_set_src_caps_str (h, caps);
   GstVideoInfo vi;
   GstCaps *c = gst_caps_from_string (caps);
@@ -75,14 +88,15 @@ main (int argc, char **argv)
   /* A frame with content (gradient + pattern), made once. */
   guint8 *data = g_malloc (vi.size);
   for (gsize i = 0; i < vi.size; i++)
-    data[i] = (guint8) ((i * 13) ^ (i >> 7));
+    data[i] = (guint8)((i * 13) ^ (i >> 7));
 
   double *ms = g_new (double, frames);
   gint64 t_all = 0;
   for (int i = -warmup; i < frames; i++) {
     GstBuffer *b = gst_buffer_new ();
-    gst_buffer_append_memory (b, gst_memory_new_wrapped (0, data, vi.size, 0, vi.size, NULL, NULL));
-    GST_BUFFER_PTS (b) = (GstClockTime) (i + warmup) * GST_SECOND / 30;
+    gst_buffer_append_memory (
+        b, gst_memory_new_wrapped (0, data, vi.size, 0, vi.size, NULL, NULL));
+    GST_BUFFER_PTS (b) = (GstClockTime)(i + warmup) * GST_SECOND / 30;
     GST_BUFFER_DURATION (b) = GST_SECOND / 30;
     gint64 t0 = g_get_monotonic_time ();
     GstFlowReturn r = gst_harness_push (h, b);
@@ -109,13 +123,16 @@ main (int argc, char **argv)
   g_file_get_contents ("/proc/loadavg", &load, NULL, NULL);
   if (load)
     g_strdelimit (load, "\n", ' ');
-  printf ("{\"label\": \"%s\", \"model\": \"%s\", \"device\": \"%s\", \"format\": \"%s\", "
+  printf ("{\"label\": \"%s\", \"model\": \"%s\", \"device\": \"%s\", "
+          "\"format\": \"%s\", "
           "\"width\": %d, \"height\": %d, \"frames\": %d, \"fps\": %.1f, "
           "\"ms_mean\": %.3f, \"ms_median\": %.3f, \"ms_p90\": %.3f, "
-          "\"element_mean_inference_ms\": %.3f, \"copies\": %" G_GUINT64_FORMAT ", "
+          "\"element_mean_inference_ms\": %.3f, \"copies\": %" G_GUINT64_FORMAT
+          ", "
           "\"loadavg\": \"%s\"}\n",
-          label, model, device, format, width, height, frames, 1000.0 / mean, mean,
-          ms[frames / 2], ms[frames * 9 / 10], mean_inf, copies, load ? g_strstrip (load) : "");
+          label, model, device, format, width, height, frames, 1000.0 / mean,
+          mean, ms[frames / 2], ms[frames * 9 / 10], mean_inf, copies,
+          load ? g_strstrip (load) : "");
   fflush (stdout);
   g_free (load);
   g_free (ms);

@@ -23,27 +23,177 @@ typedef struct {
 } Layer;
 
 static const Layer layers[] = {
-  { "bf conv5x5 s2 3->24 128", 3, 24, 1, 128, 128, 5, 2, { 1, 1, 2, 2 }, MACE_ACT_RELU, false },
-  { "bf dw3x3 24 64", 24, 24, 24, 64, 64, 3, 1, { 1, 1, 1, 1 }, MACE_ACT_NONE, false },
-  { "bf pw 24->24 64 +res relu", 24, 24, 1, 64, 64, 1, 1, { 0 }, MACE_ACT_RELU, true },
+  { "bf conv5x5 s2 3->24 128",
+    3,
+    24,
+    1,
+    128,
+    128,
+    5,
+    2,
+    { 1, 1, 2, 2 },
+    MACE_ACT_RELU,
+    false },
+  { "bf dw3x3 24 64",
+    24,
+    24,
+    24,
+    64,
+    64,
+    3,
+    1,
+    { 1, 1, 1, 1 },
+    MACE_ACT_NONE,
+    false },
+  { "bf pw 24->24 64 +res relu",
+    24,
+    24,
+    1,
+    64,
+    64,
+    1,
+    1,
+    { 0 },
+    MACE_ACT_RELU,
+    true },
   { "bf pw 24->28 64", 24, 28, 1, 64, 64, 1, 1, { 0 }, MACE_ACT_NONE, false },
-  { "bf dw3x3 s2 28 64", 28, 28, 28, 64, 64, 3, 2, { 0, 0, 1, 1 }, MACE_ACT_NONE, false },
+  { "bf dw3x3 s2 28 64",
+    28,
+    28,
+    28,
+    64,
+    64,
+    3,
+    2,
+    { 0, 0, 1, 1 },
+    MACE_ACT_NONE,
+    false },
   { "bf pw 28->32 32", 28, 32, 1, 32, 32, 1, 1, { 0 }, MACE_ACT_RELU, true },
-  { "bf dw3x3 42 32 s2", 42, 42, 42, 32, 32, 3, 2, { 0, 0, 1, 1 }, MACE_ACT_NONE, false },
-  { "bf dw3x3 48 16", 48, 48, 48, 16, 16, 3, 1, { 1, 1, 1, 1 }, MACE_ACT_NONE, false },
+  { "bf dw3x3 42 32 s2",
+    42,
+    42,
+    42,
+    32,
+    32,
+    3,
+    2,
+    { 0, 0, 1, 1 },
+    MACE_ACT_NONE,
+    false },
+  { "bf dw3x3 48 16",
+    48,
+    48,
+    48,
+    16,
+    16,
+    3,
+    1,
+    { 1, 1, 1, 1 },
+    MACE_ACT_NONE,
+    false },
   { "bf pw 48->56 16", 48, 56, 1, 16, 16, 1, 1, { 0 }, MACE_ACT_RELU, true },
   { "bf pw 88->96 8", 88, 96, 1, 8, 8, 1, 1, { 0 }, MACE_ACT_RELU, true },
-  { "bf dw3x3 96 8", 96, 96, 96, 8, 8, 3, 1, { 1, 1, 1, 1 }, MACE_ACT_NONE, false },
+  { "bf dw3x3 96 8",
+    96,
+    96,
+    96,
+    8,
+    8,
+    3,
+    1,
+    { 1, 1, 1, 1 },
+    MACE_ACT_NONE,
+    false },
   { "bf pw 96->96 8", 96, 96, 1, 8, 8, 1, 1, { 0 }, MACE_ACT_RELU, true },
-  { "es conv3x3 3->64", 3, 64, 1, 180, 320, 3, 1, { 1, 1, 1, 1 }, MACE_ACT_NONE, false },
-  { "es conv3x3 64->64 relu", 64, 64, 1, 180, 320, 3, 1, { 1, 1, 1, 1 }, MACE_ACT_RELU, false },
-  { "es conv3x3 64->4", 64, 4, 1, 180, 320, 3, 1, { 1, 1, 1, 1 }, MACE_ACT_NONE, false },
+  { "es conv3x3 3->64",
+    3,
+    64,
+    1,
+    180,
+    320,
+    3,
+    1,
+    { 1, 1, 1, 1 },
+    MACE_ACT_NONE,
+    false },
+  { "es conv3x3 64->64 relu",
+    64,
+    64,
+    1,
+    180,
+    320,
+    3,
+    1,
+    { 1, 1, 1, 1 },
+    MACE_ACT_RELU,
+    false },
+  { "es conv3x3 64->4",
+    64,
+    4,
+    1,
+    180,
+    320,
+    3,
+    1,
+    { 1, 1, 1, 1 },
+    MACE_ACT_NONE,
+    false },
   { "es pw 68->64", 68, 64, 1, 180, 320, 1, 1, { 0 }, MACE_ACT_NONE, false },
-  { "es pw 128->64 +res", 128, 64, 1, 180, 320, 1, 1, { 0 }, MACE_ACT_NONE, true },
-  { "es conv5x5 64->64", 64, 64, 1, 180, 320, 5, 1, { 2, 2, 2, 2 }, MACE_ACT_RELU, false },
-  { "es conv3x3 64->32", 64, 32, 1, 180, 320, 3, 1, { 1, 1, 1, 1 }, MACE_ACT_NONE, false },
-  { "es conv3x3 32->12", 32, 12, 1, 180, 320, 3, 1, { 1, 1, 1, 1 }, MACE_ACT_NONE, false },
-  { "es conv3x3 12->3 x2", 12, 3, 1, 360, 640, 3, 1, { 1, 1, 1, 1 }, MACE_ACT_NONE, false },
+  { "es pw 128->64 +res",
+    128,
+    64,
+    1,
+    180,
+    320,
+    1,
+    1,
+    { 0 },
+    MACE_ACT_NONE,
+    true },
+  { "es conv5x5 64->64",
+    64,
+    64,
+    1,
+    180,
+    320,
+    5,
+    1,
+    { 2, 2, 2, 2 },
+    MACE_ACT_RELU,
+    false },
+  { "es conv3x3 64->32",
+    64,
+    32,
+    1,
+    180,
+    320,
+    3,
+    1,
+    { 1, 1, 1, 1 },
+    MACE_ACT_NONE,
+    false },
+  { "es conv3x3 32->12",
+    32,
+    12,
+    1,
+    180,
+    320,
+    3,
+    1,
+    { 1, 1, 1, 1 },
+    MACE_ACT_NONE,
+    false },
+  { "es conv3x3 12->3 x2",
+    12,
+    3,
+    1,
+    360,
+    640,
+    3,
+    1,
+    { 1, 1, 1, 1 },
+    MACE_ACT_NONE,
+    false },
 };
 
 static double
@@ -57,7 +207,7 @@ now_s (void)
 static int
 cmp_d (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -68,7 +218,7 @@ ints_attr (const char *name, int n, const int64_t *v)
   a.name = g_strdup (name);
   a.type = MACE_ATTR_INTS;
   a.n = n;
-  a.ints = g_memdup2 (v, sizeof (int64_t) * (size_t) n);
+  a.ints = g_memdup2 (v, sizeof (int64_t) * (size_t)n);
   return a;
 }
 
@@ -80,7 +230,7 @@ fill (MaceTensor *t)
   uint32_t s = 12345;
   for (int64_t i = 0; i < n; i++) {
     s = s * 1664525u + 1013904223u;
-    p[i] = (float) (s >> 8) / 16777216.0f - 0.5f;
+    p[i] = (float)(s >> 8) / 16777216.0f - 0.5f;
   }
 }
 
@@ -89,8 +239,10 @@ static double
 bench_layer (const Layer *l, MaceThreadPool *pool, int runs)
 {
   MaceGraph *g = mace_graph_new ("conv-bench");
-  int vx = mace_graph_value (g, "x", true), vw = mace_graph_value (g, "w", true);
-  int vb = mace_graph_value (g, "b", true), vr = mace_graph_value (g, "r", true);
+  int vx = mace_graph_value (g, "x", true),
+      vw = mace_graph_value (g, "w", true);
+  int vb = mace_graph_value (g, "b", true),
+      vr = mace_graph_value (g, "r", true);
   int vy = mace_graph_value (g, "y", true);
   g->values[vw].is_const = g->values[vb].is_const = true;
   MaceNode *n = mace_graph_add_node (g);
@@ -119,7 +271,8 @@ bench_layer (const Layer *l, MaceThreadPool *pool, int runs)
   n->def = mace_op_lookup ("Conv");
 
   MaceTensor *x = mace_tensor_new (1, 4, (int64_t[]){ 1, l->c, l->h, l->w });
-  MaceTensor *w = mace_tensor_new (1, 4, (int64_t[]){ l->m, l->c / l->group, l->k, l->k });
+  MaceTensor *w = mace_tensor_new (
+      1, 4, (int64_t[]){ l->m, l->c / l->group, l->k, l->k });
   MaceTensor *b = mace_tensor_new (1, 1, (int64_t[]){ l->m });
   MaceTensor y = { 0 }, *r = NULL;
   fill (x);
@@ -127,8 +280,14 @@ bench_layer (const Layer *l, MaceThreadPool *pool, int runs)
   fill (b);
   MaceError err = { 0 };
   MaceTensor *in[4] = { x, w, b, NULL }, *out[1] = { &y };
-  MaceOpCtx ctx = { .node = n, .graph = g, .opset = 13, .n_in = n->n_in,
-                    .n_out = 1, .in = in, .out = out, .pool = pool,
+  MaceOpCtx ctx = { .node = n,
+                    .graph = g,
+                    .opset = 13,
+                    .n_in = n->n_in,
+                    .n_out = 1,
+                    .in = in,
+                    .out = out,
+                    .pool = pool,
                     .err = &err };
   double med = -1;
   if (n->def->infer (&ctx) != MACE_OK || mace_tensor_alloc (&y) != MACE_OK)
@@ -151,7 +310,7 @@ bench_layer (const Layer *l, MaceThreadPool *pool, int runs)
     if (i >= 3)
       t[i - 3] = now_s () - t0;
   }
-  qsort (t, (size_t) runs, sizeof *t, cmp_d);
+  qsort (t, (size_t)runs, sizeof *t, cmp_d);
   med = t[runs / 2];
   g_free (t);
 out:
@@ -177,7 +336,8 @@ main (int argc, char **argv)
     else if (!strcmp (argv[i], "--filter") && i + 1 < argc)
       filter = argv[++i];
     else {
-      fprintf (stderr, "usage: conv-bench [--runs N] [--threads T] [--filter S]\n");
+      fprintf (stderr,
+               "usage: conv-bench [--runs N] [--threads T] [--filter S]\n");
       return 2;
     }
   }

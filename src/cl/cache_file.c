@@ -25,44 +25,44 @@
 static uint32_t
 rd32 (const uint8_t *p)
 {
-  return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16
-         | (uint32_t) p[3] << 24;
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16
+         | (uint32_t)p[3] << 24;
 }
 
 static uint64_t
 rd64 (const uint8_t *p)
 {
-  return (uint64_t) rd32 (p) | (uint64_t) rd32 (p + 4) << 32;
+  return (uint64_t)rd32 (p) | (uint64_t)rd32 (p + 4) << 32;
 }
 
 static void
 put32 (GByteArray *b, uint32_t v)
 {
-  uint8_t p[4] = { (uint8_t) v, (uint8_t) (v >> 8), (uint8_t) (v >> 16),
-                   (uint8_t) (v >> 24) };
+  uint8_t p[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+                   (uint8_t)(v >> 24) };
   g_byte_array_append (b, p, 4);
 }
 
 static void
 put64 (GByteArray *b, uint64_t v)
 {
-  put32 (b, (uint32_t) v);
-  put32 (b, (uint32_t) (v >> 32));
+  put32 (b, (uint32_t)v);
+  put32 (b, (uint32_t)(v >> 32));
 }
 
 static void
 putstr (GByteArray *b, const char *s)
 {
   size_t n = strlen (s);
-  put32 (b, (uint32_t) n);
-  g_byte_array_append (b, (const guint8 *) s, (guint) n);
+  put32 (b, (uint32_t)n);
+  g_byte_array_append (b, (const guint8 *)s, (guint)n);
 }
 
 static void
 sha256 (const void *data, size_t len, uint8_t out[32])
 {
   GChecksum *c = g_checksum_new (G_CHECKSUM_SHA256);
-  g_checksum_update (c, data, (gssize) len);
+  g_checksum_update (c, data, (gssize)len);
   gsize n = 32;
   g_checksum_get_digest (c, out, &n);
   g_checksum_free (c);
@@ -182,10 +182,10 @@ mace_cache_section_new (int n_keys, char **labels, char **values)
     s->labels[i] = g_strdup (labels && labels[i] ? labels[i] : "");
     s->values[i] = g_strdup (values && values[i] ? values[i] : "");
   }
-  s->entries = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) mace_cache_entry_free);
-  s->removed = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) mace_cache_entry_free);
+  s->entries
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)mace_cache_entry_free);
+  s->removed
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)mace_cache_entry_free);
   return s;
 }
 
@@ -208,7 +208,7 @@ mace_cache_file_new (MaceCacheKind kind)
   f->kind = kind;
   f->format_version = MACE_CACHE_FORMAT_VERSION;
   g_strlcpy (f->lib_version, MACE_VERSION, sizeof f->lib_version);
-  f->sections = g_ptr_array_new_with_free_func ((GDestroyNotify) section_free);
+  f->sections = g_ptr_array_new_with_free_func ((GDestroyNotify)section_free);
   return f;
 }
 
@@ -255,8 +255,8 @@ mace_cache_section_find_entry (const MaceCacheSection *s, int n_keys,
   for (guint i = 0; i < s->entries->len; i++) {
     MaceCacheEntry *e = g_ptr_array_index (s->entries, i);
     if (e->n_keys == n_keys
-        && strv_equal (n_keys, e->keys, (char *const *) keys))
-      return (int) i;
+        && strv_equal (n_keys, e->keys, (char *const *)keys))
+      return (int)i;
   }
   return -1;
 }
@@ -265,7 +265,7 @@ void
 mace_cache_section_put (MaceCacheSection *s, MaceCacheEntry *e)
 {
   int i = mace_cache_section_find_entry (s, e->n_keys,
-                                         (const char *const *) e->keys);
+                                         (const char *const *)e->keys);
   if (i >= 0) {
     MaceCacheEntry *old = g_ptr_array_index (s->entries, i);
     g_ptr_array_index (s->entries, i) = e;
@@ -294,7 +294,7 @@ mace_cache_file_dirty (const MaceCacheFile *file)
     if (s->removed->len > 0)
       return true;
     for (guint j = 0; j < s->entries->len; j++)
-      if (((MaceCacheEntry *) g_ptr_array_index (s->entries, j))->fresh)
+      if (((MaceCacheEntry *)g_ptr_array_index (s->entries, j))->fresh)
         return true;
   }
   return false;
@@ -323,8 +323,7 @@ problem (Problems *p, MaceCacheProblem kind, const char *fmt, ...)
   p->n++;
   if (p->report) {
     char full[1024];
-    snprintf (full, sizeof full, "%s: %s", p->path ? p->path : "(memory)",
-              msg);
+    snprintf (full, sizeof full, "%s: %s", p->path ? p->path : "(memory)", msg);
     p->report (kind, full, p->user_data);
   }
 }
@@ -342,7 +341,7 @@ parse_strings (const uint8_t *p, size_t size, int n, char **out)
     off += 4;
     if (len > size - off || memchr (p + off, 0, len) != NULL)
       return false;
-    out[i] = g_strndup ((const char *) p + off, len);
+    out[i] = g_strndup ((const char *)p + off, len);
     off += len;
   }
   return off == size;
@@ -370,8 +369,8 @@ mace_cache_file_parse (const uint8_t *data, size_t len, MaceCacheKind kind,
                        void *user_data, int *n_problems)
 {
   Problems pr = { path, report, user_data, 0 };
-  MaceCacheFile *file = mace_cache_file_new (kind ? kind
-                                                  : MACE_CACHE_KIND_PROGRAMS);
+  MaceCacheFile *file
+      = mace_cache_file_new (kind ? kind : MACE_CACHE_KIND_PROGRAMS);
   if (n_problems)
     *n_problems = 0;
   if (len == 0) {
@@ -410,14 +409,14 @@ mace_cache_file_parse (const uint8_t *data, size_t len, MaceCacheKind kind,
              file_kind);
     goto out;
   }
-  if (kind && file_kind != (uint32_t) kind) {
+  if (kind && file_kind != (uint32_t)kind) {
     problem (&pr, MACE_CACHE_PROBLEM_KIND,
              "this is a cache of %s, not of %s; ignoring the file",
-             mace_cache_kind_name ((MaceCacheKind) file_kind),
+             mace_cache_kind_name ((MaceCacheKind)file_kind),
              mace_cache_kind_name (kind));
     goto out;
   }
-  file->kind = (MaceCacheKind) file_kind;
+  file->kind = (MaceCacheKind)file_kind;
   memcpy (file->lib_version, data + 16, 32);
   file->lib_version[32] = '\0';
   uint32_t n_sections = rd32 (data + 48);
@@ -430,8 +429,8 @@ mace_cache_file_parse (const uint8_t *data, size_t len, MaceCacheKind kind,
   } else if (body < len - MACE_CACHE_HEADER_SIZE) {
     problem (&pr, MACE_CACHE_PROBLEM_CORRUPT,
              "%zu unexpected bytes after the end; ignored",
-             (size_t) (len - MACE_CACHE_HEADER_SIZE - body));
-    end = MACE_CACHE_HEADER_SIZE + (size_t) body;
+             (size_t)(len - MACE_CACHE_HEADER_SIZE - body));
+    end = MACE_CACHE_HEADER_SIZE + (size_t)body;
   }
 
   size_t off = MACE_CACHE_HEADER_SIZE;
@@ -449,19 +448,21 @@ mace_cache_file_parse (const uint8_t *data, size_t len, MaceCacheKind kind,
         || ksize > end - off - 16 - 32) {
       problem (&pr, MACE_CACHE_PROBLEM_CORRUPT,
                "section %u of %u is damaged (bad tag or sizes); dropped from "
-               "there on", si, n_sections);
+               "there on",
+               si, n_sections);
       goto out;
     }
     sha256 (h, 16 + ksize, digest);
     if (memcmp (digest, h + 16 + ksize, 32) != 0) {
       problem (&pr, MACE_CACHE_PROBLEM_CORRUPT,
                "section %u of %u: header checksum mismatch; dropped from "
-               "there on", si, n_sections);
+               "there on",
+               si, n_sections);
       goto out;
     }
     char **kv = g_new0 (char *, 2 * n_keys + 1);
-    if (!parse_strings (h + 16, ksize, (int) (2 * n_keys), kv)) {
-      free_strings (kv, (int) (2 * n_keys));
+    if (!parse_strings (h + 16, ksize, (int)(2 * n_keys), kv)) {
+      free_strings (kv, (int)(2 * n_keys));
       g_free (kv);
       problem (&pr, MACE_CACHE_PROBLEM_CORRUPT,
                "section %u of %u: damaged keys; dropped from there on", si,
@@ -471,7 +472,7 @@ mace_cache_file_parse (const uint8_t *data, size_t len, MaceCacheKind kind,
     MaceCacheSection *s = mace_cache_section_new (0, NULL, NULL);
     g_free (s->labels);
     g_free (s->values);
-    s->n_keys = (int) n_keys;
+    s->n_keys = (int)n_keys;
     s->labels = g_new0 (char *, n_keys + 1);
     s->values = g_new0 (char *, n_keys + 1);
     for (uint32_t k = 0; k < n_keys; k++) {
@@ -496,55 +497,58 @@ mace_cache_file_parse (const uint8_t *data, size_t len, MaceCacheKind kind,
           || eks > end - off - 32 - 64) {
         problem (&pr, MACE_CACHE_PROBLEM_CORRUPT,
                  "entry %u of section %u is damaged (bad tag or sizes); "
-                 "dropped from there on", ei, si);
+                 "dropped from there on",
+                 ei, si);
         goto out;
       }
       sha256 (eh, 32 + eks + 32, digest);
       if (memcmp (digest, eh + 32 + eks + 32, 32) != 0) {
         problem (&pr, MACE_CACHE_PROBLEM_CORRUPT,
                  "entry %u of section %u: header checksum mismatch; dropped "
-                 "from there on", ei, si);
+                 "from there on",
+                 ei, si);
         goto out;
       }
       char **keys = g_new0 (char *, en + 1);
-      if (!parse_strings (eh + 32, eks, (int) en, keys)) {
-        free_strings (keys, (int) en);
+      if (!parse_strings (eh + 32, eks, (int)en, keys)) {
+        free_strings (keys, (int)en);
         g_free (keys);
         problem (&pr, MACE_CACHE_PROBLEM_CORRUPT,
                  "entry %u of section %u: damaged keys; dropped from there "
-                 "on", ei, si);
+                 "on",
+                 ei, si);
         goto out;
       }
       size_t hsize = 32 + eks + 64;
       if (dsize > end - off - hsize) {
         problem (&pr, MACE_CACHE_PROBLEM_CORRUPT,
-                 "entry '%s' (section %u): truncated (%zu of %"
-                 G_GUINT64_FORMAT " bytes); dropped from there on",
-                 entry_label (keys, (int) en), si, end - off - hsize, dsize);
-        free_strings (keys, (int) en);
+                 "entry '%s' (section %u): truncated (%zu of %" G_GUINT64_FORMAT
+                 " bytes); dropped from there on",
+                 entry_label (keys, (int)en), si, end - off - hsize, dsize);
+        free_strings (keys, (int)en);
         g_free (keys);
         goto out;
       }
       const uint8_t *d = eh + hsize;
-      sha256 (d, (size_t) dsize, digest);
+      sha256 (d, (size_t)dsize, digest);
       if (memcmp (digest, eh + 32 + eks, 32) != 0) {
         problem (&pr, MACE_CACHE_PROBLEM_CORRUPT,
                  "entry '%s' (section %u): checksum of its %" G_GUINT64_FORMAT
                  " bytes does not match; dropped",
-                 entry_label (keys, (int) en), si, dsize);
-        free_strings (keys, (int) en);
+                 entry_label (keys, (int)en), si, dsize);
+        free_strings (keys, (int)en);
         g_free (keys);
       } else {
         MaceCacheEntry *e = g_new0 (MaceCacheEntry, 1);
-        e->n_keys = (int) en;
+        e->n_keys = (int)en;
         e->keys = keys;
-        e->size = (size_t) dsize;
-        e->data = dsize ? g_memdup2 (d, (gsize) dsize) : NULL;
+        e->size = (size_t)dsize;
+        e->data = dsize ? g_memdup2 (d, (gsize)dsize) : NULL;
         memcpy (e->sha256, digest, 32);
-        e->written_us = (int64_t) written;
+        e->written_us = (int64_t)written;
         g_ptr_array_add (s->entries, e);
       }
-      off += hsize + (size_t) dsize;
+      off += hsize + (size_t)dsize;
     }
   }
   if (off < end)
@@ -586,16 +590,17 @@ mace_cache_file_serialize (const MaceCacheFile *file, uint8_t **out,
 {
   GByteArray *b = g_byte_array_new ();
   uint8_t digest[32];
-  g_byte_array_append (b, (const guint8 *) MACE_CACHE_MAGIC, 8);
+  g_byte_array_append (b, (const guint8 *)MACE_CACHE_MAGIC, 8);
   put32 (b, MACE_CACHE_FORMAT_VERSION);
-  put32 (b, (uint32_t) file->kind);
+  put32 (b, (uint32_t)file->kind);
   char ver[32] = { 0 };
   strncpy (ver, MACE_VERSION, sizeof ver - 1);
-  g_byte_array_append (b, (const guint8 *) ver, 32);
+  g_byte_array_append (b, (const guint8 *)ver, 32);
   guint n_sections = 0;
   for (guint i = 0; i < file->sections->len; i++)
-    if (((MaceCacheSection *) g_ptr_array_index (file->sections, i))
-            ->entries->len > 0)
+    if (((MaceCacheSection *)g_ptr_array_index (file->sections, i))
+            ->entries->len
+        > 0)
       n_sections++;
   put32 (b, n_sections);
   put32 (b, 0);
@@ -608,10 +613,10 @@ mace_cache_file_serialize (const MaceCacheFile *file, uint8_t **out,
       continue; /* empty sections are not written */
     size_t start = b->len;
     put32 (b, TAG_SECTION);
-    put32 (b, (uint32_t) s->n_keys);
+    put32 (b, (uint32_t)s->n_keys);
     put32 (b, s->entries->len);
-    put32 (b, (uint32_t) (strings_size (s->labels, s->n_keys)
-                          + strings_size (s->values, s->n_keys)));
+    put32 (b, (uint32_t)(strings_size (s->labels, s->n_keys)
+                         + strings_size (s->values, s->n_keys)));
     for (int k = 0; k < s->n_keys; k++) {
       putstr (b, s->labels[k]);
       putstr (b, s->values[k]);
@@ -622,23 +627,23 @@ mace_cache_file_serialize (const MaceCacheFile *file, uint8_t **out,
       const MaceCacheEntry *e = g_ptr_array_index (s->entries, j);
       start = b->len;
       put32 (b, TAG_ENTRY);
-      put32 (b, (uint32_t) e->n_keys);
-      put32 (b, (uint32_t) strings_size (e->keys, e->n_keys));
+      put32 (b, (uint32_t)e->n_keys);
+      put32 (b, (uint32_t)strings_size (e->keys, e->n_keys));
       put32 (b, 0);
-      put64 (b, (uint64_t) e->written_us);
-      put64 (b, (uint64_t) e->size);
+      put64 (b, (uint64_t)e->written_us);
+      put64 (b, (uint64_t)e->size);
       for (int k = 0; k < e->n_keys; k++)
         putstr (b, e->keys[k]);
       g_byte_array_append (b, e->sha256, 32);
       sha256 (b->data + start, b->len - start, digest);
       g_byte_array_append (b, digest, 32);
       if (e->size)
-        g_byte_array_append (b, e->data, (guint) e->size);
+        g_byte_array_append (b, e->data, (guint)e->size);
     }
   }
   uint64_t body = b->len - MACE_CACHE_HEADER_SIZE;
   for (int k = 0; k < 8; k++)
-    b->data[56 + k] = (uint8_t) (body >> (8 * k));
+    b->data[56 + k] = (uint8_t)(body >> (8 * k));
   sha256 (b->data, 64, b->data + 64);
   *len = b->len;
   *out = g_byte_array_free (b, FALSE);
@@ -679,8 +684,8 @@ mace_cache_file_merge (MaceCacheFile *disk, const MaceCacheFile *ours)
     for (guint j = 0; j < ours->sections->len && !os->current; j++) {
       const MaceCacheSection *cs = g_ptr_array_index (ours->sections, j);
       if (cs->current && cs->n_keys == os->n_keys
-          && masked_equal (rules->section_identity_mask, os->n_keys,
-                           cs->values, os->values))
+          && masked_equal (rules->section_identity_mask, os->n_keys, cs->values,
+                           os->values))
         obsolete = true;
     }
     if (obsolete)
@@ -695,8 +700,8 @@ mace_cache_file_merge (MaceCacheFile *disk, const MaceCacheFile *ours)
           g_ptr_array_remove_index (disk->sections, j);
       }
     }
-    MaceCacheSection *ds = mace_cache_file_find_section (disk, os->n_keys,
-                                                         os->values);
+    MaceCacheSection *ds
+        = mace_cache_file_find_section (disk, os->n_keys, os->values);
     if (!ds) {
       ds = mace_cache_section_new (os->n_keys, os->labels, os->values);
       g_ptr_array_add (disk->sections, ds);
@@ -705,7 +710,7 @@ mace_cache_file_merge (MaceCacheFile *disk, const MaceCacheFile *ours)
       for (guint j = ds->entries->len; j-- > 0;) {
         MaceCacheEntry *de = g_ptr_array_index (ds->entries, j);
         if (mace_cache_section_find_entry (os, de->n_keys,
-                                           (const char *const *) de->keys)
+                                           (const char *const *)de->keys)
             < 0)
           g_ptr_array_remove_index (ds->entries, j);
       }
@@ -713,17 +718,18 @@ mace_cache_file_merge (MaceCacheFile *disk, const MaceCacheFile *ours)
     for (guint j = 0; j < os->removed->len; j++) {
       const MaceCacheEntry *t = g_ptr_array_index (os->removed, j);
       int k = mace_cache_section_find_entry (ds, t->n_keys,
-                                             (const char *const *) t->keys);
+                                             (const char *const *)t->keys);
       if (k >= 0
-          && memcmp (((MaceCacheEntry *) g_ptr_array_index (ds->entries, k))
-                         ->sha256,
-                     t->sha256, 32) == 0)
-        g_ptr_array_remove_index (ds->entries, (guint) k);
+          && memcmp (
+                 ((MaceCacheEntry *)g_ptr_array_index (ds->entries, k))->sha256,
+                 t->sha256, 32)
+                 == 0)
+        g_ptr_array_remove_index (ds->entries, (guint)k);
     }
     for (guint j = 0; j < os->entries->len; j++) {
       const MaceCacheEntry *oe = g_ptr_array_index (os->entries, j);
       int k = mace_cache_section_find_entry (ds, oe->n_keys,
-                                             (const char *const *) oe->keys);
+                                             (const char *const *)oe->keys);
       if (k >= 0) {
         MaceCacheEntry *de = g_ptr_array_index (ds->entries, k);
         if (oe->fresh || oe->written_us > de->written_us) {
@@ -736,8 +742,8 @@ mace_cache_file_merge (MaceCacheFile *disk, const MaceCacheFile *ours)
       for (guint m = ds->entries->len; m-- > 0;) {
         MaceCacheEntry *de = g_ptr_array_index (ds->entries, m);
         if (de->n_keys != oe->n_keys
-            || !masked_equal (rules->entry_identity_mask, oe->n_keys,
-                              de->keys, oe->keys))
+            || !masked_equal (rules->entry_identity_mask, oe->n_keys, de->keys,
+                              oe->keys))
           continue;
         same_identity = true;
         if (oe->fresh)
@@ -748,8 +754,9 @@ mace_cache_file_merge (MaceCacheFile *disk, const MaceCacheFile *ours)
     }
   }
   for (guint j = disk->sections->len; j-- > 0;)
-    if (((MaceCacheSection *) g_ptr_array_index (disk->sections, j))
-            ->entries->len == 0)
+    if (((MaceCacheSection *)g_ptr_array_index (disk->sections, j))
+            ->entries->len
+        == 0)
       g_ptr_array_remove_index (disk->sections, j);
 }
 
@@ -786,7 +793,7 @@ mace_cache_file_bound (MaceCacheFile *file, uint64_t max_bytes)
   for (guint i = 0; i < file->sections->len; i++) {
     MaceCacheSection *s = g_ptr_array_index (file->sections, i);
     for (guint j = 0; j < s->entries->len; j++)
-      refs[k++] = (EntryRef) { s, g_ptr_array_index (s->entries, j) };
+      refs[k++] = (EntryRef){ s, g_ptr_array_index (s->entries, j) };
   }
   qsort (refs, n, sizeof *refs, cmp_written);
   int dropped = 0;
@@ -799,8 +806,9 @@ mace_cache_file_bound (MaceCacheFile *file, uint64_t max_bytes)
   }
   g_free (refs);
   for (guint j = file->sections->len; j-- > 0;)
-    if (((MaceCacheSection *) g_ptr_array_index (file->sections, j))
-            ->entries->len == 0)
+    if (((MaceCacheSection *)g_ptr_array_index (file->sections, j))
+            ->entries->len
+        == 0)
       g_ptr_array_remove_index (file->sections, j);
   return dropped;
 }
@@ -819,7 +827,7 @@ mace_cache_file_load (const char *path, MaceCacheKind kind,
     *missing = false;
   if (n_problems)
     *n_problems = 0;
-  if (!g_file_get_contents (path, (gchar **) &data, &len, &gerr)) {
+  if (!g_file_get_contents (path, (gchar **)&data, &len, &gerr)) {
     if (g_error_matches (gerr, G_FILE_ERROR, G_FILE_ERROR_NOENT)
         || g_error_matches (gerr, G_FILE_ERROR, G_FILE_ERROR_NOTDIR)) {
       if (missing)
@@ -912,17 +920,17 @@ mace_cache_file_merge_write (const char *path, MaceCacheFile *ours,
     return MACE_ERROR_IO;
   /* What others wrote since we read it; damage there is dropped quietly
    * (whoever reads it next reports it if it is still there). */
-  MaceCacheFile *disk = mace_cache_file_load (path, ours->kind, NULL, NULL,
-                                              NULL, NULL);
+  MaceCacheFile *disk
+      = mace_cache_file_load (path, ours->kind, NULL, NULL, NULL, NULL);
   mace_cache_file_merge (disk, ours);
   const MaceCacheRules *rules = mace_cache_rules (ours->kind);
-  int dropped = mace_cache_file_bound (disk, rules->max_bytes
-                                                 ? rules->max_bytes
-                                                 : MACE_CACHE_MAX_BYTES);
+  int dropped = mace_cache_file_bound (
+      disk, rules->max_bytes ? rules->max_bytes : MACE_CACHE_MAX_BYTES);
   if (dropped > 0)
     mace_log (MACE_LOG_INFO,
               "%s: over the size limit; dropped the %d least recently "
-              "written entries", path, dropped);
+              "written entries",
+              path, dropped);
   uint8_t *bytes = NULL;
   size_t len = 0;
   mace_cache_file_serialize (disk, &bytes, &len);
@@ -942,23 +950,23 @@ mace_cache_file_merge_write (const char *path, MaceCacheFile *ours,
     MaceCacheSection *old = NULL;
     for (guint j = 0; j < tmp->len && !old; j++) {
       MaceCacheSection *o = g_ptr_array_index (tmp, j);
-      if (o->n_keys == s->n_keys && strv_equal (s->n_keys, o->values,
-                                                s->values))
+      if (o->n_keys == s->n_keys
+          && strv_equal (s->n_keys, o->values, s->values))
         old = o;
     }
     if (old)
       s->current = old->current;
     s->replace_all = false;
     for (guint j = 0; j < s->entries->len; j++)
-      ((MaceCacheEntry *) g_ptr_array_index (s->entries, j))->fresh = false;
+      ((MaceCacheEntry *)g_ptr_array_index (s->entries, j))->fresh = false;
   }
   /* The current section must stay even when it ended up empty. */
   for (guint j = 0; j < tmp->len; j++) {
     MaceCacheSection *o = g_ptr_array_index (tmp, j);
     if (o->current
         && !mace_cache_file_find_section (ours, o->n_keys, o->values)) {
-      MaceCacheSection *c = mace_cache_section_new (o->n_keys, o->labels,
-                                                    o->values);
+      MaceCacheSection *c
+          = mace_cache_section_new (o->n_keys, o->labels, o->values);
       c->current = true;
       g_ptr_array_add (ours->sections, c);
     }
@@ -988,7 +996,7 @@ mace_cache_marker_begin (const char *path)
    * the same time.  No fsync: the marker only has to outlive a crash of
    * this process, not of the machine. */
   static gint seq;
-  char *marker = g_strdup_printf ("%s.loading.%ld-%d", path, (long) getpid (),
+  char *marker = g_strdup_printf ("%s.loading.%ld-%d", path, (long)getpid (),
                                   g_atomic_int_add (&seq, 1));
   const char *host = g_get_host_name ();
   int fd = open (marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -997,7 +1005,7 @@ mace_cache_marker_begin (const char *path)
     return NULL;
   }
   size_t n = strlen (host);
-  bool ok = write (fd, host, n) == (ssize_t) n;
+  bool ok = write (fd, host, n) == (ssize_t)n;
   close (fd);
   if (!ok) {
     unlink (marker);
@@ -1041,7 +1049,7 @@ foreach_dead_marker (const char *path, bool remove, char **first)
     /* A marker of another host (shared directory) cannot be checked. */
     if (g_file_get_contents (full, &host, NULL, NULL)
         && strcmp (host, g_get_host_name ()) == 0)
-      dead = kill ((pid_t) pid, 0) != 0 && errno == ESRCH;
+      dead = kill ((pid_t)pid, 0) != 0 && errno == ESRCH;
     g_free (host);
     if (dead) {
       if (!found && first)
@@ -1082,7 +1090,7 @@ typedef struct {
 static void
 dump_problem (MaceCacheProblem p, const char *message, void *user_data)
 {
-  (void) p;
+  (void)p;
   DumpCtx *c = user_data;
   g_ptr_array_add (c->messages, g_strdup (message));
 }
@@ -1101,7 +1109,7 @@ mace_cache_file_dump (const uint8_t *data, size_t len, const char *path,
     MaceCacheSection *s = g_ptr_array_index (f->sections, i);
     n_entries += s->entries->len;
     for (guint j = 0; j < s->entries->len; j++)
-      n_bytes += ((MaceCacheEntry *) g_ptr_array_index (s->entries, j))->size;
+      n_bytes += ((MaceCacheEntry *)g_ptr_array_index (s->entries, j))->size;
   }
   if (!problems_only) {
     fprintf (out, "file: %s (%zu bytes)\n", path, len);
@@ -1109,8 +1117,7 @@ mace_cache_file_dump (const uint8_t *data, size_t len, const char *path,
       fprintf (out, "magic: %s\nformat version: %u\n", MACE_CACHE_MAGIC,
                rd32 (data + 8));
     fprintf (out, "kind: %s\nlibrary version: %s\nsections: %u\n",
-             mace_cache_kind_name (f->kind), f->lib_version,
-             f->sections->len);
+             mace_cache_kind_name (f->kind), f->lib_version, f->sections->len);
     for (guint i = 0; i < f->sections->len; i++) {
       MaceCacheSection *s = g_ptr_array_index (f->sections, i);
       fprintf (out, "\nsection %u (%u entries)\n", i, s->entries->len);
@@ -1131,13 +1138,13 @@ mace_cache_file_dump (const uint8_t *data, size_t len, const char *path,
         }
         fprintf (out, "    size: %zu bytes\n    sha256: %s\n", e->size, sum);
         if (f->kind == MACE_CACHE_KIND_TUNING && e->size == 28) {
-          fprintf (out, "    lws: %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+          fprintf (out,
+                   "    lws: %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
                    " %" G_GUINT64_FORMAT "\n    variant: %d\n",
                    rd64 (e->data), rd64 (e->data + 8), rd64 (e->data + 16),
-                   (int32_t) rd32 (e->data + 24));
+                   (int32_t)rd32 (e->data + 24));
         }
-        GDateTime *t = g_date_time_new_from_unix_utc (e->written_us
-                                                      / 1000000);
+        GDateTime *t = g_date_time_new_from_unix_utc (e->written_us / 1000000);
         char *ts = t ? g_date_time_format (t, "%Y-%m-%d %H:%M:%S UTC") : NULL;
         fprintf (out, "    written: %s\n", ts ? ts : "?");
         g_free (ts);
@@ -1148,11 +1155,13 @@ mace_cache_file_dump (const uint8_t *data, size_t len, const char *path,
     fprintf (out, "\n");
   }
   for (guint i = 0; i < c.messages->len; i++)
-    fprintf (out, "problem: %s\n", (char *) g_ptr_array_index (c.messages, i));
+    fprintf (out, "problem: %s\n", (char *)g_ptr_array_index (c.messages, i));
   if (n_problems == 0)
-    fprintf (out, "%s: OK (%s, %u sections, %u entries, %" G_GUINT64_FORMAT
-             " bytes of data)\n", path, mace_cache_kind_name (f->kind),
-             f->sections->len, n_entries, n_bytes);
+    fprintf (out,
+             "%s: OK (%s, %u sections, %u entries, %" G_GUINT64_FORMAT
+             " bytes of data)\n",
+             path, mace_cache_kind_name (f->kind), f->sections->len, n_entries,
+             n_bytes);
   else
     fprintf (out, "%s: %d problem%s\n", path, n_problems,
              n_problems == 1 ? "" : "s");

@@ -56,24 +56,24 @@ typedef enum {
 
 typedef struct {
   int n_keys;
-  char **keys;      /* g_malloc'ed strings */
-  uint8_t *data;    /* g_malloc'ed, size bytes */
+  char **keys;   /* g_malloc'ed strings */
+  uint8_t *data; /* g_malloc'ed, size bytes */
   size_t size;
   uint8_t sha256[32];
   int64_t written_us;
-  bool fresh;       /* created in this process, not yet written */
+  bool fresh; /* created in this process, not yet written */
 } MaceCacheEntry;
 
 typedef struct {
   int n_keys;
-  char **labels;    /* e.g. "driver version" */
+  char **labels; /* e.g. "driver version" */
   char **values;
   GPtrArray *entries; /* MaceCacheEntry* */
   /* Entries this process dropped (driver refused them): removed from the
    * file on the next merge if still identical there (keys + checksum). */
   GPtrArray *removed; /* MaceCacheEntry* (no data) */
-  bool current;     /* the section of this process's device */
-  bool replace_all; /* rebuild mode: only this process's entries survive */
+  bool current;       /* the section of this process's device */
+  bool replace_all;   /* rebuild mode: only this process's entries survive */
 } MaceCacheSection;
 
 typedef struct {

@@ -31,23 +31,33 @@ const char *
 mace_cl_error_string (cl_int code)
 {
   switch (code) {
-#define E(x) case x: return #x;
-    E (CL_SUCCESS) E (CL_DEVICE_NOT_FOUND) E (CL_DEVICE_NOT_AVAILABLE)
-    E (CL_COMPILER_NOT_AVAILABLE) E (CL_MEM_OBJECT_ALLOCATION_FAILURE)
-    E (CL_OUT_OF_RESOURCES) E (CL_OUT_OF_HOST_MEMORY)
-    E (CL_BUILD_PROGRAM_FAILURE) E (CL_INVALID_VALUE)
-    E (CL_INVALID_DEVICE) E (CL_INVALID_CONTEXT) E (CL_INVALID_MEM_OBJECT)
-    E (CL_INVALID_PROGRAM) E (CL_INVALID_PROGRAM_EXECUTABLE)
-    E (CL_INVALID_KERNEL_NAME) E (CL_INVALID_KERNEL) E (CL_INVALID_ARG_INDEX)
-    E (CL_INVALID_ARG_VALUE) E (CL_INVALID_ARG_SIZE)
-    E (CL_INVALID_KERNEL_ARGS) E (CL_INVALID_WORK_DIMENSION)
-    E (CL_INVALID_WORK_GROUP_SIZE) E (CL_INVALID_WORK_ITEM_SIZE)
-    E (CL_INVALID_GLOBAL_OFFSET) E (CL_INVALID_BUFFER_SIZE)
-    E (CL_INVALID_GLOBAL_WORK_SIZE) E (CL_INVALID_COMMAND_QUEUE)
-    E (CL_INVALID_OPERATION) E (CL_INVALID_BUILD_OPTIONS)
-    E (CL_INVALID_BINARY) E (CL_INVALID_PLATFORM) E (CL_INVALID_EVENT)
+#define E(x)                                                                   \
+  case x: return #x;
+    E (CL_SUCCESS)
+    E (CL_DEVICE_NOT_FOUND) E (CL_DEVICE_NOT_AVAILABLE) E (
+        CL_COMPILER_NOT_AVAILABLE) E (CL_MEM_OBJECT_ALLOCATION_FAILURE)
+        E (CL_OUT_OF_RESOURCES) E (CL_OUT_OF_HOST_MEMORY) E (
+            CL_BUILD_PROGRAM_FAILURE) E (CL_INVALID_VALUE) E (CL_INVALID_DEVICE)
+            E (CL_INVALID_CONTEXT) E (CL_INVALID_MEM_OBJECT)
+                E (CL_INVALID_PROGRAM) E (CL_INVALID_PROGRAM_EXECUTABLE)
+                    E (CL_INVALID_KERNEL_NAME) E (CL_INVALID_KERNEL)
+                        E (CL_INVALID_ARG_INDEX) E (CL_INVALID_ARG_VALUE)
+                            E (CL_INVALID_ARG_SIZE) E (CL_INVALID_KERNEL_ARGS)
+                                E (CL_INVALID_WORK_DIMENSION)
+                                    E (CL_INVALID_WORK_GROUP_SIZE) E (
+                                        CL_INVALID_WORK_ITEM_SIZE)
+                                        E (CL_INVALID_GLOBAL_OFFSET) E (
+                                            CL_INVALID_BUFFER_SIZE)
+                                            E (CL_INVALID_GLOBAL_WORK_SIZE) E (
+                                                CL_INVALID_COMMAND_QUEUE)
+                                                E (CL_INVALID_OPERATION) E (
+                                                    CL_INVALID_BUILD_OPTIONS)
+                                                    E (CL_INVALID_BINARY)
+                                                        E (CL_INVALID_PLATFORM)
+                                                            E (CL_INVALID_EVENT)
 #undef E
-    default: return "unknown OpenCL error";
+                                                                default
+        : return "unknown OpenCL error";
   }
 }
 
@@ -81,7 +91,8 @@ list_devices (Candidate **out)
   for (cl_uint p = 0; p < np; p++) {
     cl_uint nd = 0;
     if (clGetDeviceIDs (plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd)
-            != CL_SUCCESS || nd == 0)
+            != CL_SUCCESS
+        || nd == 0)
       continue;
     cl_device_id *devs = g_new0 (cl_device_id, nd);
     clGetDeviceIDs (plats[p], CL_DEVICE_TYPE_ALL, nd, devs, NULL);
@@ -92,8 +103,8 @@ list_devices (Candidate **out)
       c.device = devs[d];
       clGetDeviceInfo (devs[d], CL_DEVICE_TYPE, sizeof c.type, &c.type, NULL);
       device_info_str (devs[d], CL_DEVICE_NAME, c.name, sizeof c.name);
-      if (clGetPlatformInfo (plats[p], CL_PLATFORM_NAME,
-                             sizeof c.platform_name, c.platform_name, NULL)
+      if (clGetPlatformInfo (plats[p], CL_PLATFORM_NAME, sizeof c.platform_name,
+                             c.platform_name, NULL)
           != CL_SUCCESS)
         c.platform_name[0] = '\0';
       c.platform_name[sizeof c.platform_name - 1] = '\0';
@@ -102,8 +113,8 @@ list_devices (Candidate **out)
     g_free (devs);
   }
   g_free (plats);
-  int n = (int) arr->len;
-  *out = (Candidate *) g_array_free (arr, FALSE);
+  int n = (int)arr->len;
+  *out = (Candidate *)g_array_free (arr, FALSE);
   return n;
 }
 
@@ -129,7 +140,7 @@ choose (const Candidate *c, int n, const char *sel)
   }
   if (is_index (sel)) {
     long idx = strtol (sel, NULL, 10);
-    return idx < n ? (int) idx : -1;
+    return idx < n ? (int)idx : -1;
   }
   char *want = g_utf8_strdown (sel, -1);
   int found = -1;
@@ -185,8 +196,8 @@ mace_cl_device_open (const char *selector, MaceClDevice **out, MaceError *err)
   g_free (c);
 
   cl_int rc;
-  cl_context_properties props[] = { CL_CONTEXT_PLATFORM,
-                                    (cl_context_properties) dev->platform, 0 };
+  cl_context_properties props[]
+      = { CL_CONTEXT_PLATFORM, (cl_context_properties)dev->platform, 0 };
   dev->context = clCreateContext (props, 1, &dev->device, NULL, NULL, &rc);
   if (!dev->context) {
     mace_set_error (err, MACE_ERROR_BACKEND,
@@ -363,8 +374,8 @@ build_program (MaceClDevice *dev, const char *family, const char *source,
                                       MACE_CL_BUILD_OPTIONS, err);
   cl_int rc;
   gint64 t0 = g_get_monotonic_time ();
-  cl_program prog = clCreateProgramWithSource (dev->context, 1, &source,
-                                               NULL, &rc);
+  cl_program prog
+      = clCreateProgramWithSource (dev->context, 1, &source, NULL, &rc);
   if (!prog) {
     mace_set_error (err, MACE_ERROR_BACKEND,
                     "OpenCL: cannot create program '%s': %s", family,
@@ -381,14 +392,14 @@ build_program (MaceClDevice *dev, const char *family, const char *source,
     clGetProgramBuildInfo (prog, dev->device, CL_PROGRAM_BUILD_LOG, len, log,
                            NULL);
     mace_set_error (err, MACE_ERROR_BACKEND,
-                    "OpenCL: building program '%s' failed (%s): %.700s",
-                    family, mace_cl_error_string (rc), log);
+                    "OpenCL: building program '%s' failed (%s): %.700s", family,
+                    mace_cl_error_string (rc), log);
     g_free (log);
     clReleaseProgram (prog);
     return NULL;
   }
   dev->programs_built++;
-  dev->compile_ms += (double) (g_get_monotonic_time () - t0) / 1000.0;
+  dev->compile_ms += (double)(g_get_monotonic_time () - t0) / 1000.0;
   return prog;
 }
 
@@ -405,8 +416,8 @@ mace_cl_device_program (MaceClDevice *dev, const char *family, MaceError *err)
   g_free (source);
   if (!prog)
     return NULL;
-  dev->programs = g_renew (MaceClProgramSlot, dev->programs,
-                           dev->n_programs + 1);
+  dev->programs
+      = g_renew (MaceClProgramSlot, dev->programs, dev->n_programs + 1);
   dev->programs[dev->n_programs].name = g_strdup (family);
   dev->programs[dev->n_programs].program = prog;
   dev->n_programs++;

@@ -14,8 +14,8 @@ typedef struct {
   char *name;       /* kernel name, for tuning keys and messages */
   cl_uint dim;
   size_t gws[3];
-  size_t lws[3];   /* chosen at prepare (tuner); 0 = driver's choice */
-  bool fixed_lws;  /* the kernel needs exactly lws (tiled kernels) */
+  size_t lws[3];  /* chosen at prepare (tuner); 0 = driver's choice */
+  bool fixed_lws; /* the kernel needs exactly lws (tiled kernels) */
   int n_args;
   cl_int arg_rc;   /* first clSetKernelArg failure */
   cl_mem src, dst; /* buffer copy */
@@ -68,8 +68,8 @@ MaceStatus mace_cl_unsupported (MaceClOpCtx *ctx, const char *fmt, ...)
     MACE_PRINTF (2, 3);
 /* For typed ops: true when every present input k has dtype in[k] and
  * every output k out[k]; else fills ctx->why and returns false. */
-bool mace_cl_check_dtypes (MaceClOpCtx *ctx, const MaceDataType *in,
-                           int n_in, const MaceDataType *out, int n_out);
+bool mace_cl_check_dtypes (MaceClOpCtx *ctx, const MaceDataType *in, int n_in,
+                           const MaceDataType *out, int n_out);
 /* Input/output k of the node: value (NULL when absent). */
 const MaceValue *mace_cl_in (MaceClOpCtx *ctx, int k);
 const MaceValue *mace_cl_out (MaceClOpCtx *ctx, int k);

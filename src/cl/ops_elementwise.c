@@ -66,13 +66,13 @@ static MaceStatus
 plan_unary_mem (MaceClOpCtx *ctx, cl_mem x, cl_mem y, int64_t n, int op,
                 float a, float b)
 {
-  size_t gws = (size_t) n;
+  size_t gws = (size_t)n;
   MaceClLaunch *l = mace_cl_launch (ctx, "elementwise", "unary", 1, &gws);
   if (!l)
     return ctx->err->status;
   mace_cl_arg_mem (l, x);
   mace_cl_arg_mem (l, y);
-  mace_cl_arg_int (l, (int) n);
+  mace_cl_arg_int (l, (int)n);
   mace_cl_arg_int (l, op);
   mace_cl_arg_float (l, a);
   mace_cl_arg_float (l, b);
@@ -93,8 +93,7 @@ plan_unary (MaceClOpCtx *ctx)
   cl_mem x = mace_cl_in_mem (ctx, 0), y = mace_cl_out_mem (ctx, 0);
   if (!x || !y)
     return ctx->err->status;
-  return plan_unary_mem (ctx, x, y, numel (mace_cl_in (ctx, 0)), d->code, a,
-                         b);
+  return plan_unary_mem (ctx, x, y, numel (mace_cl_in (ctx, 0)), d->code, a, b);
 }
 
 /* Identity, Dropout (inference), Cast to float32, and every other op whose
@@ -107,11 +106,9 @@ plan_copy (MaceClOpCtx *ctx)
     return mace_cl_unsupported (ctx, "bad inputs");
   for (int k = 1; k < ctx->node->n_out; k++)
     if (mace_cl_out (ctx, k))
-      return mace_cl_unsupported (ctx, "output %d (mask) is not supported",
-                                  k);
+      return mace_cl_unsupported (ctx, "output %d (mask) is not supported", k);
   if (strcmp (ctx->node->op_type, "Dropout") == 0) {
-    if (mace_attr_int (ctx->node, "is_test", 1) == 0
-        && ctx->opset < 7)
+    if (mace_attr_int (ctx->node, "is_test", 1) == 0 && ctx->opset < 7)
       return mace_cl_unsupported (ctx, "training mode");
     const MaceValue *tm = mace_cl_in (ctx, 2);
     if (tm) {
@@ -126,7 +123,7 @@ plan_copy (MaceClOpCtx *ctx)
   cl_mem x = mace_cl_in_mem (ctx, 0), y = mace_cl_out_mem (ctx, 0);
   if (!x || !y)
     return ctx->err->status;
-  mace_cl_copy (ctx, x, 0, y, 0, (size_t) numel (in) * sizeof (float));
+  mace_cl_copy (ctx, x, 0, y, 0, (size_t)numel (in) * sizeof (float));
   return MACE_OK;
 }
 
@@ -144,8 +141,10 @@ plan_clip (MaceClOpCtx *ctx)
                            mace_attr_float (ctx->node, "min", -FLT_MAX),
                            mace_attr_float (ctx->node, "max", FLT_MAX));
   float lo = -INFINITY, hi = INFINITY;
-  bool lo_const = !mace_cl_in (ctx, 1) || mace_cl_const_floats (ctx, 1, &lo, 1) == 1;
-  bool hi_const = !mace_cl_in (ctx, 2) || mace_cl_const_floats (ctx, 2, &hi, 1) == 1;
+  bool lo_const
+      = !mace_cl_in (ctx, 1) || mace_cl_const_floats (ctx, 1, &lo, 1) == 1;
+  bool hi_const
+      = !mace_cl_in (ctx, 2) || mace_cl_const_floats (ctx, 2, &hi, 1) == 1;
   if (lo_const && hi_const)
     return plan_unary_mem (ctx, x, y, numel (in), UOP_CLIP, lo, hi);
   for (int k = 1; k <= 2; k++) {
@@ -157,13 +156,13 @@ plan_clip (MaceClOpCtx *ctx)
   cl_mem hi_m = mace_cl_in (ctx, 2) ? mace_cl_in_mem (ctx, 2) : x;
   if (!lo_m || !hi_m)
     return ctx->err->status;
-  size_t gws = (size_t) numel (in);
+  size_t gws = (size_t)numel (in);
   MaceClLaunch *l = mace_cl_launch (ctx, "elementwise", "clip", 1, &gws);
   if (!l)
     return ctx->err->status;
   mace_cl_arg_mem (l, x);
   mace_cl_arg_mem (l, y);
-  mace_cl_arg_int (l, (int) numel (in));
+  mace_cl_arg_int (l, (int)numel (in));
   mace_cl_arg_mem (l, lo_m);
   mace_cl_arg_mem (l, hi_m);
   mace_cl_arg_int (l, mace_cl_in (ctx, 1) != NULL);
@@ -184,7 +183,7 @@ bcast_strides (int nd, const int64_t *dims, int ond, const int64_t *odims,
     if (id < 0 || (dims[id] == 1 && odims[d] != 1))
       str[d] = 0;
     else
-      str[d] = (int) s[id];
+      str[d] = (int)s[id];
   }
 }
 
@@ -194,7 +193,7 @@ plan_binary_mem (MaceClOpCtx *ctx, cl_mem a, const MaceTensor *at, cl_mem b,
                  const MaceTensor *bt, cl_mem y, const MaceTensor *yt, int op)
 {
   int64_t n = mace_shape_numel (yt->ndim, yt->dims);
-  size_t gws = (size_t) n;
+  size_t gws = (size_t)n;
   bool a_full = mace_shape_equal (at->ndim, at->dims, yt->ndim, yt->dims);
   bool b_full = mace_shape_equal (bt->ndim, bt->dims, yt->ndim, yt->dims);
   MaceClLaunch *l;
@@ -214,7 +213,7 @@ plan_binary_mem (MaceClOpCtx *ctx, cl_mem a, const MaceTensor *at, cl_mem b,
   mace_cl_arg_mem (l, a);
   mace_cl_arg_mem (l, b);
   mace_cl_arg_mem (l, y);
-  mace_cl_arg_int (l, (int) n);
+  mace_cl_arg_int (l, (int)n);
   mace_cl_arg_int (l, op);
   if (!(a_full && (b_full || mace_shape_numel (bt->ndim, bt->dims) == 1))) {
     int nd = yt->ndim > 0 ? yt->ndim : 1;
@@ -226,7 +225,7 @@ plan_binary_mem (MaceClOpCtx *ctx, cl_mem a, const MaceTensor *at, cl_mem b,
       p[3] = 0;
     } else {
       for (int d = 0; d < nd; d++)
-        p[1 + d] = (int) yt->dims[d];
+        p[1 + d] = (int)yt->dims[d];
       bcast_strides (at->ndim, at->dims, nd, yt->dims, p + 1 + nd);
       bcast_strides (bt->ndim, bt->dims, nd, yt->dims, p + 1 + 2 * nd);
     }
@@ -238,9 +237,12 @@ plan_binary_mem (MaceClOpCtx *ctx, cl_mem a, const MaceTensor *at, cl_mem b,
 static int
 binary_code (const char *op)
 {
-  static const struct { const char *name; int code; } t[] = {
-    { "Add", BOP_ADD }, { "Sub", BOP_SUB }, { "Mul", BOP_MUL },
-    { "Div", BOP_DIV }, { "Pow", BOP_POW }, { "Max", BOP_MAX },
+  static const struct {
+    const char *name;
+    int code;
+  } t[] = {
+    { "Add", BOP_ADD }, { "Sub", BOP_SUB },     { "Mul", BOP_MUL },
+    { "Div", BOP_DIV }, { "Pow", BOP_POW },     { "Max", BOP_MAX },
     { "Min", BOP_MIN }, { "PRelu", BOP_PRELU }, { "Mod", BOP_FMOD },
     { "Sum", BOP_ADD }, { "Mean", BOP_ADD },
   };
@@ -262,8 +264,8 @@ plan_binary (MaceClOpCtx *ctx)
     return mace_cl_unsupported (ctx, "bad inputs");
   if (op == BOP_FMOD && mace_attr_int (n, "fmod", 0) != 1)
     return mace_cl_unsupported (ctx, "integer Mod (fmod = 0)");
-  if (ctx->opset < 7 && (mace_node_attr (n, "broadcast")
-                         || mace_node_attr (n, "axis")))
+  if (ctx->opset < 7
+      && (mace_node_attr (n, "broadcast") || mace_node_attr (n, "axis")))
     return mace_cl_unsupported (ctx, "legacy broadcast attribute");
   for (int k = 0; k < n->n_in; k++)
     if (!mace_cl_in (ctx, k))
@@ -275,7 +277,7 @@ plan_binary (MaceClOpCtx *ctx)
   if (n->n_in == 1) {
     if (numel (mace_cl_in (ctx, 0)) != numel (out))
       return mace_cl_unsupported (ctx, "single input of another size");
-    mace_cl_copy (ctx, a, 0, y, 0, (size_t) numel (out) * sizeof (float));
+    mace_cl_copy (ctx, a, 0, y, 0, (size_t)numel (out) * sizeof (float));
     return MACE_OK;
   }
   for (int k = 1; k < n->n_in; k++) {
@@ -294,7 +296,7 @@ plan_binary (MaceClOpCtx *ctx)
   }
   if (strcmp (n->op_type, "Mean") == 0)
     return plan_unary_mem (ctx, y, y, numel (out), UOP_AFFINE,
-                           1.0f / (float) n->n_in, 0.0f);
+                           1.0f / (float)n->n_in, 0.0f);
   return MACE_OK;
 }
 
@@ -312,7 +314,7 @@ bcast_params (const MaceTensor *yt, const MaceTensor *const *t, int n, int *p)
     return 2 + n;
   }
   for (int d = 0; d < nd; d++)
-    p[1 + d] = (int) yt->dims[d];
+    p[1 + d] = (int)yt->dims[d];
   for (int k = 0; k < n; k++)
     bcast_strides (t[k]->ndim, t[k]->dims, nd, yt->dims, p + 1 + (k + 1) * nd);
   return 1 + (n + 1) * nd;
@@ -322,11 +324,10 @@ bcast_params (const MaceTensor *yt, const MaceTensor *const *t, int n, int *p)
 static MaceStatus
 plan_compare (MaceClOpCtx *ctx)
 {
-  static const MaceDataType in_t[] = { MACE_DTYPE_FLOAT32,
-                                       MACE_DTYPE_FLOAT32 };
+  static const MaceDataType in_t[] = { MACE_DTYPE_FLOAT32, MACE_DTYPE_FLOAT32 };
   static const MaceDataType out_t[] = { MACE_DTYPE_BOOL };
-  static const char *const names[] = { "Equal", "Less", "Greater",
-                                       "LessOrEqual", "GreaterOrEqual" };
+  static const char *const names[]
+      = { "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual" };
   if (!mace_cl_check_dtypes (ctx, in_t, 2, out_t, 1))
     return MACE_ERROR_UNSUPPORTED;
   int op = -1;
@@ -344,15 +345,15 @@ plan_compare (MaceClOpCtx *ctx)
   int p[1 + 4 * MACE_MAX_DIMS];
   const MaceTensor *t[2] = { &a->t, &b->t };
   int np = bcast_params (&y->t, t, 2, p);
-  size_t gws = (size_t) numel (y);
-  MaceClLaunch *l = mace_cl_launch (ctx, "elementwise", "compare_bcast", 1,
-                                    &gws);
+  size_t gws = (size_t)numel (y);
+  MaceClLaunch *l
+      = mace_cl_launch (ctx, "elementwise", "compare_bcast", 1, &gws);
   if (!l)
     return ctx->err->status;
   mace_cl_arg_mem (l, am);
   mace_cl_arg_mem (l, bm);
   mace_cl_arg_mem (l, ym);
-  mace_cl_arg_int (l, (int) gws);
+  mace_cl_arg_int (l, (int)gws);
   mace_cl_arg_int (l, op);
   mace_cl_arg_ints (ctx, l, p, np);
   return MACE_OK;
@@ -380,14 +381,13 @@ plan_isnan_isinf (MaceClOpCtx *ctx)
   cl_mem xm = mace_cl_in_mem (ctx, 0), ym = mace_cl_out_mem (ctx, 0);
   if (!xm || !ym)
     return ctx->err->status;
-  size_t gws = (size_t) numel (y);
-  MaceClLaunch *l = mace_cl_launch (ctx, "elementwise", "isnan_isinf", 1,
-                                    &gws);
+  size_t gws = (size_t)numel (y);
+  MaceClLaunch *l = mace_cl_launch (ctx, "elementwise", "isnan_isinf", 1, &gws);
   if (!l)
     return ctx->err->status;
   mace_cl_arg_mem (l, xm);
   mace_cl_arg_mem (l, ym);
-  mace_cl_arg_int (l, (int) gws);
+  mace_cl_arg_int (l, (int)gws);
   mace_cl_arg_int (l, mode);
   return MACE_OK;
 }
@@ -396,8 +396,8 @@ plan_isnan_isinf (MaceClOpCtx *ctx)
 static MaceStatus
 plan_where (MaceClOpCtx *ctx)
 {
-  static const MaceDataType in_t[] = { MACE_DTYPE_BOOL, MACE_DTYPE_FLOAT32,
-                                       MACE_DTYPE_FLOAT32 };
+  static const MaceDataType in_t[]
+      = { MACE_DTYPE_BOOL, MACE_DTYPE_FLOAT32, MACE_DTYPE_FLOAT32 };
   static const MaceDataType out_t[] = { MACE_DTYPE_FLOAT32 };
   if (!mace_cl_check_dtypes (ctx, in_t, 3, out_t, 1))
     return MACE_ERROR_UNSUPPORTED;
@@ -412,49 +412,78 @@ plan_where (MaceClOpCtx *ctx)
   int p[1 + 4 * MACE_MAX_DIMS];
   const MaceTensor *t[3] = { &c->t, &a->t, &b->t };
   int np = bcast_params (&y->t, t, 3, p);
-  size_t gws = (size_t) numel (y);
-  MaceClLaunch *l = mace_cl_launch (ctx, "elementwise", "where_bcast", 1,
-                                    &gws);
+  size_t gws = (size_t)numel (y);
+  MaceClLaunch *l = mace_cl_launch (ctx, "elementwise", "where_bcast", 1, &gws);
   if (!l)
     return ctx->err->status;
   mace_cl_arg_mem (l, cm);
   mace_cl_arg_mem (l, am);
   mace_cl_arg_mem (l, bm);
   mace_cl_arg_mem (l, ym);
-  mace_cl_arg_int (l, (int) gws);
+  mace_cl_arg_int (l, (int)gws);
   mace_cl_arg_ints (ctx, l, p, np);
   return MACE_OK;
 }
 
 const MaceClOp mace_cl_ops_elementwise[] = {
-  { "Relu", plan_unary, false }, { "LeakyRelu", plan_unary, false },
-  { "Sigmoid", plan_unary, false }, { "Tanh", plan_unary, false },
-  { "Elu", plan_unary, false }, { "Selu", plan_unary, false },
-  { "HardSigmoid", plan_unary, false }, { "HardSwish", plan_unary, false },
-  { "Abs", plan_unary, false }, { "Neg", plan_unary, false },
-  { "Exp", plan_unary, false }, { "Log", plan_unary, false },
-  { "Sqrt", plan_unary, false }, { "Reciprocal", plan_unary, false },
-  { "Floor", plan_unary, false }, { "Ceil", plan_unary, false },
-  { "Softplus", plan_unary, false }, { "Softsign", plan_unary, false },
-  { "Sin", plan_unary, false }, { "Cos", plan_unary, false },
-  { "Tan", plan_unary, false }, { "Asin", plan_unary, false },
-  { "Acos", plan_unary, false }, { "Atan", plan_unary, false },
-  { "Sinh", plan_unary, false }, { "Cosh", plan_unary, false },
-  { "Asinh", plan_unary, false }, { "Acosh", plan_unary, false },
-  { "Atanh", plan_unary, false }, { "Erf", plan_unary, false },
-  { "Round", plan_unary, false }, { "Sign", plan_unary, false },
-  { "ThresholdedRelu", plan_unary, false }, { "Celu", plan_unary, false },
-  { "Shrink", plan_unary, false }, { "Mish", plan_unary, false },
+  { "Relu", plan_unary, false },
+  { "LeakyRelu", plan_unary, false },
+  { "Sigmoid", plan_unary, false },
+  { "Tanh", plan_unary, false },
+  { "Elu", plan_unary, false },
+  { "Selu", plan_unary, false },
+  { "HardSigmoid", plan_unary, false },
+  { "HardSwish", plan_unary, false },
+  { "Abs", plan_unary, false },
+  { "Neg", plan_unary, false },
+  { "Exp", plan_unary, false },
+  { "Log", plan_unary, false },
+  { "Sqrt", plan_unary, false },
+  { "Reciprocal", plan_unary, false },
+  { "Floor", plan_unary, false },
+  { "Ceil", plan_unary, false },
+  { "Softplus", plan_unary, false },
+  { "Softsign", plan_unary, false },
+  { "Sin", plan_unary, false },
+  { "Cos", plan_unary, false },
+  { "Tan", plan_unary, false },
+  { "Asin", plan_unary, false },
+  { "Acos", plan_unary, false },
+  { "Atan", plan_unary, false },
+  { "Sinh", plan_unary, false },
+  { "Cosh", plan_unary, false },
+  { "Asinh", plan_unary, false },
+  { "Acosh", plan_unary, false },
+  { "Atanh", plan_unary, false },
+  { "Erf", plan_unary, false },
+  { "Round", plan_unary, false },
+  { "Sign", plan_unary, false },
+  { "ThresholdedRelu", plan_unary, false },
+  { "Celu", plan_unary, false },
+  { "Shrink", plan_unary, false },
+  { "Mish", plan_unary, false },
   { "Clip", plan_clip, false },
-  { "Identity", plan_copy, false }, { "Dropout", plan_copy, false }, { "Cast", plan_copy, false },
-  { "Add", plan_binary, false }, { "Sub", plan_binary, false }, { "Mul", plan_binary, false },
-  { "Div", plan_binary, false }, { "Pow", plan_binary, false }, { "Max", plan_binary, false },
-  { "Min", plan_binary, false }, { "PRelu", plan_binary, false }, { "Mod", plan_binary, false },
-  { "Sum", plan_binary, false }, { "Mean", plan_binary, false },
-  { "Equal", plan_compare, true }, { "Less", plan_compare, true },
-  { "Greater", plan_compare, true }, { "LessOrEqual", plan_compare, true },
+  { "Identity", plan_copy, false },
+  { "Dropout", plan_copy, false },
+  { "Cast", plan_copy, false },
+  { "Add", plan_binary, false },
+  { "Sub", plan_binary, false },
+  { "Mul", plan_binary, false },
+  { "Div", plan_binary, false },
+  { "Pow", plan_binary, false },
+  { "Max", plan_binary, false },
+  { "Min", plan_binary, false },
+  { "PRelu", plan_binary, false },
+  { "Mod", plan_binary, false },
+  { "Sum", plan_binary, false },
+  { "Mean", plan_binary, false },
+  { "Equal", plan_compare, true },
+  { "Less", plan_compare, true },
+  { "Greater", plan_compare, true },
+  { "LessOrEqual", plan_compare, true },
   { "GreaterOrEqual", plan_compare, true },
-  { "IsNaN", plan_isnan_isinf, true }, { "IsInf", plan_isnan_isinf, true },
+  { "IsNaN", plan_isnan_isinf, true },
+  { "IsInf", plan_isnan_isinf, true },
   { "Where", plan_where, true },
   { NULL, NULL, false },
 };

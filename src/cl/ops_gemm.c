@@ -14,7 +14,7 @@ plan_matmul_core (MaceClOpCtx *ctx, cl_mem a, cl_mem b, cl_mem c, cl_mem y,
                   const int *cstr, int nb, const int *aoff, const int *boff,
                   float alpha, float beta, bool has_c)
 {
-  int *p = g_new (int, 10 + 2 * (size_t) nb);
+  int *p = g_new (int, 10 + 2 * (size_t)nb);
   p[0] = M;
   p[1] = N;
   p[2] = K;
@@ -25,17 +25,16 @@ plan_matmul_core (MaceClOpCtx *ctx, cl_mem a, cl_mem b, cl_mem c, cl_mem y,
   p[7] = cstr[0];
   p[8] = cstr[1];
   p[9] = nb;
-  memcpy (p + 10, aoff, sizeof (int) * (size_t) nb);
-  memcpy (p + 10 + nb, boff, sizeof (int) * (size_t) nb);
+  memcpy (p + 10, aoff, sizeof (int) * (size_t)nb);
+  memcpy (p + 10 + nb, boff, sizeof (int) * (size_t)nb);
   /* Tiles pay off once both sides span a tile. */
   bool tiled = M >= 16 && N >= 16 && K >= 16;
   size_t gws[3];
-  gws[0] = tiled ? ((size_t) N + 15) / 16 * 16 : (size_t) N;
-  gws[1] = tiled ? ((size_t) M + 15) / 16 * 16 : (size_t) M;
-  gws[2] = (size_t) nb;
-  MaceClLaunch *l = mace_cl_launch (ctx, "gemm",
-                                    tiled ? "matmul_tiled" : "matmul_naive",
-                                    3, gws);
+  gws[0] = tiled ? ((size_t)N + 15) / 16 * 16 : (size_t)N;
+  gws[1] = tiled ? ((size_t)M + 15) / 16 * 16 : (size_t)M;
+  gws[2] = (size_t)nb;
+  MaceClLaunch *l = mace_cl_launch (
+      ctx, "gemm", tiled ? "matmul_tiled" : "matmul_naive", 3, gws);
   if (!l) {
     g_free (p);
     return ctx->err->status;
@@ -73,15 +72,14 @@ plan_gemm (MaceClOpCtx *ctx)
   float alpha = mace_attr_float (n, "alpha", 1.0f);
   float beta = mace_attr_float (n, "beta", 1.0f);
   if (ctx->opset < 7 && mace_node_attr (n, "broadcast") && cv
-      && !mace_attr_int (n, "broadcast", 0)
-      && cv->t.ndim != 2)
+      && !mace_attr_int (n, "broadcast", 0) && cv->t.ndim != 2)
     return mace_cl_unsupported (ctx, "legacy broadcast");
-  int M = (int) yv->t.dims[0], N = (int) yv->t.dims[1];
-  int K = (int) (ta ? av->t.dims[0] : av->t.dims[1]);
+  int M = (int)yv->t.dims[0], N = (int)yv->t.dims[1];
+  int K = (int)(ta ? av->t.dims[0] : av->t.dims[1]);
   int64_t ad0 = av->t.dims[1];
   int64_t bd0 = bv->t.dims[1];
-  int astr[2] = { ta ? 1 : (int) ad0, ta ? (int) ad0 : 1 };
-  int bstr[2] = { tb ? 1 : (int) bd0, tb ? (int) bd0 : 1 };
+  int astr[2] = { ta ? 1 : (int)ad0, ta ? (int)ad0 : 1 };
+  int bstr[2] = { tb ? 1 : (int)bd0, tb ? (int)bd0 : 1 };
   int cstr[2] = { 0, 0 };
   if (cv) {
     /* C broadcasts unidirectionally to (M, N). */
@@ -90,7 +88,7 @@ plan_gemm (MaceClOpCtx *ctx)
     int64_t c1 = cn >= 1 ? cv->t.dims[cn - 1] : 1;
     if (cn > 2 || (c0 != 1 && c0 != M) || (c1 != 1 && c1 != N))
       return mace_cl_unsupported (ctx, "C does not broadcast to (M, N)");
-    cstr[0] = c0 == 1 ? 0 : (int) c1;
+    cstr[0] = c0 == 1 ? 0 : (int)c1;
     cstr[1] = c1 == 1 ? 0 : 1;
   }
   cl_mem am = mace_cl_in_mem (ctx, 0), bm = mace_cl_in_mem (ctx, 1);
@@ -118,16 +116,16 @@ plan_matmul (MaceClOpCtx *ctx)
     ad[1] = av->t.dims[0];
     an = 2;
   } else {
-    memcpy (ad, av->t.dims, sizeof (int64_t) * (size_t) an);
+    memcpy (ad, av->t.dims, sizeof (int64_t) * (size_t)an);
   }
   if (bn == 1) {
     bd[0] = bv->t.dims[0];
     bd[1] = 1;
     bn = 2;
   } else {
-    memcpy (bd, bv->t.dims, sizeof (int64_t) * (size_t) bn);
+    memcpy (bd, bv->t.dims, sizeof (int64_t) * (size_t)bn);
   }
-  int M = (int) ad[an - 2], K = (int) ad[an - 1], N = (int) bd[bn - 1];
+  int M = (int)ad[an - 2], K = (int)ad[an - 1], N = (int)bd[bn - 1];
   if (bd[bn - 2] != K)
     return mace_cl_unsupported (ctx, "inner dimensions differ");
   /* Batch shape: broadcast of the leading axes. */
@@ -146,7 +144,7 @@ plan_matmul (MaceClOpCtx *ctx)
     return mace_cl_unsupported (ctx, "unexpected output shape");
   int *aoff = g_new (int, nb ? nb : 1), *boff = g_new (int, nb ? nb : 1);
   for (int64_t b = 0; b < nb; b++) {
-    int64_t rem = b, oa = 0, ob = 0, sa = (int64_t) M * K, sb = (int64_t) K * N;
+    int64_t rem = b, oa = 0, ob = 0, sa = (int64_t)M * K, sb = (int64_t)K * N;
     for (int d = nbd - 1; d >= 0; d--) {
       int64_t c = rem % batch[d];
       rem /= batch[d];
@@ -162,8 +160,8 @@ plan_matmul (MaceClOpCtx *ctx)
         sb *= bd[ib];
       }
     }
-    aoff[b] = (int) oa;
-    boff[b] = (int) ob;
+    aoff[b] = (int)oa;
+    boff[b] = (int)ob;
   }
   cl_mem am = mace_cl_in_mem (ctx, 0), bm = mace_cl_in_mem (ctx, 1);
   cl_mem ym = mace_cl_out_mem (ctx, 0);
@@ -173,7 +171,7 @@ plan_matmul (MaceClOpCtx *ctx)
   } else {
     int astr[2] = { K, 1 }, bstr[2] = { N, 1 }, cstr[2] = { 0, 0 };
     st = plan_matmul_core (ctx, am, bm, am, ym, M, N, K, astr, bstr, cstr,
-                           (int) nb, aoff, boff, 1.0f, 0.0f, false);
+                           (int)nb, aoff, boff, 1.0f, 0.0f, false);
   }
   g_free (aoff);
   g_free (boff);

@@ -34,15 +34,15 @@ plan_batchnorm (MaceClOpCtx *ctx)
   if (!(m[5] = mace_cl_out_mem (ctx, 0)))
     return ctx->err->status;
   int64_t n = numel (x);
-  size_t gws = (size_t) n;
+  size_t gws = (size_t)n;
   MaceClLaunch *l = mace_cl_launch (ctx, "norm", "batchnorm", 1, &gws);
   if (!l)
     return ctx->err->status;
   for (int k = 0; k < 6; k++)
     mace_cl_arg_mem (l, m[k]);
-  mace_cl_arg_int (l, (int) n);
-  mace_cl_arg_int (l, (int) C);
-  mace_cl_arg_int (l, (int) (C ? n / (x->t.dims[0] * C) : 1));
+  mace_cl_arg_int (l, (int)n);
+  mace_cl_arg_int (l, (int)C);
+  mace_cl_arg_int (l, (int)(C ? n / (x->t.dims[0] * C) : 1));
   mace_cl_arg_float (l, mace_attr_float (ctx->node, "epsilon", 1e-5f));
   return MACE_OK;
 }
@@ -60,7 +60,7 @@ plan_instancenorm (MaceClOpCtx *ctx)
   cl_mem bm = mace_cl_in_mem (ctx, 2), ym = mace_cl_out_mem (ctx, 0);
   if (!xm || !sm || !bm || !ym)
     return ctx->err->status;
-  size_t gws = (size_t) rows;
+  size_t gws = (size_t)rows;
   MaceClLaunch *l = mace_cl_launch (ctx, "norm", "instancenorm", 1, &gws);
   if (!l)
     return ctx->err->status;
@@ -68,9 +68,9 @@ plan_instancenorm (MaceClOpCtx *ctx)
   mace_cl_arg_mem (l, sm);
   mace_cl_arg_mem (l, bm);
   mace_cl_arg_mem (l, ym);
-  mace_cl_arg_int (l, (int) rows);
-  mace_cl_arg_int (l, (int) C);
-  mace_cl_arg_int (l, (int) (rows ? numel (x) / rows : 0));
+  mace_cl_arg_int (l, (int)rows);
+  mace_cl_arg_int (l, (int)C);
+  mace_cl_arg_int (l, (int)(rows ? numel (x) / rows : 0));
   mace_cl_arg_float (l, mace_attr_float (ctx->node, "epsilon", 1e-5f));
   return MACE_OK;
 }
@@ -109,7 +109,7 @@ plan_layernorm (MaceClOpCtx *ctx)
   bool stats = mo || io;
   if (stats && !(mm && im))
     return mace_cl_unsupported (ctx, "only one of Mean / InvStdDev is used");
-  size_t gws = (size_t) rows;
+  size_t gws = (size_t)rows;
   MaceClLaunch *l = mace_cl_launch (ctx, "norm", "layernorm", 1, &gws);
   if (!l)
     return ctx->err->status;
@@ -119,8 +119,8 @@ plan_layernorm (MaceClOpCtx *ctx)
   mace_cl_arg_mem (l, ym);
   mace_cl_arg_mem (l, mm ? mm : ym);
   mace_cl_arg_mem (l, im ? im : ym);
-  mace_cl_arg_int (l, (int) rows);
-  mace_cl_arg_int (l, (int) len);
+  mace_cl_arg_int (l, (int)rows);
+  mace_cl_arg_int (l, (int)len);
   mace_cl_arg_float (l, mace_attr_float (ctx->node, "epsilon", 1e-5f));
   mace_cl_arg_int (l, ss);
   mace_cl_arg_int (l, bs);
@@ -142,16 +142,16 @@ plan_lrn (MaceClOpCtx *ctx)
   if (!xm || !ym)
     return ctx->err->status;
   int64_t n = numel (x), C = x->t.dims[1];
-  size_t gws = (size_t) n;
+  size_t gws = (size_t)n;
   MaceClLaunch *l = mace_cl_launch (ctx, "norm", "lrn", 1, &gws);
   if (!l)
     return ctx->err->status;
   mace_cl_arg_mem (l, xm);
   mace_cl_arg_mem (l, ym);
-  mace_cl_arg_int (l, (int) n);
-  mace_cl_arg_int (l, (int) C);
-  mace_cl_arg_int (l, (int) (C ? n / (x->t.dims[0] * C) : 1));
-  mace_cl_arg_int (l, (int) size);
+  mace_cl_arg_int (l, (int)n);
+  mace_cl_arg_int (l, (int)C);
+  mace_cl_arg_int (l, (int)(C ? n / (x->t.dims[0] * C) : 1));
+  mace_cl_arg_int (l, (int)size);
   mace_cl_arg_float (l, mace_attr_float (ctx->node, "alpha", 1e-4f));
   mace_cl_arg_float (l, mace_attr_float (ctx->node, "beta", 0.75f));
   mace_cl_arg_float (l, mace_attr_float (ctx->node, "bias", 1.0f));

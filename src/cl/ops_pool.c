@@ -64,34 +64,33 @@ plan_pool (MaceClOpCtx *ctx)
   if (!spatial_pads (ctx, ns, in->t.dims + 2, out->t.dims + 2, k, s, dil, pb,
                      pe))
     return mace_cl_unsupported (ctx, "bad pads");
-  int mode = is_max ? POOL_MAX
-             : mace_attr_int (n, "count_include_pad", 0)
-                 ? POOL_AVG_INCLUDE_PAD
-                 : POOL_AVG_EXCLUDE_PAD;
+  int mode = is_max                                      ? POOL_MAX
+             : mace_attr_int (n, "count_include_pad", 0) ? POOL_AVG_INCLUDE_PAD
+                                                         : POOL_AVG_EXCLUDE_PAD;
   /* Spatial axes right-aligned into D, H, W. */
   int p[22];
   int off = 3 - ns;
   for (int d = 0; d < 3; d++) {
     int sd = d - off;
-    p[1 + d] = sd >= 0 ? (int) in->t.dims[2 + sd] : 1;
-    p[4 + d] = sd >= 0 ? (int) out->t.dims[2 + sd] : 1;
-    p[7 + d] = sd >= 0 ? (int) k[sd] : 1;
-    p[10 + d] = sd >= 0 ? (int) s[sd] : 1;
-    p[13 + d] = sd >= 0 ? (int) pb[sd] : 0;
-    p[16 + d] = sd >= 0 ? (int) pe[sd] : 0;
-    p[19 + d] = sd >= 0 ? (int) dil[sd] : 1;
+    p[1 + d] = sd >= 0 ? (int)in->t.dims[2 + sd] : 1;
+    p[4 + d] = sd >= 0 ? (int)out->t.dims[2 + sd] : 1;
+    p[7 + d] = sd >= 0 ? (int)k[sd] : 1;
+    p[10 + d] = sd >= 0 ? (int)s[sd] : 1;
+    p[13 + d] = sd >= 0 ? (int)pb[sd] : 0;
+    p[16 + d] = sd >= 0 ? (int)pe[sd] : 0;
+    p[19 + d] = sd >= 0 ? (int)dil[sd] : 1;
   }
-  p[0] = (int) (in->t.dims[0] * in->t.dims[1]);
+  p[0] = (int)(in->t.dims[0] * in->t.dims[1]);
   cl_mem x = mace_cl_in_mem (ctx, 0), y = mace_cl_out_mem (ctx, 0);
   if (!x || !y)
     return ctx->err->status;
-  size_t gws = (size_t) mace_shape_numel (out->t.ndim, out->t.dims);
+  size_t gws = (size_t)mace_shape_numel (out->t.ndim, out->t.dims);
   MaceClLaunch *l = mace_cl_launch (ctx, "pool", "pool", 1, &gws);
   if (!l)
     return ctx->err->status;
   mace_cl_arg_mem (l, x);
   mace_cl_arg_mem (l, y);
-  mace_cl_arg_int (l, (int) gws);
+  mace_cl_arg_int (l, (int)gws);
   mace_cl_arg_int (l, mode);
   mace_cl_arg_ints (ctx, l, p, 22);
   return MACE_OK;

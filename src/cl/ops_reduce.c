@@ -9,16 +9,21 @@ static const struct {
   const char *name;
   int code;
 } reduce_defs[] = {
-  { "ReduceSum", ROP_SUM },     { "ReduceMean", ROP_MEAN },
-  { "ReduceMax", ROP_MAX },     { "ReduceMin", ROP_MIN },
-  { "ReduceProd", ROP_PROD },   { "ReduceL1", ROP_L1 },
-  { "ReduceL2", ROP_L2 },       { "ReduceLogSum", ROP_LOGSUM },
-  { "ReduceLogSumExp", ROP_LOGSUMEXP }, { "ReduceSumSquare", ROP_SUMSQUARE },
+  { "ReduceSum", ROP_SUM },
+  { "ReduceMean", ROP_MEAN },
+  { "ReduceMax", ROP_MAX },
+  { "ReduceMin", ROP_MIN },
+  { "ReduceProd", ROP_PROD },
+  { "ReduceL1", ROP_L1 },
+  { "ReduceL2", ROP_L2 },
+  { "ReduceLogSum", ROP_LOGSUM },
+  { "ReduceLogSumExp", ROP_LOGSUMEXP },
+  { "ReduceSumSquare", ROP_SUMSQUARE },
 };
 
 MaceStatus
-mace_cl_plan_reduce (MaceClOpCtx *ctx, cl_mem x, cl_mem y,
-                     const MaceTensor *xt, const bool *reduced, int op)
+mace_cl_plan_reduce (MaceClOpCtx *ctx, cl_mem x, cl_mem y, const MaceTensor *xt,
+                     const bool *reduced, int op)
 {
   int64_t str[MACE_MAX_DIMS];
   mace_cl_strides (xt->ndim, xt->dims, str);
@@ -28,17 +33,18 @@ mace_cl_plan_reduce (MaceClOpCtx *ctx, cl_mem x, cl_mem y,
   int64_t nout = 1, count = 1;
   for (int d = 0; d < xt->ndim; d++) {
     if (reduced[d]) {
-      rd[nr] = (int) xt->dims[d];
-      rs[nr++] = (int) str[d];
+      rd[nr] = (int)xt->dims[d];
+      rs[nr++] = (int)str[d];
       count *= xt->dims[d];
     } else {
-      kd[nk] = (int) xt->dims[d];
-      ks[nk++] = (int) str[d];
+      kd[nk] = (int)xt->dims[d];
+      ks[nk++] = (int)str[d];
       nout *= xt->dims[d];
     }
   }
-  if (count == 0 && (op == ROP_MAX || op == ROP_MIN || op == ROP_MEAN
-                     || op == ROP_LOGSUMEXP))
+  if (count == 0
+      && (op == ROP_MAX || op == ROP_MIN || op == ROP_MEAN
+          || op == ROP_LOGSUMEXP))
     return mace_cl_unsupported (ctx, "reducing an empty set");
   int p[2 + 4 * MACE_MAX_DIMS];
   int w = 0;
@@ -52,13 +58,13 @@ mace_cl_plan_reduce (MaceClOpCtx *ctx, cl_mem x, cl_mem y,
     p[w++] = rd[d];
   for (int d = 0; d < nr; d++)
     p[w++] = rs[d];
-  size_t gws = (size_t) nout;
+  size_t gws = (size_t)nout;
   MaceClLaunch *l = mace_cl_launch (ctx, "reduce", "reduce", 1, &gws);
   if (!l)
     return ctx->err->status;
   mace_cl_arg_mem (l, x);
   mace_cl_arg_mem (l, y);
-  mace_cl_arg_int (l, (int) nout);
+  mace_cl_arg_int (l, (int)nout);
   mace_cl_arg_int (l, op);
   mace_cl_arg_ints (ctx, l, p, w);
   return MACE_OK;
@@ -77,8 +83,7 @@ plan_reduce (MaceClOpCtx *ctx)
   int nd = in->t.ndim;
   int64_t axes[MACE_MAX_DIMS];
   int na = 0;
-  bool axes_input = ctx->opset >= 18
-                    || (op == ROP_SUM && ctx->opset >= 13);
+  bool axes_input = ctx->opset >= 18 || (op == ROP_SUM && ctx->opset >= 13);
   if (axes_input) {
     if (mace_cl_in (ctx, 1)) {
       na = mace_cl_const_ints (ctx, 1, axes, MACE_MAX_DIMS);
@@ -90,12 +95,12 @@ plan_reduce (MaceClOpCtx *ctx)
     if (na > MACE_MAX_DIMS)
       return mace_cl_unsupported (ctx, "bad axes");
     if (a)
-      memcpy (axes, a, sizeof (int64_t) * (size_t) na);
+      memcpy (axes, a, sizeof (int64_t) * (size_t)na);
   }
   bool reduced[MACE_MAX_DIMS];
   if (na == 0) {
-    bool noop = axes_input
-                && mace_attr_int (ctx->node, "noop_with_empty_axes", 0);
+    bool noop
+        = axes_input && mace_attr_int (ctx->node, "noop_with_empty_axes", 0);
     for (int d = 0; d < nd; d++)
       reduced[d] = !noop;
   } else {
@@ -138,16 +143,16 @@ plan_argreduce (MaceClOpCtx *ctx)
   cl_mem x = mace_cl_in_mem (ctx, 0), y = mace_cl_out_mem (ctx, 0);
   if (!x || !y)
     return ctx->err->status;
-  size_t gws[2] = { (size_t) inner, (size_t) outer };
+  size_t gws[2] = { (size_t)inner, (size_t)outer };
   MaceClLaunch *l = mace_cl_launch (ctx, "reduce", "argreduce", 2, gws);
   if (!l)
     return ctx->err->status;
   mace_cl_arg_mem (l, x);
   mace_cl_arg_mem (l, y);
-  mace_cl_arg_int (l, (int) len);
-  mace_cl_arg_int (l, (int) inner);
+  mace_cl_arg_int (l, (int)len);
+  mace_cl_arg_int (l, (int)inner);
   mace_cl_arg_int (l, strcmp (ctx->node->op_type, "ArgMax") == 0);
-  mace_cl_arg_int (l, (int) mace_attr_int (ctx->node, "select_last_index", 0));
+  mace_cl_arg_int (l, (int)mace_attr_int (ctx->node, "select_last_index", 0));
   return MACE_OK;
 }
 

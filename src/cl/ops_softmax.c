@@ -37,14 +37,14 @@ plan_softmax (MaceClOpCtx *ctx)
   cl_mem x = mace_cl_in_mem (ctx, 0), y = mace_cl_out_mem (ctx, 0);
   if (!x || !y)
     return ctx->err->status;
-  size_t gws[2] = { (size_t) inner, (size_t) outer };
+  size_t gws[2] = { (size_t)inner, (size_t)outer };
   MaceClLaunch *l = mace_cl_launch (ctx, "softmax", "softmax", 2, gws);
   if (!l)
     return ctx->err->status;
   mace_cl_arg_mem (l, x);
   mace_cl_arg_mem (l, y);
-  mace_cl_arg_int (l, (int) len);
-  mace_cl_arg_int (l, (int) inner);
+  mace_cl_arg_int (l, (int)len);
+  mace_cl_arg_int (l, (int)inner);
   mace_cl_arg_int (l, mode);
   return MACE_OK;
 }

@@ -27,11 +27,13 @@ mace_cl_preprocess_new (MaceClDevice *dev)
   cl_bool unified = CL_FALSE;
   cl_uint align_bits = 0;
   if (clGetDeviceInfo (dev->device, CL_DEVICE_HOST_UNIFIED_MEMORY,
-                       sizeof unified, &unified, NULL) == CL_SUCCESS)
+                       sizeof unified, &unified, NULL)
+      == CL_SUCCESS)
     pre->host_unified = unified == CL_TRUE;
   if (clGetDeviceInfo (dev->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN,
-                       sizeof align_bits, &align_bits, NULL) != CL_SUCCESS ||
-      align_bits < 8)
+                       sizeof align_bits, &align_bits, NULL)
+          != CL_SUCCESS
+      || align_bits < 8)
     align_bits = 1024;
   pre->align = align_bits / 8;
   return pre;
@@ -80,15 +82,15 @@ mace_cl_preprocess_run (MaceClPreprocess *pre, const MaceFrame *f,
   for (int p = 0; p < n && st == MACE_OK; p++) {
     size_t bytes = mace_frame_plane_bytes (f, p);
     if (f->cl_mem[p]) {
-      mem[p] = (cl_mem) f->cl_mem[p];
-      off[p] = (int) f->offset[p];
+      mem[p] = (cl_mem)f->cl_mem[p];
+      off[p] = (int)f->offset[p];
       device = true;
       continue;
     }
-    if (pre->host_unified && ((uintptr_t) f->data[p] % pre->align) == 0) {
+    if (pre->host_unified && ((uintptr_t)f->data[p] % pre->align) == 0) {
       temp[p] = clCreateBuffer (dev->context,
                                 CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR, bytes,
-                                (void *) f->data[p], &rc);
+                                (void *)f->data[p], &rc);
       if (temp[p]) {
         mem[p] = temp[p];
         imported = true;
@@ -98,8 +100,8 @@ mace_cl_preprocess_run (MaceClPreprocess *pre, const MaceFrame *f,
     if (pre->staging_size[p] < bytes) {
       if (pre->staging[p])
         clReleaseMemObject (pre->staging[p]);
-      pre->staging[p] = clCreateBuffer (dev->context, CL_MEM_READ_ONLY, bytes,
-                                        NULL, &rc);
+      pre->staging[p]
+          = clCreateBuffer (dev->context, CL_MEM_READ_ONLY, bytes, NULL, &rc);
       pre->staging_size[p] = pre->staging[p] ? bytes : 0;
       if (!pre->staging[p]) {
         st = cl_fail (err, rc, "allocating the frame staging buffer");
@@ -122,13 +124,16 @@ mace_cl_preprocess_run (MaceClPreprocess *pre, const MaceFrame *f,
       mem[p] = mem[0];
     cl_kernel k = pre->kernel;
     cl_uint a = 0;
-    const cl_int iargs1[] = { plan->format, plan->crop_x, plan->crop_y,
-                              plan->crop_w, plan->crop_h, plan->mw, plan->mh,
-                              plan->layout == MACE_TENSOR_NCHW, plan->ix0,
-                              plan->iy0, plan->ix1, plan->iy1 };
+    const cl_int iargs1[] = { plan->format, plan->crop_x,
+                              plan->crop_y, plan->crop_w,
+                              plan->crop_h, plan->mw,
+                              plan->mh,     plan->layout == MACE_TENSOR_NCHW,
+                              plan->ix0,    plan->iy0,
+                              plan->ix1,    plan->iy1 };
     const cl_float fargs1[] = { plan->cx, plan->cy, plan->fx, plan->fy };
-    const cl_float fargs2[] = { plan->mean[0], plan->mean[1], plan->mean[2],
-                                plan->scale[0], plan->scale[1], plan->scale[2] };
+    const cl_float fargs2[]
+        = { plan->mean[0],  plan->mean[1],  plan->mean[2],
+            plan->scale[0], plan->scale[1], plan->scale[2] };
     for (int p = 0; p < MACE_FRAME_MAX_PLANES; p++) {
       cl_int o = off[p], s = p < n ? f->stride[p] : f->stride[0];
       rc |= clSetKernelArg (k, a++, sizeof (cl_mem), &mem[p]);
@@ -151,7 +156,7 @@ mace_cl_preprocess_run (MaceClPreprocess *pre, const MaceFrame *f,
     if (rc != CL_SUCCESS) {
       st = cl_fail (err, rc, "setting the kernel arguments");
     } else {
-      size_t gws[2] = { (size_t) plan->mw, (size_t) plan->mh };
+      size_t gws[2] = { (size_t)plan->mw, (size_t)plan->mh };
       rc = clEnqueueNDRangeKernel (dev->queue, k, 2, NULL, gws, NULL, 0, NULL,
                                    NULL);
       if (rc != CL_SUCCESS)
@@ -166,7 +171,7 @@ mace_cl_preprocess_run (MaceClPreprocess *pre, const MaceFrame *f,
     return st;
   if (uploaded) {
     stats->copies++;
-    stats->bytes_copied += (int64_t) upload_bytes;
+    stats->bytes_copied += (int64_t)upload_bytes;
   }
   if (imported)
     stats->imported++;

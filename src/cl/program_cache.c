@@ -24,8 +24,8 @@ struct MaceClProgramCache {
   GMutex lock;
   char *path;
   Mode mode;
-  bool writable;      /* writes allowed (read-write/rebuild, not degraded) */
-  bool rewrite;       /* damage was dropped: rewrite even if nothing new */
+  bool writable; /* writes allowed (read-write/rebuild, not degraded) */
+  bool rewrite;  /* damage was dropped: rewrite even if nothing new */
   cl_context context;
   cl_device_id device;
   char *labels[MACE_CACHE_DEVICE_KEYS];
@@ -61,8 +61,8 @@ static bool
 record_binary (MaceClProgramCache *c, const char *const *keys, cl_program p)
 {
   size_t size = 0;
-  cl_int st = clGetProgramInfo (p, CL_PROGRAM_BINARY_SIZES, sizeof size,
-                                &size, NULL);
+  cl_int st
+      = clGetProgramInfo (p, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, NULL);
   if (st != CL_SUCCESS || size == 0)
     return false;
   unsigned char *bin = g_malloc (size);
@@ -73,8 +73,8 @@ record_binary (MaceClProgramCache *c, const char *const *keys, cl_program p)
     int i = mace_cache_section_find_entry (s, 3, keys);
     MaceCacheEntry *old = i >= 0 ? g_ptr_array_index (s->entries, i) : NULL;
     if (!old || old->size != size || memcmp (old->data, bin, size) != 0) {
-      MaceCacheEntry *e =
-          mace_cache_entry_new (3, keys, bin, size, mace_cache_now_us ());
+      MaceCacheEntry *e
+          = mace_cache_entry_new (3, keys, bin, size, mace_cache_now_us ());
       e->fresh = true;
       mace_cache_section_put (s, e);
     }
@@ -83,8 +83,8 @@ record_binary (MaceClProgramCache *c, const char *const *keys, cl_program p)
   return st == CL_SUCCESS;
 }
 
-static const char *const mode_names[] = { "read-write", "read-only", "off",
-                                          "rebuild" };
+static const char *const mode_names[]
+    = { "read-write", "read-only", "off", "rebuild" };
 
 static const char *
 cl_err_name (cl_int e)
@@ -125,8 +125,7 @@ device_string (cl_device_id device, cl_device_info what, cl_int *status)
 }
 
 static char *
-platform_string (cl_platform_id platform, cl_platform_info what,
-                 cl_int *status)
+platform_string (cl_platform_id platform, cl_platform_info what, cl_int *status)
 {
   size_t n = 0;
   *status = clGetPlatformInfo (platform, what, 0, NULL, &n);
@@ -144,11 +143,10 @@ platform_string (cl_platform_id platform, cl_platform_info what,
 MaceStatus
 mace_cl_cache_device_keys (cl_device_id device,
                            char *labels[MACE_CACHE_DEVICE_KEYS],
-                           char *values[MACE_CACHE_DEVICE_KEYS],
-                           MaceError *err)
+                           char *values[MACE_CACHE_DEVICE_KEYS], MaceError *err)
 {
   static const char *const names[MACE_CACHE_DEVICE_KEYS] = {
-    "platform name", "platform version", "device name", "vendor id",
+    "platform name",  "platform version", "device name",   "vendor id",
     "driver version", "OpenCL C version", "pointer width",
   };
   cl_platform_id platform = NULL;
@@ -274,7 +272,8 @@ handle_crash_marker (MaceClProgramCache *c, bool *ignore_file)
       mace_log (MACE_LOG_WARNING,
                 "%s: a process crashed while loading a cached program "
                 "(marker %s is left) and the cache cannot be moved aside "
-                "(%s); ignoring it", c->path, which, g_strerror (errno));
+                "(%s); ignoring it",
+                c->path, which, g_strerror (errno));
     *ignore_file = true;
     mace_cache_marker_clear_dead (c->path);
     g_free (aside);
@@ -293,13 +292,14 @@ mace_cl_program_cache_open (const char *path, const char *mode,
     bool found = false;
     for (int i = 0; i < 4; i++)
       if (strcmp (mode, mode_names[i]) == 0) {
-        m = (Mode) i;
+        m = (Mode)i;
         found = true;
       }
     if (!found) {
       mace_set_error (err, MACE_ERROR_INVALID_ARG,
                       "program cache mode '%s' is not one of read-write, "
-                      "read-only, off, rebuild", mode);
+                      "read-only, off, rebuild",
+                      mode);
       return NULL;
     }
   }
@@ -313,8 +313,7 @@ mace_cl_program_cache_open (const char *path, const char *mode,
   c->device = device;
   c->file = mace_cache_file_new (MACE_CACHE_KIND_PROGRAMS);
   MaceError e = { 0 };
-  if (mace_cl_cache_device_keys (device, c->labels, c->values, &e)
-      != MACE_OK) {
+  if (mace_cl_cache_device_keys (device, c->labels, c->values, &e) != MACE_OK) {
     mace_log (MACE_LOG_WARNING, "%s: %s; the program cache is off", c->path,
               e.message);
     for (int i = 0; i < MACE_CACHE_DEVICE_KEYS; i++) {
@@ -331,14 +330,17 @@ mace_cl_program_cache_open (const char *path, const char *mode,
   if (c->writable && !mace_cache_path_writable (c->path, &e)) {
     mace_log (MACE_LOG_WARNING,
               "%s: the program cache cannot be written (%s); using it "
-              "read-only", c->path, e.message);
+              "read-only",
+              c->path, e.message);
     c->writable = false;
   }
   bool ignore_file = false;
   handle_crash_marker (c, &ignore_file);
   if (c->mode == MODE_REBUILD) {
-    mace_log (MACE_LOG_INFO, "%s: rebuild mode: every program is built from "
-              "source", c->path);
+    mace_log (MACE_LOG_INFO,
+              "%s: rebuild mode: every program is built from "
+              "source",
+              c->path);
   } else if (!ignore_file) {
     bool missing = false;
     mace_cache_file_free (c->file);
@@ -362,8 +364,8 @@ mace_cl_program_cache_open (const char *path, const char *mode,
                                 old->values[k], c->values[k]);
     mace_log (MACE_LOG_WARNING,
               "%s: the cached programs of %s were built by another driver "
-              "(%s); they are rebuilt from source", c->path, c->values[2],
-              why->str);
+              "(%s); they are rebuilt from source",
+              c->path, c->values[2], why->str);
     g_string_free (why, TRUE);
   }
   return c;
@@ -388,7 +390,7 @@ program_build_log (cl_program p, cl_device_id device, char *buf, size_t len)
 static double
 elapsed_ms (int64_t t0)
 {
-  return (double) (g_get_monotonic_time () - t0) / 1000.0;
+  return (double)(g_get_monotonic_time () - t0) / 1000.0;
 }
 
 /* Hands a cached binary to the driver.  NULL with `why` filled when the
@@ -414,8 +416,8 @@ load_binary (MaceClProgramCache *c, const MaceCacheEntry *e,
   if (st != CL_SUCCESS) {
     char log[512];
     program_build_log (p, c->device, log, sizeof log);
-    snprintf (why, why_len, "clBuildProgram: %s (%d)%s%s", cl_err_name (st),
-              st, log[0] ? ": " : "", log);
+    snprintf (why, why_len, "clBuildProgram: %s (%d)%s%s", cl_err_name (st), st,
+              log[0] ? ": " : "", log);
     goto fail;
   }
   cl_uint n_kernels = 0;
@@ -454,16 +456,16 @@ explain_miss (MaceClProgramCache *c, MaceCacheSection *s, const char *name,
     c->stats.rejected_stale++;
     mace_log (MACE_LOG_INFO,
               "%s: program '%s' is stale: its source changed (cached sha256 "
-              "%.12s, now %.12s); rebuilding it", c->path, name,
-              same_options->keys[1], hash);
+              "%.12s, now %.12s); rebuilding it",
+              c->path, name, same_options->keys[1], hash);
     return;
   }
   if (same_name) {
     c->stats.rejected_stale++;
     mace_log (MACE_LOG_INFO,
               "%s: program '%s' is stale: its build options changed (cached "
-              "'%s', now '%s')%s; rebuilding it", c->path, name,
-              same_name->keys[2], options,
+              "'%s', now '%s')%s; rebuilding it",
+              c->path, name, same_name->keys[2], options,
               strcmp (same_name->keys[1], hash) != 0 ? " and its source" : "");
     return;
   }
@@ -475,8 +477,8 @@ explain_miss (MaceClProgramCache *c, MaceCacheSection *s, const char *name,
         c->stats.rejected_stale++;
         mace_log (MACE_LOG_INFO,
                   "%s: program '%s' is stale: cached for driver '%s', now "
-                  "'%s'; rebuilding it", c->path, name, old->values[4],
-                  c->values[4]);
+                  "'%s'; rebuilding it",
+                  c->path, name, old->values[4], c->values[4]);
         return;
       }
     }
@@ -499,9 +501,7 @@ mace_cl_program_cache_get (MaceClProgramCache *c, const char *name,
   cl_int st;
   g_mutex_lock (&c->lock);
   MaceCacheSection *s = current_section (c);
-  int i = c->mode == MODE_OFF
-              ? -1
-              : mace_cache_section_find_entry (s, 3, keys);
+  int i = c->mode == MODE_OFF ? -1 : mace_cache_section_find_entry (s, 3, keys);
   if (i >= 0) {
     char why[768];
     MaceCacheEntry *e = g_ptr_array_index (s->entries, i);
@@ -515,8 +515,9 @@ mace_cl_program_cache_get (MaceClProgramCache *c, const char *name,
     c->stats.rejected_build++;
     mace_log (MACE_LOG_WARNING,
               "%s: the driver refused the cached binary of program '%s' (%s); "
-              "it is dropped and rebuilt from source", c->path, name, why);
-    mace_cache_section_remove (s, (guint) i, true);
+              "it is dropped and rebuilt from source",
+              c->path, name, why);
+    mace_cache_section_remove (s, (guint)i, true);
     c->rewrite = true;
   } else if (c->mode != MODE_OFF) {
     explain_miss (c, s, name, hash, options);
@@ -528,7 +529,8 @@ mace_cl_program_cache_get (MaceClProgramCache *c, const char *name,
   if (st != CL_SUCCESS) {
     mace_set_error (err, MACE_ERROR_BACKEND,
                     "OpenCL program '%s': clCreateProgramWithSource failed: "
-                    "%s (%d)", name, cl_err_name (st), st);
+                    "%s (%d)",
+                    name, cl_err_name (st), st);
     p = NULL;
     goto out;
   }
@@ -539,7 +541,8 @@ mace_cl_program_cache_get (MaceClProgramCache *c, const char *name,
     program_build_log (p, c->device, log, sizeof log);
     mace_set_error (err, MACE_ERROR_BACKEND,
                     "OpenCL program '%s' failed to build (%s, options '%s'): "
-                    "%s", name, cl_err_name (st), options,
+                    "%s",
+                    name, cl_err_name (st), options,
                     log[0] ? log : "no build log");
     clReleaseProgram (p);
     p = NULL;
@@ -570,12 +573,13 @@ mace_cl_program_cache_flush (MaceClProgramCache *c, MaceError *err)
   if (c->writable)
     for (guint i = 0; i < c->built->len; i++) {
       BuiltProgram *bp = g_ptr_array_index (c->built, i);
-      if (!record_binary (c, (const char *const *) bp->keys, bp->program))
-        mace_log (MACE_LOG_INFO, "%s: the driver gives no binary for "
-                  "program '%s'; it is not cached", c->path, bp->keys[0]);
+      if (!record_binary (c, (const char *const *)bp->keys, bp->program))
+        mace_log (MACE_LOG_INFO,
+                  "%s: the driver gives no binary for "
+                  "program '%s'; it is not cached",
+                  c->path, bp->keys[0]);
     }
-  if (!c->writable
-      || !(mace_cache_file_dirty (c->file) || c->rewrite))
+  if (!c->writable || !(mace_cache_file_dirty (c->file) || c->rewrite))
     goto out;
   MaceError e = { 0 };
   st = mace_cache_file_merge_write (c->path, c->file, &e);
@@ -584,11 +588,13 @@ mace_cl_program_cache_flush (MaceClProgramCache *c, MaceError *err)
     if (err)
       mace_set_error (err, st,
                       "%s: cannot write the program cache (%s); it is "
-                      "read-only from now on", c->path, e.message);
+                      "read-only from now on",
+                      c->path, e.message);
     else
       mace_log (MACE_LOG_WARNING,
                 "%s: cannot write the program cache (%s); it is read-only "
-                "from now on", c->path, e.message);
+                "from now on",
+                c->path, e.message);
     c->writable = false;
     goto out;
   }
@@ -603,7 +609,7 @@ void
 mace_cl_program_cache_get_stats (const MaceClProgramCache *c,
                                  MaceCacheStats *stats)
 {
-  MaceClProgramCache *mc = (MaceClProgramCache *) c;
+  MaceClProgramCache *mc = (MaceClProgramCache *)c;
   g_mutex_lock (&mc->lock);
   stats->cache_hits = c->stats.cache_hits;
   stats->cache_misses = c->stats.cache_misses;

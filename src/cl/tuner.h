@@ -10,8 +10,7 @@ typedef struct MaceClTuner MaceClTuner;
 
 /* path: tuning cache file (NULL = default location); tune: time candidates
  * now and store the best.  Never fails: without a cache, heuristics. */
-MaceClTuner *mace_cl_tuner_new (MaceClDevice *dev, const char *path,
-                                int tune);
+MaceClTuner *mace_cl_tuner_new (MaceClDevice *dev, const char *path, int tune);
 /* Sets l->lws for a launch whose arguments are all set. */
 void mace_cl_tuner_choose (MaceClTuner *t, MaceClLaunch *l);
 /* Writes the tuning cache if something was tuned. */

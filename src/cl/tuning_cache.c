@@ -31,8 +31,8 @@ struct MaceClTuningCache {
   MaceCacheFile *file;
 };
 
-static const char *const mode_names[] = { "read-write", "read-only", "off",
-                                          "rebuild" };
+static const char *const mode_names[]
+    = { "read-write", "read-only", "off", "rebuild" };
 
 static void
 report_problem (MaceCacheProblem problem, const char *message, void *data)
@@ -67,13 +67,14 @@ mace_cl_tuning_cache_open (const char *path, const char *mode,
     bool found = false;
     for (int i = 0; i < 4; i++)
       if (strcmp (mode, mode_names[i]) == 0) {
-        m = (Mode) i;
+        m = (Mode)i;
         found = true;
       }
     if (!found) {
       mace_set_error (err, MACE_ERROR_INVALID_ARG,
                       "tuning cache mode '%s' is not one of read-write, "
-                      "read-only, off, rebuild", mode);
+                      "read-only, off, rebuild",
+                      mode);
       return NULL;
     }
   }
@@ -94,7 +95,8 @@ mace_cl_tuning_cache_open (const char *path, const char *mode,
     if (c->writable && !mace_cache_path_writable (c->path, &e)) {
       mace_log (MACE_LOG_WARNING,
                 "%s: the tuning cache cannot be written (%s); using it "
-                "read-only", c->path, e.message);
+                "read-only",
+                c->path, e.message);
       c->writable = false;
     }
     if (m != MODE_REBUILD) {
@@ -131,12 +133,12 @@ mace_cl_tuning_cache_lookup (MaceClTuningCache *c, const char *key,
     MaceCacheEntry *e = g_ptr_array_index (s->entries, i);
     if (e->size == PARAMS_SIZE) {
       for (int k = 0; k < 3; k++)
-        lws[k] = (size_t) rd64 (e->data + 8 * k);
+        lws[k] = (size_t)rd64 (e->data + 8 * k);
       uint32_t v = 0;
       for (int b = 3; b >= 0; b--)
         v = v << 8 | e->data[24 + b];
       if (variant)
-        *variant = (int) (int32_t) v;
+        *variant = (int)(int32_t)v;
       found = 1;
     }
   }
@@ -151,19 +153,20 @@ mace_cl_tuning_cache_store (MaceClTuningCache *c, const char *key,
   uint8_t d[PARAMS_SIZE];
   for (int k = 0; k < 3; k++)
     for (int b = 0; b < 8; b++)
-      d[8 * k + b] = (uint8_t) ((uint64_t) lws[k] >> (8 * b));
+      d[8 * k + b] = (uint8_t)((uint64_t)lws[k] >> (8 * b));
   for (int b = 0; b < 4; b++)
-    d[24 + b] = (uint8_t) ((uint32_t) variant >> (8 * b));
+    d[24 + b] = (uint8_t)((uint32_t)variant >> (8 * b));
   g_mutex_lock (&c->lock);
   MaceCacheSection *s = current_section (c);
   int i = mace_cache_section_find_entry (s, 1, &key);
   if (i < 0
-      || ((MaceCacheEntry *) g_ptr_array_index (s->entries, i))->size
+      || ((MaceCacheEntry *)g_ptr_array_index (s->entries, i))->size
              != PARAMS_SIZE
-      || memcmp (((MaceCacheEntry *) g_ptr_array_index (s->entries, i))->data,
-                 d, PARAMS_SIZE) != 0) {
-    MaceCacheEntry *e = mace_cache_entry_new (1, &key, d, PARAMS_SIZE,
-                                              mace_cache_now_us ());
+      || memcmp (((MaceCacheEntry *)g_ptr_array_index (s->entries, i))->data, d,
+                 PARAMS_SIZE)
+             != 0) {
+    MaceCacheEntry *e
+        = mace_cache_entry_new (1, &key, d, PARAMS_SIZE, mace_cache_now_us ());
     e->fresh = true;
     mace_cache_section_put (s, e);
   }
@@ -184,11 +187,13 @@ mace_cl_tuning_cache_flush (MaceClTuningCache *c, MaceError *err)
     if (err)
       mace_set_error (err, st,
                       "%s: cannot write the tuning cache (%s); it is "
-                      "read-only from now on", c->path, e.message);
+                      "read-only from now on",
+                      c->path, e.message);
     else
       mace_log (MACE_LOG_WARNING,
                 "%s: cannot write the tuning cache (%s); it is read-only "
-                "from now on", c->path, e.message);
+                "from now on",
+                c->path, e.message);
     c->writable = false;
     goto out;
   }

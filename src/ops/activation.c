@@ -11,7 +11,7 @@
  * so vectorise them; results are unchanged, only FP exception flags may
  * be raised spuriously, and nothing here reads them. */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize ("no-trapping-math")
+#pragma GCC optimize("no-trapping-math")
 #endif
 
 #include <math.h>
@@ -42,7 +42,7 @@ fast_expf (float x)
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  int32_t e = ((int32_t) n + 127) << 23;
+  int32_t e = ((int32_t)n + 127) << 23;
   float s;
   memcpy (&s, &e, 4);
   return p * s;
@@ -87,12 +87,11 @@ fast_tanhf (float x)
 /* ---- Fused activations ------------------------------------------------ */
 
 void
-mace_apply_activation_f32 (float *x, int64_t n, MaceActivation act,
-                           float alpha, float beta)
+mace_apply_activation_f32 (float *x, int64_t n, MaceActivation act, float alpha,
+                           float beta)
 {
   switch (act) {
-    case MACE_ACT_NONE:
-      break;
+    case MACE_ACT_NONE: break;
     case MACE_ACT_RELU:
       for (int64_t i = 0; i < n; i++)
         x[i] = x[i] > 0 ? x[i] : 0;
@@ -130,25 +129,25 @@ typedef struct {
 
 /* ACT_DEF (op, EF, ED): kernels op_f32 (expression EF) and op_f64 (ED)
  * over x, with alpha / beta / gamma of the node as a, b, g. */
-#define ACT_KERNEL(name, T, EXPR) \
-  static void name (char *const *p, const int64_t *s, int64_t n, \
-                    const void *param) \
-  { \
-    const ActParam *q = param; \
-    const T a = (T) q->alpha, b = (T) q->beta, g = (T) q->gamma; \
-    T *o = (T *) p[0]; \
-    const T *in = (const T *) p[1]; \
-    (void) s; \
-    (void) a; \
-    (void) b; \
-    (void) g; \
-    for (int64_t i = 0; i < n; i++) { \
-      T x = in[i]; \
-      o[i] = (EXPR); \
-    } \
+#define ACT_KERNEL(name, T, EXPR)                                              \
+  static void name (char *const *p, const int64_t *s, int64_t n,               \
+                    const void *param)                                         \
+  {                                                                            \
+    const ActParam *q = param;                                                 \
+    const T a = (T)q->alpha, b = (T)q->beta, g = (T)q->gamma;                  \
+    T *o = (T *)p[0];                                                          \
+    const T *in = (const T *)p[1];                                             \
+    (void)s;                                                                   \
+    (void)a;                                                                   \
+    (void)b;                                                                   \
+    (void)g;                                                                   \
+    for (int64_t i = 0; i < n; i++) {                                          \
+      T x = in[i];                                                             \
+      o[i] = (EXPR);                                                           \
+    }                                                                          \
   }
-#define ACT_DEF(op, EF, ED) \
-  ACT_KERNEL (op##_f32, float, EF) \
+#define ACT_DEF(op, EF, ED)                                                    \
+  ACT_KERNEL (op##_f32, float, EF)                                             \
   ACT_KERNEL (op##_f64, double, ED)
 
 ACT_DEF (relu, x > 0 ? x : 0, x > 0 ? x : 0)
@@ -160,15 +159,14 @@ ACT_DEF (leakyrelu, x < 0 ? x * a : x, x < 0 ? x * a : x)
 ACT_DEF (sigmoid, fast_sigmoidf (x), 1.0 / (1.0 + exp (-x)))
 /* Selects rather than fminf / fmaxf: those are calls without -ffast-math. */
 #define CLAMP01(v) ((v) < 0 ? 0 : ((v) > 1 ? 1 : (v)))
-ACT_DEF (hardsigmoid, CLAMP01 (a * x + b), CLAMP01 (a * x + b))
-ACT_DEF (hardswish, x * CLAMP01 (x * (1.0f / 6.0f) + 0.5f),
-         x * CLAMP01 (x / 6.0 + 0.5))
+ACT_DEF (hardsigmoid, CLAMP01 (a *x + b), CLAMP01 (a *x + b))
+ACT_DEF (hardswish, x *CLAMP01 (x *(1.0f / 6.0f) + 0.5f),
+         x *CLAMP01 (x / 6.0 + 0.5))
 ACT_DEF (tanh, fast_tanhf (x), tanh (x))
 ACT_DEF (elu, x < 0 ? a * fast_expm1f (x) : x, x < 0 ? a * expm1 (x) : x)
 ACT_DEF (selu, x <= 0 ? g * a * fast_expm1f (x) : g * x,
          x <= 0 ? g * a * expm1 (x) : g * x)
-ACT_DEF (celu,
-         (x > 0 ? x : 0) + (x < 0 ? a * fast_expm1f (x / a) : 0),
+ACT_DEF (celu, (x > 0 ? x : 0) + (x < 0 ? a * fast_expm1f (x / a) : 0),
          (x > 0 ? x : 0) + (x < 0 ? a * expm1 (x / a) : 0))
 ACT_DEF (thresholdedrelu, x > a ? x : 0, x > a ? x : 0)
 ACT_DEF (softplus, x > 0 ? x + log1pf (expf (-x)) : log1pf (expf (x)),
@@ -176,16 +174,14 @@ ACT_DEF (softplus, x > 0 ? x + log1pf (expf (-x)) : log1pf (expf (x)),
 ACT_DEF (softsign, x / (1.0f + fabsf (x)), x / (1.0 + fabs (x)))
 ACT_DEF (gelu, 0.5f * x * (1.0f + erff (x * 0.70710678118654752f)),
          0.5 * x * (1.0 + erf (x * 0.70710678118654752)))
-ACT_DEF (gelu_tanh,
-         0.5f * x
-             * (1.0f
-                + fast_tanhf (0.7978845608028654f
-                              * (x + 0.044715f * x * x * x))),
-         0.5 * x
-             * (1.0 + tanh (0.7978845608028654 * (x + 0.044715 * x * x * x))))
-ACT_DEF (mish,
-         x * tanhf (x > 0 ? x + log1pf (expf (-x)) : log1pf (expf (x))),
-         x * tanh (x > 0 ? x + log1p (exp (-x)) : log1p (exp (x))))
+ACT_DEF (
+    gelu_tanh,
+    0.5f * x
+        * (1.0f
+           + fast_tanhf (0.7978845608028654f * (x + 0.044715f * x * x * x))),
+    0.5 * x * (1.0 + tanh (0.7978845608028654 * (x + 0.044715 * x * x * x))))
+ACT_DEF (mish, x *tanhf (x > 0 ? x + log1pf (expf (-x)) : log1pf (expf (x))),
+         x *tanh (x > 0 ? x + log1p (exp (-x)) : log1p (exp (x))))
 
 /* Shrink: a = lambd, b = bias. */
 ACT_DEF (shrink, x < -a ? x + b : (x > a ? x - b : 0),
@@ -224,33 +220,53 @@ typedef struct {
 } ActInfo;
 
 static const ActInfo act_infos[] = {
-  { "Relu", { relu_f32, relu_f64, relu_i8, relu_i16, relu_i32, relu_i64 },
-    0, 0, 0 },
-  { "LeakyRelu", { leakyrelu_f32, leakyrelu_f64, NULL, NULL, NULL, NULL },
-    0.01f, 0, 0 },
-  { "Sigmoid", { sigmoid_f32, sigmoid_f64, NULL, NULL, NULL, NULL }, 0, 0,
+  { "Relu",
+    { relu_f32, relu_f64, relu_i8, relu_i16, relu_i32, relu_i64 },
+    0,
+    0,
     0 },
+  { "LeakyRelu",
+    { leakyrelu_f32, leakyrelu_f64, NULL, NULL, NULL, NULL },
+    0.01f,
+    0,
+    0 },
+  { "Sigmoid", { sigmoid_f32, sigmoid_f64, NULL, NULL, NULL, NULL }, 0, 0, 0 },
   { "HardSigmoid",
-    { hardsigmoid_f32, hardsigmoid_f64, NULL, NULL, NULL, NULL }, 0.2f, 0.5f,
+    { hardsigmoid_f32, hardsigmoid_f64, NULL, NULL, NULL, NULL },
+    0.2f,
+    0.5f,
     0 },
-  { "HardSwish", { hardswish_f32, hardswish_f64, NULL, NULL, NULL, NULL }, 0,
-    0, 0 },
+  { "HardSwish",
+    { hardswish_f32, hardswish_f64, NULL, NULL, NULL, NULL },
+    0,
+    0,
+    0 },
   { "Tanh", { tanh_f32, tanh_f64, NULL, NULL, NULL, NULL }, 0, 0, 0 },
   { "Elu", { elu_f32, elu_f64, NULL, NULL, NULL, NULL }, 1.0f, 0, 0 },
-  { "Selu", { selu_f32, selu_f64, NULL, NULL, NULL, NULL },
-    1.67326319217681884765625f, 0, 1.05070102214813232421875f },
+  { "Selu",
+    { selu_f32, selu_f64, NULL, NULL, NULL, NULL },
+    1.67326319217681884765625f,
+    0,
+    1.05070102214813232421875f },
   { "Celu", { celu_f32, celu_f64, NULL, NULL, NULL, NULL }, 1.0f, 0, 0 },
   { "ThresholdedRelu",
     { thresholdedrelu_f32, thresholdedrelu_f64, NULL, NULL, NULL, NULL },
-    1.0f, 0, 0 },
-  { "Softplus", { softplus_f32, softplus_f64, NULL, NULL, NULL, NULL }, 0, 0,
+    1.0f,
+    0,
     0 },
-  { "Softsign", { softsign_f32, softsign_f64, NULL, NULL, NULL, NULL }, 0, 0,
+  { "Softplus",
+    { softplus_f32, softplus_f64, NULL, NULL, NULL, NULL },
+    0,
+    0,
+    0 },
+  { "Softsign",
+    { softsign_f32, softsign_f64, NULL, NULL, NULL, NULL },
+    0,
+    0,
     0 },
   { "Gelu", { gelu_f32, gelu_f64, NULL, NULL, NULL, NULL }, 0, 0, 0 },
   { "Mish", { mish_f32, mish_f64, NULL, NULL, NULL, NULL }, 0, 0, 0 },
-  { "Shrink", { shrink_f32, shrink_f64, NULL, NULL, NULL, NULL }, 0.5f, 0,
-    0 },
+  { "Shrink", { shrink_f32, shrink_f64, NULL, NULL, NULL, NULL }, 0.5f, 0, 0 },
   { NULL, { NULL, NULL, NULL, NULL, NULL, NULL }, 0, 0, 0 },
 };
 
@@ -266,7 +282,7 @@ act_info (const char *op)
 static MaceStatus
 check_gelu (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
+  (void)opset;
   const char *ap = mace_attr_string (node, "approximate", "none");
   if (strcmp (ap, "none") != 0 && strcmp (ap, "tanh") != 0) {
     snprintf (msg, len, "approximate='%s' is not supported", ap);
@@ -319,11 +335,10 @@ run_act (MaceOpCtx *ctx)
              == 0)
     fn = dt == MACE_DTYPE_FLOAT32 ? gelu_tanh_f32 : gelu_tanh_f64;
   bool shrink = strcmp (ai->op, "Shrink") == 0;
-  ActParam q = {
-    mace_attr_float (ctx->node, shrink ? "lambd" : "alpha", ai->alpha),
-    mace_attr_float (ctx->node, shrink ? "bias" : "beta", ai->beta),
-    mace_attr_float (ctx->node, "gamma", ai->gamma)
-  };
+  ActParam q
+      = { mace_attr_float (ctx->node, shrink ? "lambd" : "alpha", ai->alpha),
+          mace_attr_float (ctx->node, shrink ? "bias" : "beta", ai->beta),
+          mace_attr_float (ctx->node, "gamma", ai->gamma) };
   mace_bcast_run (ctx->pool, ctx->out[0], 1, ctx->in, fn, &q);
   return MACE_OK;
 }
@@ -332,33 +347,33 @@ run_act (MaceOpCtx *ctx)
 
 typedef struct {
   bool has_lo, has_hi;
-  double lo, hi;       /* float types */
-  int64_t ilo, ihi;    /* integer types */
+  double lo, hi;    /* float types */
+  int64_t ilo, ihi; /* integer types */
 } ClipParam;
 
-#define CLIP_KERNEL(sfx, T, LO, HI) \
-  static void clip_##sfx (char *const *p, const int64_t *s, int64_t n, \
-                          const void *param) \
-  { \
-    const ClipParam *q = param; \
-    T *o = (T *) p[0]; \
-    const T *in = (const T *) p[1]; \
-    const T lo = (T) q->LO, hi = (T) q->HI; \
-    (void) s; \
-    if (q->has_lo && q->has_hi) { \
-      for (int64_t i = 0; i < n; i++) { \
-        T v = in[i] < lo ? lo : in[i]; \
-        o[i] = v > hi ? hi : v; \
-      } \
-    } else if (q->has_lo) { \
-      for (int64_t i = 0; i < n; i++) \
-        o[i] = in[i] < lo ? lo : in[i]; \
-    } else if (q->has_hi) { \
-      for (int64_t i = 0; i < n; i++) \
-        o[i] = in[i] > hi ? hi : in[i]; \
-    } else { \
-      memcpy (o, in, sizeof (T) * (size_t) n); \
-    } \
+#define CLIP_KERNEL(sfx, T, LO, HI)                                            \
+  static void clip_##sfx (char *const *p, const int64_t *s, int64_t n,         \
+                          const void *param)                                   \
+  {                                                                            \
+    const ClipParam *q = param;                                                \
+    T *o = (T *)p[0];                                                          \
+    const T *in = (const T *)p[1];                                             \
+    const T lo = (T)q->LO, hi = (T)q->HI;                                      \
+    (void)s;                                                                   \
+    if (q->has_lo && q->has_hi) {                                              \
+      for (int64_t i = 0; i < n; i++) {                                        \
+        T v = in[i] < lo ? lo : in[i];                                         \
+        o[i] = v > hi ? hi : v;                                                \
+      }                                                                        \
+    } else if (q->has_lo) {                                                    \
+      for (int64_t i = 0; i < n; i++)                                          \
+        o[i] = in[i] < lo ? lo : in[i];                                        \
+    } else if (q->has_hi) {                                                    \
+      for (int64_t i = 0; i < n; i++)                                          \
+        o[i] = in[i] > hi ? hi : in[i];                                        \
+    } else {                                                                   \
+      memcpy (o, in, sizeof (T) * (size_t)n);                                  \
+    }                                                                          \
   }
 CLIP_KERNEL (f32, float, lo, hi)
 CLIP_KERNEL (f64, double, lo, hi)
@@ -421,8 +436,7 @@ run_clip (MaceOpCtx *ctx)
       if (t->dtype != dt)
         return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                              "%s is %s but the input is %s",
-                             i == 1 ? "min" : "max",
-                             mace_dtype_name (t->dtype),
+                             i == 1 ? "min" : "max", mace_dtype_name (t->dtype),
                              mace_dtype_name (dt));
       double v = mace_tensor_get_f64 (t, 0);
       int64_t iv = mace_tensor_get_i64 (t, 0);
@@ -443,21 +457,21 @@ run_clip (MaceOpCtx *ctx)
 
 /* ---- PRelu ------------------------------------------------------------ */
 
-#define PRELU_KERNEL(sfx, T, NEG) \
-  static void prelu_##sfx (char *const *p, const int64_t *s, int64_t n, \
-                           const void *param) \
-  { \
-    T *o = (T *) p[0]; \
-    const T *x = (const T *) p[1], *sl = (const T *) p[2]; \
-    (void) param; \
-    if (s[2]) { \
-      for (int64_t i = 0; i < n; i++) \
-        o[i] = NEG (x[i]) ? x[i] * sl[i] : x[i]; \
-    } else { \
-      T a = sl[0]; \
-      for (int64_t i = 0; i < n; i++) \
-        o[i] = NEG (x[i]) ? x[i] * a : x[i]; \
-    } \
+#define PRELU_KERNEL(sfx, T, NEG)                                              \
+  static void prelu_##sfx (char *const *p, const int64_t *s, int64_t n,        \
+                           const void *param)                                  \
+  {                                                                            \
+    T *o = (T *)p[0];                                                          \
+    const T *x = (const T *)p[1], *sl = (const T *)p[2];                       \
+    (void)param;                                                               \
+    if (s[2]) {                                                                \
+      for (int64_t i = 0; i < n; i++)                                          \
+        o[i] = NEG (x[i]) ? x[i] * sl[i] : x[i];                               \
+    } else {                                                                   \
+      T a = sl[0];                                                             \
+      for (int64_t i = 0; i < n; i++)                                          \
+        o[i] = NEG (x[i]) ? x[i] * a : x[i];                                   \
+    }                                                                          \
   }
 #define IS_NEG(v) ((v) < 0)
 PRELU_KERNEL (f32, float, IS_NEG)
@@ -484,8 +498,8 @@ prelu_pick (MaceDataType dt)
 static void
 copy_run (char *const *p, const int64_t *s, int64_t n, const void *param)
 {
-  (void) s;
-  memcpy (p[0], p[1], (size_t) n * *(const size_t *) param);
+  (void)s;
+  memcpy (p[0], p[1], (size_t)n * *(const size_t *)param);
 }
 
 static MaceStatus
@@ -536,7 +550,10 @@ run_prelu (MaceOpCtx *ctx)
 
 /* ---- Table ------------------------------------------------------------ */
 
-#define ACT(name) { name, NULL, infer_act, run_act, 0, NULL }
+#define ACT(name)                                                              \
+  {                                                                            \
+    name, NULL, infer_act, run_act, 0, NULL                                    \
+  }
 
 const MaceOpDef mace_ops_activation[] = {
   ACT ("Relu"),

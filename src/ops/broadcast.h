@@ -23,8 +23,7 @@ typedef void (*MaceBcastFn) (char *const *p, const int64_t *s, int64_t n,
  * broadcast to its shape: dimensions are collapsed, the innermost one is
  * handed to fn in runs, the runs are spread over the pool. */
 void mace_bcast_run (MaceThreadPool *pool, MaceTensor *out, int n_in,
-                     MaceTensor *const *in, MaceBcastFn fn,
-                     const void *param);
+                     MaceTensor *const *in, MaceBcastFn fn, const void *param);
 
 /* Runs `run` on float32 copies of every float16 / bfloat16 input and
  * output of ctx, converting the outputs back afterwards. */
@@ -39,7 +38,7 @@ mace_dtype_is_half (MaceDataType dt)
 static inline float
 mace_half_to_f32 (uint16_t h)
 {
-  uint32_t sign = (uint32_t) (h >> 15) << 31;
+  uint32_t sign = (uint32_t)(h >> 15) << 31;
   uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
   if (exp == 0) {
     if (man == 0) {
@@ -72,31 +71,31 @@ mace_f32_to_half (float f)
   uint32_t sign = (x >> 16) & 0x8000;
   uint32_t ax = x & 0x7fffffff;
   if (ax > 0x7f800000)
-    return (uint16_t) (sign | 0x7e00 | ((ax >> 13) & 0x3ff));
+    return (uint16_t)(sign | 0x7e00 | ((ax >> 13) & 0x3ff));
   if (ax >= 0x477ff000) /* rounds to >= 65520: infinity */
-    return (uint16_t) (sign | 0x7c00);
+    return (uint16_t)(sign | 0x7c00);
   if (ax < 0x38800000) { /* below the smallest normal half: subnormal */
     if (ax < 0x33000000) /* below half of the smallest subnormal */
-      return (uint16_t) sign;
+      return (uint16_t)sign;
     uint32_t e = ax >> 23, m = (ax & 0x7fffff) | 0x800000;
     uint32_t shift = 126 - e; /* 14..24 */
     uint32_t r = m >> shift, rem = m & ((1u << shift) - 1);
     uint32_t half = 1u << (shift - 1);
     if (rem > half || (rem == half && (r & 1)))
       r++;
-    return (uint16_t) (sign | r);
+    return (uint16_t)(sign | r);
   }
   uint32_t r = ax - 0x38000000; /* rebias 127 -> 15 (in place) */
   uint32_t h = r >> 13, rem = r & 0x1fff;
   if (rem > 0x1000 || (rem == 0x1000 && (h & 1)))
     h++;
-  return (uint16_t) (sign | h);
+  return (uint16_t)(sign | h);
 }
 
 static inline float
 mace_bf16_to_f32 (uint16_t h)
 {
-  uint32_t bits = (uint32_t) h << 16;
+  uint32_t bits = (uint32_t)h << 16;
   float f;
   memcpy (&f, &bits, 4);
   return f;
@@ -109,9 +108,9 @@ mace_f32_to_bf16 (float f)
   uint32_t x;
   memcpy (&x, &f, 4);
   if ((x & 0x7fffffff) > 0x7f800000)
-    return (uint16_t) ((x >> 16) | 0x40);
+    return (uint16_t)((x >> 16) | 0x40);
   x += 0x7fff + ((x >> 16) & 1);
-  return (uint16_t) (x >> 16);
+  return (uint16_t)(x >> 16);
 }
 
 #endif /* MACE_OPS_BROADCAST_H */

@@ -10,7 +10,7 @@
  * Bias, a fused residual (node->fused_add) and a fused activation
  * (node->act) are applied per tile while it is in cache.
  * ConvTranspose is a GEMM (W^T x X) followed by col2im. */
-#pragma GCC optimize ("O3", "fp-contract=fast")
+#pragma GCC optimize("O3", "fp-contract=fast")
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +21,9 @@
 #include "internal.h"
 
 #if defined(__x86_64__)
-#define MACE_CLONES \
-  __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", \
-                                 "default")))
+#define MACE_CLONES                                                            \
+  __attribute__ ((                                                             \
+      target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define MACE_CLONES
 #endif
@@ -56,14 +56,14 @@ attr_ints_n (const MaceNode *node, const char *name, int want, int64_t *dst,
 static MaceStatus
 conv_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
+  (void)opset;
   if (node->n_in < 2 || node->in[0] < 0 || node->in[1] < 0) {
     g_snprintf (msg, len, "%s needs inputs X and W", node->op_type);
     return MACE_ERROR_INVALID_MODEL;
   }
   const char *ap = mace_attr_string (node, "auto_pad", "NOTSET");
-  if (strcmp (ap, "NOTSET") && strcmp (ap, "SAME_UPPER") &&
-      strcmp (ap, "SAME_LOWER") && strcmp (ap, "VALID")) {
+  if (strcmp (ap, "NOTSET") && strcmp (ap, "SAME_UPPER")
+      && strcmp (ap, "SAME_LOWER") && strcmp (ap, "VALID")) {
     g_snprintf (msg, len, "unknown auto_pad '%s'", ap);
     return MACE_ERROR_UNSUPPORTED;
   }
@@ -104,9 +104,9 @@ geom_read (MaceOpCtx *ctx, Geom *g, bool transpose)
       if (ks[i] != k[i])
         return mace_op_fail (ctx, MACE_ERROR_SHAPE,
                              "kernel_shape does not match W");
-  if (!attr_ints_n (node, "strides", nd, s, 1) ||
-      !attr_ints_n (node, "dilations", nd, d, 1) ||
-      !attr_ints_n (node, "pads", 2 * nd, p, 0))
+  if (!attr_ints_n (node, "strides", nd, s, 1)
+      || !attr_ints_n (node, "dilations", nd, d, 1)
+      || !attr_ints_n (node, "pads", 2 * nd, p, 0))
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                          "strides/dilations/pads have the wrong length");
   int off = 3 - nd;
@@ -129,7 +129,7 @@ geom_read (MaceOpCtx *ctx, Geom *g, bool transpose)
     if (w->dims[0] != g->C || g->C % g->group)
       return mace_op_fail (ctx, MACE_ERROR_SHAPE,
                            "W has %lld input channels, X has %lld",
-                           (long long) w->dims[0], (long long) g->C);
+                           (long long)w->dims[0], (long long)g->C);
     g->M = w->dims[1] * g->group;
     return MACE_OK;
   }
@@ -137,8 +137,8 @@ geom_read (MaceOpCtx *ctx, Geom *g, bool transpose)
   if (g->C % g->group || g->M % g->group || w->dims[1] * g->group != g->C)
     return mace_op_fail (ctx, MACE_ERROR_SHAPE,
                          "channels %lld / W %lld x %lld do not fit group %lld",
-                         (long long) g->C, (long long) w->dims[0],
-                         (long long) w->dims[1], (long long) g->group);
+                         (long long)g->C, (long long)w->dims[0],
+                         (long long)w->dims[1], (long long)g->group);
   const char *ap = mace_attr_string (node, "auto_pad", "NOTSET");
   for (int i = off; i < 3; i++) {
     int64_t ext = (g->k[i] - 1) * g->d[i] + 1;
@@ -168,11 +168,11 @@ conv_infer (MaceOpCtx *ctx)
   MaceStatus st = geom_read (ctx, &g, false);
   if (st != MACE_OK)
     return st;
-  const MaceTensor *b =
-      ctx->n_in > 2 && ctx->node->fused_add != 2 ? ctx->in[2] : NULL;
+  const MaceTensor *b
+      = ctx->n_in > 2 && ctx->node->fused_add != 2 ? ctx->in[2] : NULL;
   if (b && (b->ndim != 1 || b->dims[0] != g.M))
     return mace_op_fail (ctx, MACE_ERROR_SHAPE, "bias must have %lld values",
-                         (long long) g.M);
+                         (long long)g.M);
   int64_t dims[5] = { g.N, g.M };
   for (int i = 0; i < g.nd; i++)
     dims[2 + i] = g.out[3 - g.nd + i];
@@ -201,8 +201,8 @@ conv_state_free (void *p)
 static bool
 is_depthwise (const Geom *g)
 {
-  return g->group == g->C && g->M == g->C && g->k[0] == 1 && g->in[0] == 1 &&
-         g->group > 1;
+  return g->group == g->C && g->M == g->C && g->k[0] == 1 && g->in[0] == 1
+         && g->group > 1;
 }
 
 static float *
@@ -211,12 +211,12 @@ pack_weights (const Geom *g, const float *w, size_t *per_group)
   int64_t Cog = g->M / g->group;
   int64_t Kg = (g->C / g->group) * g->k[0] * g->k[1] * g->k[2];
   size_t pg = mace_gemm_packed_a_size (Cog, Kg);
-  float *pa = malloc (sizeof (float) * (pg * (size_t) g->group + 1));
+  float *pa = malloc (sizeof (float) * (pg * (size_t)g->group + 1));
   if (!pa)
     return NULL;
   for (int64_t gi = 0; gi < g->group; gi++)
-    mace_gemm_pack_a (pa + pg * (size_t) gi, w + gi * Cog * Kg, Kg, false,
-                      Cog, Kg, 1.0f);
+    mace_gemm_pack_a (pa + pg * (size_t)gi, w + gi * Cog * Kg, Kg, false, Cog,
+                      Kg, 1.0f);
   *per_group = pg;
   return pa;
 }
@@ -225,11 +225,11 @@ static bool
 input_is_const (MaceOpCtx *ctx, int i)
 {
   const MaceNode *n = ctx->node;
-  if (!ctx->graph || i >= n->n_in || n->in[i] < 0 ||
-      n->in[i] >= ctx->graph->n_values)
+  if (!ctx->graph || i >= n->n_in || n->in[i] < 0
+      || n->in[i] >= ctx->graph->n_values)
     return false;
-  return ctx->graph->values[n->in[i]].is_const && ctx->in[i] &&
-         ctx->in[i]->data;
+  return ctx->graph->values[n->in[i]].is_const && ctx->in[i]
+         && ctx->in[i]->data;
 }
 
 static MaceStatus
@@ -275,7 +275,7 @@ im2col_pack (const Geom *g, const float *xg, int64_t Cig, int64_t c0,
   int32_t tab_lo[16 * 64], tab_hi[16 * 64];
   int64_t tab_ix[16 * 64];
   for (int64_t q0 = 0; q0 < ncols; q0 += nr) {
-    int cols = (int) (ncols - q0 < nr ? ncols - q0 : nr);
+    int cols = (int)(ncols - q0 < nr ? ncols - q0 : nr);
     /* Runs of the panel's columns that lie in one output row. */
     int nseg = 0;
     int64_t p = c0 + q0, pend = p + cols, jj = 0;
@@ -303,8 +303,8 @@ im2col_pack (const Geom *g, const float *xg, int64_t Cig, int64_t c0,
           hi = len;
         if (lo > hi)
           lo = hi;
-        tab_lo[kx * 64 + sgi] = (int32_t) lo;
-        tab_hi[kx * 64 + sgi] = (int32_t) hi;
+        tab_lo[kx * 64 + sgi] = (int32_t)lo;
+        tab_hi[kx * 64 + sgi] = (int32_t)hi;
         tab_ix[kx * 64 + sgi] = ix0;
       }
     for (int64_t ci = 0; ci < Cig; ci++)
@@ -319,7 +319,7 @@ im2col_pack (const Geom *g, const float *xg, int64_t Cig, int64_t c0,
               int64_t iz = sd[sgi] * g->s[0] - g->pb[0] + kz * g->d[0];
               int64_t iy = sh[sgi] * g->s[1] - g->pb[1] + ky * g->d[1];
               if (iz < 0 || iz >= ID || iy < 0 || iy >= IH) {
-                memset (o, 0, sizeof (float) * (size_t) len);
+                memset (o, 0, sizeof (float) * (size_t)len);
                 continue;
               }
               const float *row = xg + ((ci * ID + iz) * IH + iy) * IW;
@@ -343,7 +343,7 @@ im2col_pack (const Geom *g, const float *xg, int64_t Cig, int64_t c0,
                * memcpy, constant stride 2 vectorises). */
               const float *src = row + ix0;
               if (st == 1)
-                memcpy (o + lo, src + lo, sizeof (float) * (size_t) (hi - lo));
+                memcpy (o + lo, src + lo, sizeof (float) * (size_t)(hi - lo));
               else if (st == 2)
                 for (int64_t t = lo; t < hi; t++)
                   o[t] = src[2 * t];
@@ -379,7 +379,7 @@ conv_tiles (void *arg, int64_t b, int64_t e)
   ConvJob *j = arg;
   const Geom *g = j->g;
   int nr = mace_gemm_nr ();
-  float *pb = mace_scratch (0, sizeof (float) * (size_t) (j->Kg * j->nt));
+  float *pb = mace_scratch (0, sizeof (float) * (size_t)(j->Kg * j->nt));
   if (!pb) {
     j->oom = true;
     return;
@@ -398,16 +398,16 @@ conv_tiles (void *arg, int64_t b, int64_t e)
       ep.res += yoff;
     if (j->pointwise) {
       if (mace_gemm_direct_b (j->Cog, nc, j->Kg,
-                              j->pa + j->pa_group * (size_t) gi, xg + c0,
-                              j->IHW, j->y + yoff, j->OHW, &ep))
+                              j->pa + j->pa_group * (size_t)gi, xg + c0, j->IHW,
+                              j->y + yoff, j->OHW, &ep))
         continue;
       mace_gemm_pack_b (pb, xg + c0, j->IHW, false, j->Kg, nc, 0,
                         (nc + nr - 1) / nr);
     } else {
       im2col_pack (g, xg, j->Cig, c0, nc, pb, nr);
     }
-    mace_gemm_packed (j->Cog, nc, j->Kg, j->pa + j->pa_group * (size_t) gi,
-                      pb, j->y + yoff, j->OHW, false, &ep);
+    mace_gemm_packed (j->Cog, nc, j->Kg, j->pa + j->pa_group * (size_t)gi, pb,
+                      j->y + yoff, j->OHW, false, &ep);
   }
 }
 
@@ -419,7 +419,7 @@ pad_row (const float *restrict src, int64_t IW, int64_t pl, float *restrict dst,
          int64_t Wp, bool split)
 {
   if (!src) {
-    memset (dst, 0, sizeof (float) * (size_t) Wp);
+    memset (dst, 0, sizeof (float) * (size_t)Wp);
     return;
   }
   if (!split) {
@@ -427,9 +427,9 @@ pad_row (const float *restrict src, int64_t IW, int64_t pl, float *restrict dst,
     int64_t hi = pl + IW < Wp ? pl + IW : Wp;
     if (hi < lo)
       hi = lo;
-    memset (dst, 0, sizeof (float) * (size_t) lo);
-    memcpy (dst + lo, src + (lo - pl), sizeof (float) * (size_t) (hi - lo));
-    memset (dst + hi, 0, sizeof (float) * (size_t) (Wp - hi));
+    memset (dst, 0, sizeof (float) * (size_t)lo);
+    memcpy (dst + lo, src + (lo - pl), sizeof (float) * (size_t)(hi - lo));
+    memset (dst + hi, 0, sizeof (float) * (size_t)(Wp - hi));
     return;
   }
   int64_t We = (Wp + 1) / 2;
@@ -466,7 +466,7 @@ conv_rows (void *arg, int64_t b, int64_t e)
   const int64_t IH = g->in[1], IW = g->in[2], OH = g->out[1], OW = g->out[2];
   const int64_t pt = g->pb[1], pl = g->pb[2], Wp = j->Wp, RR = j->RR;
   const bool split = g->s[2] == 2;
-  float *buf = mace_scratch (0, sizeof (float) * (size_t) (g->C * RR * Wp + 16));
+  float *buf = mace_scratch (0, sizeof (float) * (size_t)(g->C * RR * Wp + 16));
   if (!buf) {
     j->oom = true;
     return;
@@ -479,17 +479,16 @@ conv_rows (void *arg, int64_t b, int64_t e)
     for (int64_t ci = 0; ci < g->C; ci++)
       for (int64_t rr = 0; rr < need; rr++) {
         int64_t iy = oy0 * g->s[1] + rr - pt;
-        pad_row (iy >= 0 && iy < IH ? xn + (ci * IH + iy) * IW : NULL, IW,
-                 pl, buf + (ci * RR + rr) * Wp, Wp, split);
+        pad_row (iy >= 0 && iy < IH ? xn + (ci * IH + iy) * IW : NULL, IW, pl,
+                 buf + (ci * RR + rr) * Wp, Wp, split);
       }
     for (int64_t r = 0; r < nrows; r++) {
       int64_t yoff = n * g->M * j->OHW + (oy0 + r) * OW;
       MaceEpilogue ep = j->ep;
       if (ep.res)
         ep.res += yoff;
-      mace_gemm_indirect_b (g->M, OW, j->Kg, j->pa,
-                            buf + r * g->s[1] * Wp, j->boff, j->y + yoff,
-                            j->OHW, &ep);
+      mace_gemm_indirect_b (g->M, OW, j->Kg, j->pa, buf + r * g->s[1] * Wp,
+                            j->boff, j->y + yoff, j->OHW, &ep);
     }
   }
 }
@@ -506,8 +505,8 @@ dw3x3_plane (const float *restrict xp, int64_t IH, int64_t IW,
              int64_t OW, const float *restrict w, float bias, int64_t sh,
              int64_t sw, int64_t pt, int64_t pl)
 {
-  const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4],
-              w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
+  const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5],
+              w6 = w[6], w7 = w[7], w8 = w[8];
   int64_t xa = (pl + sw - 1) / sw;
   int64_t xb = IW - 3 + pl >= 0 ? (IW - 3 + pl) / sw + 1 : 0;
   if (xa > OW)
@@ -552,8 +551,8 @@ dw3x3_plane (const float *restrict xp, int64_t IH, int64_t IW,
       const float *p0 = r0 + 2 * xa - pl, *p1 = r1 + 2 * xa - pl,
                   *p2 = r2 + 2 * xa - pl;
       for (int64_t x = 0; x < n; x++) {
-        float a = bias + w0 * p0[2 * x] + w1 * p0[2 * x + 1] +
-                  w2 * p0[2 * x + 2];
+        float a
+            = bias + w0 * p0[2 * x] + w1 * p0[2 * x + 1] + w2 * p0[2 * x + 2];
         float b = w3 * p1[2 * x] + w4 * p1[2 * x + 1] + w5 * p1[2 * x + 2];
         float c = w6 * p2[2 * x] + w7 * p2[2 * x + 1] + w8 * p2[2 * x + 2];
         q[x] = a + b + c;
@@ -561,9 +560,9 @@ dw3x3_plane (const float *restrict xp, int64_t IH, int64_t IW,
     } else {
       for (int64_t x = xa; x < xb; x++) {
         int64_t i = x * sw - pl;
-        o[x] = bias + w0 * r0[i] + w1 * r0[i + 1] + w2 * r0[i + 2] +
-               w3 * r1[i] + w4 * r1[i + 1] + w5 * r1[i + 2] + w6 * r2[i] +
-               w7 * r2[i + 1] + w8 * r2[i + 2];
+        o[x] = bias + w0 * r0[i] + w1 * r0[i + 1] + w2 * r0[i + 2] + w3 * r1[i]
+               + w4 * r1[i + 1] + w5 * r1[i + 2] + w6 * r2[i] + w7 * r2[i + 1]
+               + w8 * r2[i + 2];
       }
     }
   }
@@ -581,7 +580,7 @@ range_mask (int64_t base, int64_t IW)
     hi = 16;
   if (lo >= hi)
     return 0;
-  return (__mmask16) (((1u << hi) - 1) & ~((1u << lo) - 1));
+  return (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
 }
 
 /* The same as dw3x3_plane with AVX-512 masked loads: padding columns and
@@ -589,14 +588,14 @@ range_mask (int64_t base, int64_t IW)
  * ReLU/Clip/LeakyReLU are applied before the store.  Returns false when
  * the activation still has to be applied. */
 __attribute__ ((target ("avx512f"))) static bool
-dw3x3_plane_avx512 (const float *xp, int64_t IH, int64_t IW,
-                    const float *zero, float *out, int64_t OH, int64_t OW,
-                    const float *w, float bias, int64_t sh, int64_t sw,
-                    int64_t pt, int64_t pl, const MaceEpilogue *ep)
+dw3x3_plane_avx512 (const float *xp, int64_t IH, int64_t IW, const float *zero,
+                    float *out, int64_t OH, int64_t OW, const float *w,
+                    float bias, int64_t sh, int64_t sw, int64_t pt, int64_t pl,
+                    const MaceEpilogue *ep)
 {
   MaceActivation act = ep->act;
-  bool fused = act == MACE_ACT_NONE || act == MACE_ACT_RELU ||
-               act == MACE_ACT_CLIP || act == MACE_ACT_LEAKYRELU;
+  bool fused = act == MACE_ACT_NONE || act == MACE_ACT_RELU
+               || act == MACE_ACT_CLIP || act == MACE_ACT_LEAKYRELU;
   const float *res = fused ? ep->res : NULL;
   __m512 wv[9];
   for (int i = 0; i < 9; i++)
@@ -604,10 +603,10 @@ dw3x3_plane_avx512 (const float *xp, int64_t IH, int64_t IW,
   const __m512 bv = _mm512_set1_ps (bias);
   const __m512 lo = _mm512_set1_ps (act == MACE_ACT_CLIP ? ep->act_alpha : 0);
   const __m512 hi = _mm512_set1_ps (act == MACE_ACT_CLIP ? ep->act_beta : 0);
-  const __m512 slope =
-      _mm512_set1_ps (act == MACE_ACT_LEAKYRELU ? ep->act_alpha : 0);
-  const __m512i even = _mm512_set_epi32 (30, 28, 26, 24, 22, 20, 18, 16, 14,
-                                         12, 10, 8, 6, 4, 2, 0);
+  const __m512 slope
+      = _mm512_set1_ps (act == MACE_ACT_LEAKYRELU ? ep->act_alpha : 0);
+  const __m512i even = _mm512_set_epi32 (30, 28, 26, 24, 22, 20, 18, 16, 14, 12,
+                                         10, 8, 6, 4, 2, 0);
   const __m512i odd = _mm512_add_epi32 (even, _mm512_set1_epi32 (1));
   /* Load masks depend on the column block only: computed once. */
   __mmask16 mk[64][4], om[64];
@@ -616,7 +615,7 @@ dw3x3_plane_avx512 (const float *xp, int64_t IH, int64_t IW,
   for (int64_t bi = 0; tab && bi < nblk; bi++) {
     int64_t x0 = bi * 16, nv = OW - x0 < 16 ? OW - x0 : 16;
     int64_t base = x0 * sw - pl;
-    om[bi] = (__mmask16) ((1u << nv) - 1);
+    om[bi] = (__mmask16)((1u << nv) - 1);
     if (sw == 1)
       for (int kx = 0; kx < 3; kx++)
         mk[bi][kx] = range_mask (base + kx, IW);
@@ -642,14 +641,14 @@ dw3x3_plane_avx512 (const float *xp, int64_t IH, int64_t IW,
       float *o = out + oy * OW;
       for (int64_t x0 = 0; x0 < OW; x0 += 16) {
         int64_t nv = OW - x0 < 16 ? OW - x0 : 16;
-        __mmask16 omk = (__mmask16) ((1u << nv) - 1);
+        __mmask16 omk = (__mmask16)((1u << nv) - 1);
         __mmask16 mn = range_mask (x0 + 16, IW);
         __m512 acc[3];
         for (int ky = 0; ky < 3; ky++) {
           __m512 next = _mm512_maskz_loadu_ps (mn, r[ky] + x0 + 16);
-          __m512 left = _mm512_castsi512_ps (_mm512_alignr_epi32 (
-              _mm512_castps_si512 (cur[ky]), _mm512_castps_si512 (prev[ky]),
-              15));
+          __m512 left = _mm512_castsi512_ps (
+              _mm512_alignr_epi32 (_mm512_castps_si512 (cur[ky]),
+                                   _mm512_castps_si512 (prev[ky]), 15));
           __m512 right = _mm512_castsi512_ps (_mm512_alignr_epi32 (
               _mm512_castps_si512 (next), _mm512_castps_si512 (cur[ky]), 1));
           __m512 t = _mm512_mul_ps (wv[3 * ky], left);
@@ -687,15 +686,15 @@ dw3x3_plane_avx512 (const float *xp, int64_t IH, int64_t IW,
         int64_t iy = oy * sh - pt + ky;
         r[ky] = iy >= 0 && iy < IH ? xp + iy * IW : zero;
         __m512 a = _mm512_maskz_loadu_ps (range_mask (-pl, IW), r[ky] - pl);
-        __m512 b = _mm512_maskz_loadu_ps (range_mask (16 - pl, IW),
-                                          r[ky] + 16 - pl);
+        __m512 b
+            = _mm512_maskz_loadu_ps (range_mask (16 - pl, IW), r[ky] + 16 - pl);
         ev[ky] = _mm512_permutex2var_ps (a, even, b);
         od[ky] = _mm512_permutex2var_ps (a, odd, b);
       }
       float *o = out + oy * OW;
       for (int64_t x0 = 0; x0 < OW; x0 += 16) {
         int64_t nv = OW - x0 < 16 ? OW - x0 : 16;
-        __mmask16 omk = (__mmask16) ((1u << nv) - 1);
+        __mmask16 omk = (__mmask16)((1u << nv) - 1);
         int64_t nb = 2 * x0 + 32 - pl;
         __mmask16 ma = range_mask (nb, IW), mb = range_mask (nb + 16, IW);
         __m512 acc[3];
@@ -749,7 +748,7 @@ dw3x3_plane_avx512 (const float *xp, int64_t IH, int64_t IW,
         omk = om[bi];
       } else {
         int64_t nv = OW - x0 < 16 ? OW - x0 : 16;
-        omk = (__mmask16) ((1u << nv) - 1);
+        omk = (__mmask16)((1u << nv) - 1);
         if (sw == 1) {
           m[0] = range_mask (base, IW);
           m[1] = range_mask (base + 1, IW);
@@ -854,22 +853,22 @@ dw_planes (void *arg, int64_t b, int64_t e)
   const bool k3 = kh == 3 && kw == 3 && dh == 1 && dw == 1;
   /* 3x3: straight from the input, with a zero row for padding rows;
    * otherwise over a zero-padded copy of the plane. */
-  size_t need = k3 ? (size_t) IW + 16 : (size_t) (Hp * Wp + 16);
+  size_t need = k3 ? (size_t)IW + 16 : (size_t)(Hp * Wp + 16);
   float *P = mace_scratch (1, sizeof (float) * need);
   if (!P) {
     j->oom = true;
     return;
   }
   if (k3)
-    memset (P, 0, sizeof (float) * (size_t) IW);
+    memset (P, 0, sizeof (float) * (size_t)IW);
   bool plain_ep = j->ep.res || j->ep.act != MACE_ACT_NONE;
   for (int64_t t = b; t < e; t++) {
     int64_t c = t % g->C;
     const float *xp = j->x + t * IH * IW;
     for (int64_t y = 0; !k3 && y < Hp; y++) {
       int64_t iy = y - pt;
-      pad_row (iy >= 0 && iy < IH ? xp + iy * IW : NULL, IW, pl, P + y * Wp,
-               Wp, false);
+      pad_row (iy >= 0 && iy < IH ? xp + iy * IW : NULL, IW, pl, P + y * Wp, Wp,
+               false);
     }
     float *o = j->y + t * OH * OW;
     const float *wc = j->w + c * kh * kw;
@@ -981,8 +980,8 @@ conv_run_main (MaceOpCtx *ctx)
     DwJob j = { .g = &g, .x = x, .w = w, .y = y->data };
     node_epilogue (ctx, &j.ep, y);
     j.ep.ldr = OHW;
-    MaceThreadPool *pool = g.N * g.C * OHW * g.k[1] * g.k[2] < 16384
-                               ? NULL : ctx->pool;
+    MaceThreadPool *pool
+        = g.N * g.C * OHW * g.k[1] * g.k[2] < 16384 ? NULL : ctx->pool;
     mace_parallel_for (pool, g.N * g.C, dw_planes, &j);
     if (j.oom)
       return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "depthwise buffer");
@@ -1000,8 +999,8 @@ conv_run_main (MaceOpCtx *ctx)
   j.ep.ldr = OHW;
   ConvState *s = ctx->node->state;
   float *pa_tmp = NULL;
-  if (s && ctx->node->state_free == conv_state_free && s->M == g.M &&
-      s->Kg == j.Kg && s->mr == mace_gemm_mr ()) {
+  if (s && ctx->node->state_free == conv_state_free && s->M == g.M
+      && s->Kg == j.Kg && s->mr == mace_gemm_mr ()) {
     j.pa = s->pa;
     j.pa_group = s->pa_group;
   } else {
@@ -1010,9 +1009,9 @@ conv_run_main (MaceOpCtx *ctx)
       return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "packing weights");
     j.pa = pa_tmp;
   }
-  if (g.group == 1 && !j.pointwise && g.k[0] == 1 && g.in[0] == 1 &&
-      (g.s[2] == 1 || g.s[2] == 2) && mace_gemm_has_indirect () &&
-      g.out[2] >= 16) {
+  if (g.group == 1 && !j.pointwise && g.k[0] == 1 && g.in[0] == 1
+      && (g.s[2] == 1 || g.s[2] == 2) && mace_gemm_has_indirect ()
+      && g.out[2] >= 16) {
     j.Wp = (g.out[2] - 1) * g.s[2] + (g.k[2] - 1) * g.d[2] + 1;
     int64_t ext = (g.k[1] - 1) * g.d[1] + 1;
     /* Rows per task: the copied input block stays within ~256 KiB, and
@@ -1027,7 +1026,7 @@ conv_run_main (MaceOpCtx *ctx)
     j.R = R;
     j.RR = (R - 1) * g.s[1] + ext;
     j.n_rt = (g.out[1] + R - 1) / R;
-    j.boff = malloc (sizeof (int64_t) * (size_t) (j.Kg + 1));
+    j.boff = malloc (sizeof (int64_t) * (size_t)(j.Kg + 1));
     if (!j.boff) {
       free (pa_tmp);
       return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "conv offsets");
@@ -1042,8 +1041,8 @@ conv_run_main (MaceOpCtx *ctx)
           int64_t col = g.s[2] == 2 ? (c & 1 ? (j.Wp + 1) / 2 : 0) + c / 2 : c;
           j.boff[k++] = (ci * j.RR + ky * g.d[1]) * j.Wp + col;
         }
-    MaceThreadPool *pool =
-        (double) g.M * j.Kg * OHW * g.N < 131072.0 ? NULL : ctx->pool;
+    MaceThreadPool *pool
+        = (double)g.M * j.Kg * OHW * g.N < 131072.0 ? NULL : ctx->pool;
     mace_parallel_for (pool, g.N * j.n_rt, conv_rows, &j);
     free (j.boff);
     free (pa_tmp);
@@ -1064,8 +1063,8 @@ conv_run_main (MaceOpCtx *ctx)
     nt = (nt / 2 + nr - 1) / nr * nr;
   j.nt = nt;
   j.n_tiles = (OHW + nt - 1) / nt;
-  MaceThreadPool *pool =
-      (double) g.M * j.Kg * OHW * g.N < 131072.0 ? NULL : ctx->pool;
+  MaceThreadPool *pool
+      = (double)g.M * j.Kg * OHW * g.N < 131072.0 ? NULL : ctx->pool;
   mace_parallel_for (pool, outer * j.n_tiles, conv_tiles, &j);
   free (pa_tmp);
   if (j.oom)
@@ -1137,7 +1136,7 @@ convt_infer (MaceOpCtx *ctx)
   const MaceTensor *b = ctx->n_in > 2 ? ctx->in[2] : NULL;
   if (b && (b->ndim != 1 || b->dims[0] != g.M))
     return mace_op_fail (ctx, MACE_ERROR_SHAPE, "bias must have %lld values",
-                         (long long) g.M);
+                         (long long)g.M);
   int64_t dims[5] = { g.N, g.M };
   for (int i = 0; i < g.nd; i++)
     dims[2 + i] = g.out[3 - g.nd + i];
@@ -1168,8 +1167,8 @@ col2im_channels (void *arg, int64_t b, int64_t e)
     for (int64_t kz = 0; kz < g->k[0]; kz++)
       for (int64_t ky = 0; ky < g->k[1]; ky++)
         for (int64_t kx = 0; kx < g->k[2]; kx++) {
-          const float *row =
-              j->col + (c * kvol + (kz * g->k[1] + ky) * g->k[2] + kx) * IHW;
+          const float *row
+              = j->col + (c * kvol + (kz * g->k[1] + ky) * g->k[2] + kx) * IHW;
           for (int64_t iz = 0; iz < ID; iz++) {
             int64_t oz = iz * g->s[0] - g->pb[0] + kz * g->d[0];
             if (oz < 0 || oz >= OD)
@@ -1200,14 +1199,14 @@ convt_run (MaceOpCtx *ctx)
     return st;
   MaceTensor *y = ctx->out[0];
   const float *x = ctx->in[0]->data, *w = ctx->in[1]->data;
-  const float *bias =
-      ctx->n_in > 2 && ctx->in[2] ? (const float *) ctx->in[2]->data : NULL;
+  const float *bias
+      = ctx->n_in > 2 && ctx->in[2] ? (const float *)ctx->in[2]->data : NULL;
   int64_t Cig = g.C / g.group, Cog = g.M / g.group;
   int64_t kvol = g.k[0] * g.k[1] * g.k[2];
   int64_t IHW = g.in[0] * g.in[1] * g.in[2];
   int64_t OHW = g.out[0] * g.out[1] * g.out[2];
   int64_t rows = Cog * kvol;
-  float *col = malloc (sizeof (float) * (size_t) (rows * IHW + 1));
+  float *col = malloc (sizeof (float) * (size_t)(rows * IHW + 1));
   if (!col)
     return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "col buffer");
   for (int64_t n = 0; n < g.N; n++)
@@ -1220,7 +1219,7 @@ convt_run (MaceOpCtx *ctx)
         free (col);
         return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "gemm buffers");
       }
-      Col2ImJob j = { &g, col, (float *) y->data + (n * g.M + gi * Cog) * OHW,
+      Col2ImJob j = { &g, col, (float *)y->data + (n * g.M + gi * Cog) * OHW,
                       bias ? bias + gi * Cog : NULL };
       mace_parallel_for (ctx->pool, Cog, col2im_channels, &j);
     }

@@ -55,8 +55,7 @@ bcast_range (void *arg, int64_t begin, int64_t end)
     if (len > RUN_CHUNK)
       len = RUN_CHUNK;
     for (int k = 0; k < pl->nops; k++)
-      p[k] = pl->base[k]
-             + (size_t) (off[k] + start * pl->s_in[k]) * pl->es[k];
+      p[k] = pl->base[k] + (size_t)(off[k] + start * pl->s_in[k]) * pl->es[k];
     pl->fn (p, pl->s_in, len, pl->param);
     if (++c == pl->cpr) {
       c = 0;
@@ -188,8 +187,7 @@ mace_run_via_f32 (MaceOpCtx *ctx, MaceStatus (*run) (MaceOpCtx *))
     mace_tensor_init (&tin[i], MACE_DTYPE_FLOAT32, t->ndim, t->dims);
     st = mace_tensor_alloc (&tin[i]);
     if (st == MACE_OK)
-      half_to_f32_buf (tin[i].data, t->data, mace_tensor_numel (t),
-                       t->dtype);
+      half_to_f32_buf (tin[i].data, t->data, mace_tensor_numel (t), t->dtype);
     pin[i] = &tin[i];
   }
   for (int i = 0; i < n_out && st == MACE_OK; i++) {
@@ -227,33 +225,33 @@ mace_run_via_f32 (MaceOpCtx *ctx, MaceStatus (*run) (MaceOpCtx *))
 /* ---- Kernel stamping -------------------------------------------------- */
 
 /* Type lists: X (suffix, C type, dtype, ...). */
-#define T_FLOAT(X, ...) \
-  X (f32, float, MACE_DTYPE_FLOAT32, __VA_ARGS__) \
+#define T_FLOAT(X, ...)                                                        \
+  X (f32, float, MACE_DTYPE_FLOAT32, __VA_ARGS__)                              \
   X (f64, double, MACE_DTYPE_FLOAT64, __VA_ARGS__)
-#define T_SINT(X, ...) \
-  X (i8, int8_t, MACE_DTYPE_INT8, __VA_ARGS__) \
-  X (i16, int16_t, MACE_DTYPE_INT16, __VA_ARGS__) \
-  X (i32, int32_t, MACE_DTYPE_INT32, __VA_ARGS__) \
+#define T_SINT(X, ...)                                                         \
+  X (i8, int8_t, MACE_DTYPE_INT8, __VA_ARGS__)                                 \
+  X (i16, int16_t, MACE_DTYPE_INT16, __VA_ARGS__)                              \
+  X (i32, int32_t, MACE_DTYPE_INT32, __VA_ARGS__)                              \
   X (i64, int64_t, MACE_DTYPE_INT64, __VA_ARGS__)
-#define T_UINT(X, ...) \
-  X (u8, uint8_t, MACE_DTYPE_UINT8, __VA_ARGS__) \
-  X (u16, uint16_t, MACE_DTYPE_UINT16, __VA_ARGS__) \
-  X (u32, uint32_t, MACE_DTYPE_UINT32, __VA_ARGS__) \
+#define T_UINT(X, ...)                                                         \
+  X (u8, uint8_t, MACE_DTYPE_UINT8, __VA_ARGS__)                               \
+  X (u16, uint16_t, MACE_DTYPE_UINT16, __VA_ARGS__)                            \
+  X (u32, uint32_t, MACE_DTYPE_UINT32, __VA_ARGS__)                            \
   X (u64, uint64_t, MACE_DTYPE_UINT64, __VA_ARGS__)
 #define T_BOOL(X, ...) X (b, uint8_t, MACE_DTYPE_BOOL, __VA_ARGS__)
 /* The same list once more, for use inside an expansion of the first (a
  * macro does not expand inside itself). */
-#define T2_ALL(X, ...) \
-  X (f32, float, MACE_DTYPE_FLOAT32, __VA_ARGS__) \
-  X (f64, double, MACE_DTYPE_FLOAT64, __VA_ARGS__) \
-  X (i8, int8_t, MACE_DTYPE_INT8, __VA_ARGS__) \
-  X (i16, int16_t, MACE_DTYPE_INT16, __VA_ARGS__) \
-  X (i32, int32_t, MACE_DTYPE_INT32, __VA_ARGS__) \
-  X (i64, int64_t, MACE_DTYPE_INT64, __VA_ARGS__) \
-  X (u8, uint8_t, MACE_DTYPE_UINT8, __VA_ARGS__) \
-  X (u16, uint16_t, MACE_DTYPE_UINT16, __VA_ARGS__) \
-  X (u32, uint32_t, MACE_DTYPE_UINT32, __VA_ARGS__) \
-  X (u64, uint64_t, MACE_DTYPE_UINT64, __VA_ARGS__) \
+#define T2_ALL(X, ...)                                                         \
+  X (f32, float, MACE_DTYPE_FLOAT32, __VA_ARGS__)                              \
+  X (f64, double, MACE_DTYPE_FLOAT64, __VA_ARGS__)                             \
+  X (i8, int8_t, MACE_DTYPE_INT8, __VA_ARGS__)                                 \
+  X (i16, int16_t, MACE_DTYPE_INT16, __VA_ARGS__)                              \
+  X (i32, int32_t, MACE_DTYPE_INT32, __VA_ARGS__)                              \
+  X (i64, int64_t, MACE_DTYPE_INT64, __VA_ARGS__)                              \
+  X (u8, uint8_t, MACE_DTYPE_UINT8, __VA_ARGS__)                               \
+  X (u16, uint16_t, MACE_DTYPE_UINT16, __VA_ARGS__)                            \
+  X (u32, uint32_t, MACE_DTYPE_UINT32, __VA_ARGS__)                            \
+  X (u64, uint64_t, MACE_DTYPE_UINT64, __VA_ARGS__)                            \
   X (b, uint8_t, MACE_DTYPE_BOOL, __VA_ARGS__)
 
 typedef struct {
@@ -271,59 +269,59 @@ kernel_for (const KEnt *k, MaceDataType dt)
 }
 
 /* Binary kernel: x and y are the operands (type Tin), U the output type. */
-#define BIN_DEF(sfx, T, DT, op, U, EXPR) \
-  static void op##_##sfx (char *const *p, const int64_t *s, int64_t n, \
-                          const void *param) \
-  { \
-    typedef T Tin; \
-    (void) param; \
-    U *o = (U *) p[0]; \
-    const Tin *a = (const Tin *) p[1], *b = (const Tin *) p[2]; \
-    if (s[1] && s[2]) { \
-      for (int64_t i = 0; i < n; i++) { \
-        Tin x = a[i], y = b[i]; \
-        o[i] = (U) (EXPR); \
-      } \
-    } else if (s[1]) { \
-      Tin y = b[0]; \
-      for (int64_t i = 0; i < n; i++) { \
-        Tin x = a[i]; \
-        o[i] = (U) (EXPR); \
-      } \
-    } else if (s[2]) { \
-      Tin x = a[0]; \
-      for (int64_t i = 0; i < n; i++) { \
-        Tin y = b[i]; \
-        o[i] = (U) (EXPR); \
-      } \
-    } else { \
-      Tin x = a[0], y = b[0]; \
-      U v = (U) (EXPR); \
-      for (int64_t i = 0; i < n; i++) \
-        o[i] = v; \
-    } \
+#define BIN_DEF(sfx, T, DT, op, U, EXPR)                                       \
+  static void op##_##sfx (char *const *p, const int64_t *s, int64_t n,         \
+                          const void *param)                                   \
+  {                                                                            \
+    typedef T Tin;                                                             \
+    (void)param;                                                               \
+    U *o = (U *)p[0];                                                          \
+    const Tin *a = (const Tin *)p[1], *b = (const Tin *)p[2];                  \
+    if (s[1] && s[2]) {                                                        \
+      for (int64_t i = 0; i < n; i++) {                                        \
+        Tin x = a[i], y = b[i];                                                \
+        o[i] = (U)(EXPR);                                                      \
+      }                                                                        \
+    } else if (s[1]) {                                                         \
+      Tin y = b[0];                                                            \
+      for (int64_t i = 0; i < n; i++) {                                        \
+        Tin x = a[i];                                                          \
+        o[i] = (U)(EXPR);                                                      \
+      }                                                                        \
+    } else if (s[2]) {                                                         \
+      Tin x = a[0];                                                            \
+      for (int64_t i = 0; i < n; i++) {                                        \
+        Tin y = b[i];                                                          \
+        o[i] = (U)(EXPR);                                                      \
+      }                                                                        \
+    } else {                                                                   \
+      Tin x = a[0], y = b[0];                                                  \
+      U v = (U)(EXPR);                                                         \
+      for (int64_t i = 0; i < n; i++)                                          \
+        o[i] = v;                                                              \
+    }                                                                          \
   }
 
 /* Unary kernel over x (type Tin). */
-#define UN_DEF(sfx, T, DT, op, U, EXPR) \
-  static void op##_##sfx (char *const *p, const int64_t *s, int64_t n, \
-                          const void *param) \
-  { \
-    typedef T Tin; \
-    (void) param; \
-    U *o = (U *) p[0]; \
-    const Tin *a = (const Tin *) p[1]; \
-    if (s[1]) { \
-      for (int64_t i = 0; i < n; i++) { \
-        Tin x = a[i]; \
-        o[i] = (U) (EXPR); \
-      } \
-    } else { \
-      Tin x = a[0]; \
-      U v = (U) (EXPR); \
-      for (int64_t i = 0; i < n; i++) \
-        o[i] = v; \
-    } \
+#define UN_DEF(sfx, T, DT, op, U, EXPR)                                        \
+  static void op##_##sfx (char *const *p, const int64_t *s, int64_t n,         \
+                          const void *param)                                   \
+  {                                                                            \
+    typedef T Tin;                                                             \
+    (void)param;                                                               \
+    U *o = (U *)p[0];                                                          \
+    const Tin *a = (const Tin *)p[1];                                          \
+    if (s[1]) {                                                                \
+      for (int64_t i = 0; i < n; i++) {                                        \
+        Tin x = a[i];                                                          \
+        o[i] = (U)(EXPR);                                                      \
+      }                                                                        \
+    } else {                                                                   \
+      Tin x = a[0];                                                            \
+      U v = (U)(EXPR);                                                         \
+      for (int64_t i = 0; i < n; i++)                                          \
+        o[i] = v;                                                              \
+    }                                                                          \
   }
 
 #define K_ENT(sfx, T, DT, op) { DT, op##_##sfx },
@@ -336,12 +334,12 @@ T_UINT (BIN_DEF, add, Tin, x + y)
 T_FLOAT (BIN_DEF, sub, Tin, x - y)
 T_SINT (BIN_DEF, sub, Tin, x - y)
 T_UINT (BIN_DEF, sub, Tin, x - y)
-T_FLOAT (BIN_DEF, mul, Tin, x * y)
-T_SINT (BIN_DEF, mul, Tin, x * y)
-T_UINT (BIN_DEF, mul, Tin, x * y)
+T_FLOAT (BIN_DEF, mul, Tin, x *y)
+T_SINT (BIN_DEF, mul, Tin, x *y)
+T_UINT (BIN_DEF, mul, Tin, x *y)
 T_FLOAT (BIN_DEF, div, Tin, x / y)
 /* Integer division truncates; no trap on zero or MIN / -1. */
-T_SINT (BIN_DEF, div, Tin, y == 0 ? 0 : (y == -1 ? (Tin) (0 - x) : x / y))
+T_SINT (BIN_DEF, div, Tin, y == 0 ? 0 : (y == -1 ? (Tin)(0 - x) : x / y))
 T_UINT (BIN_DEF, div, Tin, y == 0 ? 0 : x / y)
 /* NaN propagates like numpy's maximum / minimum. */
 T_FLOAT (BIN_DEF, max, Tin, (x != x || x > y) ? x : y)
@@ -356,65 +354,69 @@ BIN_DEF (f32, float, 0, fmod, float, fmodf (x, y))
 BIN_DEF (f64, double, 0, fmod, double, fmod (x, y))
 T_SINT (BIN_DEF, fmod, Tin, (y == 0 || y == -1) ? 0 : x % y)
 T_UINT (BIN_DEF, fmod, Tin, y == 0 ? 0 : x % y)
-#define PYMOD_FDEF(sfx, T, DT, FM) \
-  static inline T pymod_##sfx (T x, T y) \
-  { \
-    T r = FM (x, y); \
-    return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r; \
+#define PYMOD_FDEF(sfx, T, DT, FM)                                             \
+  static inline T pymod_##sfx (T x, T y)                                       \
+  {                                                                            \
+    T r = FM (x, y);                                                           \
+    return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;                       \
   }
 PYMOD_FDEF (f32, float, 0, fmodf)
 PYMOD_FDEF (f64, double, 0, fmod)
-#define PYMOD_IDEF(sfx, T, DT, ...) \
-  static inline T pymod_##sfx (T x, T y) \
-  { \
-    if (y == 0 || y == -1) \
-      return 0; \
-    T r = (T) (x % y); \
-    return (r != 0 && ((r < 0) != (y < 0))) ? (T) (r + y) : r; \
+#define PYMOD_IDEF(sfx, T, DT, ...)                                            \
+  static inline T pymod_##sfx (T x, T y)                                       \
+  {                                                                            \
+    if (y == 0 || y == -1)                                                     \
+      return 0;                                                                \
+    T r = (T)(x % y);                                                          \
+    return (r != 0 && ((r < 0) != (y < 0))) ? (T)(r + y) : r;                  \
   }
 T_SINT (PYMOD_IDEF, 0)
-#define PYMOD(x, y) \
-  _Generic ((x), float: pymod_f32, double: pymod_f64, int8_t: pymod_i8, \
-            int16_t: pymod_i16, int32_t: pymod_i32, int64_t: pymod_i64) (x, y)
+#define PYMOD(x, y)                                                            \
+  _Generic((x), float                                                          \
+           : pymod_f32, double                                                 \
+           : pymod_f64, int8_t                                                 \
+           : pymod_i8, int16_t                                                 \
+           : pymod_i16, int32_t                                                \
+           : pymod_i32, int64_t                                                \
+           : pymod_i64) (x, y)
 T_FLOAT (BIN_DEF, pmod, Tin, PYMOD (x, y))
 T_SINT (BIN_DEF, pmod, Tin, PYMOD (x, y))
 
 static const KEnt add_k[] = { T_FLOAT (K_ENT, add) T_SINT (K_ENT, add)
-                                  T_UINT (K_ENT, add) { 0, NULL } };
+                                  T_UINT (K_ENT, add){ 0, NULL } };
 static const KEnt sub_k[] = { T_FLOAT (K_ENT, sub) T_SINT (K_ENT, sub)
-                                  T_UINT (K_ENT, sub) { 0, NULL } };
+                                  T_UINT (K_ENT, sub){ 0, NULL } };
 static const KEnt mul_k[] = { T_FLOAT (K_ENT, mul) T_SINT (K_ENT, mul)
-                                  T_UINT (K_ENT, mul) { 0, NULL } };
+                                  T_UINT (K_ENT, mul){ 0, NULL } };
 static const KEnt div_k[] = { T_FLOAT (K_ENT, div) T_SINT (K_ENT, div)
-                                  T_UINT (K_ENT, div) { 0, NULL } };
+                                  T_UINT (K_ENT, div){ 0, NULL } };
 static const KEnt max_k[] = { T_FLOAT (K_ENT, max) T_SINT (K_ENT, max)
-                                  T_UINT (K_ENT, max) { 0, NULL } };
+                                  T_UINT (K_ENT, max){ 0, NULL } };
 static const KEnt min_k[] = { T_FLOAT (K_ENT, min) T_SINT (K_ENT, min)
-                                  T_UINT (K_ENT, min) { 0, NULL } };
+                                  T_UINT (K_ENT, min){ 0, NULL } };
 static const KEnt fmod_k[] = { T_FLOAT (K_ENT, fmod) T_SINT (K_ENT, fmod)
-                                   T_UINT (K_ENT, fmod) { 0, NULL } };
+                                   T_UINT (K_ENT, fmod){ 0, NULL } };
 /* Unsigned remainders have no sign to fix: the C one is Python's. */
 static const KEnt pmod_k[] = { T_FLOAT (K_ENT, pmod) T_SINT (K_ENT, pmod)
-                                   T_UINT (K_ENT, fmod) { 0, NULL } };
+                                   T_UINT (K_ENT, fmod){ 0, NULL } };
 
 /* ---- Comparison and logic --------------------------------------------- */
 
-#define CMP_DEFS(op, EXPR) \
-  T_FLOAT (BIN_DEF, op, uint8_t, EXPR) \
-  T_SINT (BIN_DEF, op, uint8_t, EXPR) \
+#define CMP_DEFS(op, EXPR)                                                     \
+  T_FLOAT (BIN_DEF, op, uint8_t, EXPR)                                         \
+  T_SINT (BIN_DEF, op, uint8_t, EXPR)                                          \
   T_UINT (BIN_DEF, op, uint8_t, EXPR)
-#define CMP_TABLE(op) \
-  static const KEnt op##_k[] = { T_FLOAT (K_ENT, op) T_SINT (K_ENT, op) \
-                                     T_UINT (K_ENT, op) { 0, NULL } };
+#define CMP_TABLE(op)                                                          \
+  static const KEnt op##_k[] = { T_FLOAT (K_ENT, op) T_SINT (K_ENT, op)        \
+                                     T_UINT (K_ENT, op){ 0, NULL } };
 CMP_DEFS (eq, x == y)
 T_BOOL (BIN_DEF, eq, uint8_t, (x != 0) == (y != 0))
 CMP_DEFS (lt, x < y)
 CMP_DEFS (gt, x > y)
 CMP_DEFS (le, x <= y)
 CMP_DEFS (ge, x >= y)
-static const KEnt eq_k[] = { T_FLOAT (K_ENT, eq) T_SINT (K_ENT, eq)
-                                 T_UINT (K_ENT, eq) T_BOOL (K_ENT, eq)
-                                     { 0, NULL } };
+static const KEnt eq_k[] = { T_FLOAT (K_ENT, eq) T_SINT (K_ENT, eq) T_UINT (
+    K_ENT, eq) T_BOOL (K_ENT, eq){ 0, NULL } };
 CMP_TABLE (lt)
 CMP_TABLE (gt)
 CMP_TABLE (le)
@@ -423,24 +425,23 @@ CMP_TABLE (ge)
 T_BOOL (BIN_DEF, and, uint8_t, (x != 0) & (y != 0))
 T_BOOL (BIN_DEF, or, uint8_t, (x != 0) | (y != 0))
 T_BOOL (BIN_DEF, xor, uint8_t, (x != 0) ^ (y != 0))
-static const KEnt and_k[] = { T_BOOL (K_ENT, and) { 0, NULL } };
-static const KEnt or_k[] = { T_BOOL (K_ENT, or) { 0, NULL } };
-static const KEnt xor_k[] = { T_BOOL (K_ENT, xor) { 0, NULL } };
+static const KEnt and_k[] = { T_BOOL (K_ENT, and){ 0, NULL } };
+static const KEnt or_k[] = { T_BOOL (K_ENT, or){ 0, NULL } };
+static const KEnt xor_k[] = { T_BOOL (K_ENT, xor){ 0, NULL } };
 
 /* Shifts by the width or more give 0 instead of undefined behaviour. */
-T_UINT (BIN_DEF, shl, Tin,
-        y >= sizeof (Tin) * 8 ? 0 : (Tin) ((uint64_t) x << y))
+T_UINT (BIN_DEF, shl, Tin, y >= sizeof (Tin) * 8 ? 0 : (Tin)((uint64_t)x << y))
 T_UINT (BIN_DEF, shr, Tin, y >= sizeof (Tin) * 8 ? 0 : x >> y)
-static const KEnt shl_k[] = { T_UINT (K_ENT, shl) { 0, NULL } };
-static const KEnt shr_k[] = { T_UINT (K_ENT, shr) { 0, NULL } };
+static const KEnt shl_k[] = { T_UINT (K_ENT, shl){ 0, NULL } };
+static const KEnt shr_k[] = { T_UINT (K_ENT, shr){ 0, NULL } };
 
 /* ---- Unary ------------------------------------------------------------ */
 
 /* Float-only math: one expression for float, one for double. */
-#define UN_FLOAT(op, EF, ED) \
-  UN_DEF (f32, float, 0, op, float, EF) \
-  UN_DEF (f64, double, 0, op, double, ED) \
-  static const KEnt op##_k[] = { T_FLOAT (K_ENT, op) { 0, NULL } };
+#define UN_FLOAT(op, EF, ED)                                                   \
+  UN_DEF (f32, float, 0, op, float, EF)                                        \
+  UN_DEF (f64, double, 0, op, double, ED)                                      \
+  static const KEnt op##_k[] = { T_FLOAT (K_ENT, op){ 0, NULL } };
 
 UN_FLOAT (sqrt, sqrtf (x), sqrt (x))
 UN_FLOAT (exp, expf (x), exp (x))
@@ -464,41 +465,41 @@ UN_FLOAT (atanh, atanhf (x), atanh (x))
 
 T_FLOAT (UN_DEF, neg, Tin, -x)
 T_SINT (UN_DEF, neg, Tin, 0 - x)
-static const KEnt neg_k[] = { T_FLOAT (K_ENT, neg) T_SINT (K_ENT, neg)
-                                  { 0, NULL } };
+static const KEnt neg_k[]
+    = { T_FLOAT (K_ENT, neg) T_SINT (K_ENT, neg){ 0, NULL } };
 T_FLOAT (UN_DEF, abs, Tin, x < 0 ? -x : (x == 0 ? 0 : x))
 T_SINT (UN_DEF, abs, Tin, x < 0 ? 0 - x : x)
 T_UINT (UN_DEF, abs, Tin, x)
 static const KEnt abs_k[] = { T_FLOAT (K_ENT, abs) T_SINT (K_ENT, abs)
-                                  T_UINT (K_ENT, abs) { 0, NULL } };
+                                  T_UINT (K_ENT, abs){ 0, NULL } };
 T_FLOAT (UN_DEF, sign, Tin, x > 0 ? 1 : (x < 0 ? -1 : x))
 T_SINT (UN_DEF, sign, Tin, (x > 0) - (x < 0))
 T_UINT (UN_DEF, sign, Tin, x != 0)
 static const KEnt sign_k[] = { T_FLOAT (K_ENT, sign) T_SINT (K_ENT, sign)
-                                   T_UINT (K_ENT, sign) { 0, NULL } };
+                                   T_UINT (K_ENT, sign){ 0, NULL } };
 T_FLOAT (UN_DEF, isnan, uint8_t, x != x)
-static const KEnt isnan_k[] = { T_FLOAT (K_ENT, isnan) { 0, NULL } };
+static const KEnt isnan_k[] = { T_FLOAT (K_ENT, isnan){ 0, NULL } };
 T_BOOL (UN_DEF, not, uint8_t, x == 0)
-static const KEnt not_k[] = { T_BOOL (K_ENT, not) { 0, NULL } };
+static const KEnt not_k[] = { T_BOOL (K_ENT, not ){ 0, NULL } };
 
 typedef struct {
   bool neg, pos;
 } IsInfParam;
 
-#define ISINF_DEF(sfx, T, DT, ...) \
-  static void isinf_##sfx (char *const *p, const int64_t *s, int64_t n, \
-                           const void *param) \
-  { \
-    const IsInfParam *q = param; \
-    uint8_t *o = (uint8_t *) p[0]; \
-    const T *a = (const T *) p[1]; \
-    (void) s; \
-    for (int64_t i = 0; i < n; i++) \
-      o[i] = (q->pos && a[i] == (T) INFINITY) \
-             || (q->neg && a[i] == (T) -INFINITY); \
+#define ISINF_DEF(sfx, T, DT, ...)                                             \
+  static void isinf_##sfx (char *const *p, const int64_t *s, int64_t n,        \
+                           const void *param)                                  \
+  {                                                                            \
+    const IsInfParam *q = param;                                               \
+    uint8_t *o = (uint8_t *)p[0];                                              \
+    const T *a = (const T *)p[1];                                              \
+    (void)s;                                                                   \
+    for (int64_t i = 0; i < n; i++)                                            \
+      o[i] = (q->pos && a[i] == (T)INFINITY)                                   \
+             || (q->neg && a[i] == (T)-INFINITY);                              \
   }
 T_FLOAT (ISINF_DEF)
-static const KEnt isinf_k[] = { T_FLOAT (K_ENT, isinf) { 0, NULL } };
+static const KEnt isinf_k[] = { T_FLOAT (K_ENT, isinf){ 0, NULL } };
 
 /* ---- Generic drivers -------------------------------------------------- */
 
@@ -517,8 +518,8 @@ need_inputs (MaceOpCtx *ctx, int n)
                          "needs %d inputs, has %d", n, ctx->n_in);
   for (int i = 0; i < n; i++)
     if (!ctx->in[i])
-      return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
-                           "input %d is missing", i);
+      return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL, "input %d is missing",
+                           i);
   return MACE_OK;
 }
 
@@ -527,7 +528,7 @@ static MaceStatus
 bcast_shape_n (MaceOpCtx *ctx, int n, int *nd, int64_t *dims)
 {
   *nd = ctx->in[0]->ndim;
-  memcpy (dims, ctx->in[0]->dims, sizeof (int64_t) * (size_t) *nd);
+  memcpy (dims, ctx->in[0]->dims, sizeof (int64_t) * (size_t)*nd);
   for (int i = 1; i < n; i++) {
     const MaceTensor *t = ctx->in[i];
     if (!mace_broadcast_shape (*nd, dims, t->ndim, t->dims, nd, dims)) {
@@ -594,16 +595,16 @@ run_table (MaceOpCtx *ctx, int n, const KEnt *table, const void *param)
 }
 
 /* Wrappers: infer_X / run_X for an op with a fixed arity and table. */
-#define NARY_OP(name, n, table, out_dt) \
-  static MaceStatus infer_##name (MaceOpCtx *ctx) \
-  { \
-    return infer_nary (ctx, n, table, out_dt); \
-  } \
-  static MaceStatus run_##name (MaceOpCtx *ctx) \
-  { \
-    if (mace_dtype_is_half (ctx->in[0]->dtype)) \
-      return mace_run_via_f32 (ctx, run_##name); \
-    return run_table (ctx, n, table, NULL); \
+#define NARY_OP(name, n, table, out_dt)                                        \
+  static MaceStatus infer_##name (MaceOpCtx *ctx)                              \
+  {                                                                            \
+    return infer_nary (ctx, n, table, out_dt);                                 \
+  }                                                                            \
+  static MaceStatus run_##name (MaceOpCtx *ctx)                                \
+  {                                                                            \
+    if (mace_dtype_is_half (ctx->in[0]->dtype))                                \
+      return mace_run_via_f32 (ctx, run_##name);                               \
+    return run_table (ctx, n, table, NULL);                                    \
   }
 
 NARY_OP (add, 2, add_k, 0)
@@ -679,7 +680,7 @@ run_mod (MaceOpCtx *ctx)
 static MaceStatus
 check_bitshift (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
+  (void)opset;
   const char *dir = mace_attr_string (node, "direction", NULL);
   if (!dir || (strcmp (dir, "LEFT") != 0 && strcmp (dir, "RIGHT") != 0)) {
     snprintf (msg, len, "direction must be LEFT or RIGHT, not %s",
@@ -707,7 +708,7 @@ run_bitshift (MaceOpCtx *ctx)
 static MaceStatus
 check_variadic (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
+  (void)opset;
   if (node->n_in < 1) {
     snprintf (msg, len, "needs at least one input");
     return MACE_ERROR_INVALID_MODEL;
@@ -731,16 +732,16 @@ infer_variadic (MaceOpCtx *ctx)
 static void
 copy_kernel (char *const *p, const int64_t *s, int64_t n, const void *param)
 {
-  size_t es = *(const size_t *) param;
+  size_t es = *(const size_t *)param;
   if (s[1]) {
-    memcpy (p[0], p[1], (size_t) n * es);
+    memcpy (p[0], p[1], (size_t)n * es);
   } else {
     for (int64_t i = 0; i < n; i++)
-      memcpy (p[0] + (size_t) i * es, p[1], es);
+      memcpy (p[0] + (size_t)i * es, p[1], es);
   }
 }
 
-T_FLOAT (UN_DEF, scale, Tin, x * (Tin) * (const double *) param)
+T_FLOAT (UN_DEF, scale, Tin, x *(Tin) * (const double *)param)
 
 static MaceStatus
 run_variadic (MaceOpCtx *ctx)
@@ -781,16 +782,16 @@ static double
 load_f64 (const char *p, MaceDataType dt)
 {
   switch (dt) {
-    case MACE_DTYPE_FLOAT32: return *(const float *) p;
-    case MACE_DTYPE_FLOAT64: return *(const double *) p;
-    case MACE_DTYPE_INT8: return *(const int8_t *) p;
-    case MACE_DTYPE_INT16: return *(const int16_t *) p;
-    case MACE_DTYPE_INT32: return *(const int32_t *) p;
-    case MACE_DTYPE_INT64: return (double) *(const int64_t *) p;
-    case MACE_DTYPE_UINT8: return *(const uint8_t *) p;
-    case MACE_DTYPE_UINT16: return *(const uint16_t *) p;
-    case MACE_DTYPE_UINT32: return *(const uint32_t *) p;
-    case MACE_DTYPE_UINT64: return (double) *(const uint64_t *) p;
+    case MACE_DTYPE_FLOAT32: return *(const float *)p;
+    case MACE_DTYPE_FLOAT64: return *(const double *)p;
+    case MACE_DTYPE_INT8: return *(const int8_t *)p;
+    case MACE_DTYPE_INT16: return *(const int16_t *)p;
+    case MACE_DTYPE_INT32: return *(const int32_t *)p;
+    case MACE_DTYPE_INT64: return (double)*(const int64_t *)p;
+    case MACE_DTYPE_UINT8: return *(const uint8_t *)p;
+    case MACE_DTYPE_UINT16: return *(const uint16_t *)p;
+    case MACE_DTYPE_UINT32: return *(const uint32_t *)p;
+    case MACE_DTYPE_UINT64: return (double)*(const uint64_t *)p;
     default: return 0;
   }
 }
@@ -799,15 +800,15 @@ static int64_t
 load_i64 (const char *p, MaceDataType dt)
 {
   switch (dt) {
-    case MACE_DTYPE_INT8: return *(const int8_t *) p;
-    case MACE_DTYPE_INT16: return *(const int16_t *) p;
-    case MACE_DTYPE_INT32: return *(const int32_t *) p;
-    case MACE_DTYPE_INT64: return *(const int64_t *) p;
-    case MACE_DTYPE_UINT8: return *(const uint8_t *) p;
-    case MACE_DTYPE_UINT16: return *(const uint16_t *) p;
-    case MACE_DTYPE_UINT32: return *(const uint32_t *) p;
-    case MACE_DTYPE_UINT64: return (int64_t) *(const uint64_t *) p;
-    default: return (int64_t) load_f64 (p, dt);
+    case MACE_DTYPE_INT8: return *(const int8_t *)p;
+    case MACE_DTYPE_INT16: return *(const int16_t *)p;
+    case MACE_DTYPE_INT32: return *(const int32_t *)p;
+    case MACE_DTYPE_INT64: return *(const int64_t *)p;
+    case MACE_DTYPE_UINT8: return *(const uint8_t *)p;
+    case MACE_DTYPE_UINT16: return *(const uint16_t *)p;
+    case MACE_DTYPE_UINT32: return *(const uint32_t *)p;
+    case MACE_DTYPE_UINT64: return (int64_t) * (const uint64_t *)p;
+    default: return (int64_t)load_f64 (p, dt);
   }
 }
 
@@ -816,18 +817,18 @@ static void
 store_num (char *p, MaceDataType dt, double v, int64_t iv, bool use_int)
 {
   if (!use_int && dt != MACE_DTYPE_FLOAT32 && dt != MACE_DTYPE_FLOAT64)
-    iv = isfinite (v) && fabs (v) < 9.2e18 ? (int64_t) v : INT64_MIN;
+    iv = isfinite (v) && fabs (v) < 9.2e18 ? (int64_t)v : INT64_MIN;
   switch (dt) {
-    case MACE_DTYPE_FLOAT32: *(float *) p = (float) (use_int ? iv : v); break;
-    case MACE_DTYPE_FLOAT64: *(double *) p = use_int ? (double) iv : v; break;
-    case MACE_DTYPE_INT8: *(int8_t *) p = (int8_t) iv; break;
-    case MACE_DTYPE_INT16: *(int16_t *) p = (int16_t) iv; break;
-    case MACE_DTYPE_INT32: *(int32_t *) p = (int32_t) iv; break;
-    case MACE_DTYPE_INT64: *(int64_t *) p = iv; break;
-    case MACE_DTYPE_UINT8: *(uint8_t *) p = (uint8_t) iv; break;
-    case MACE_DTYPE_UINT16: *(uint16_t *) p = (uint16_t) iv; break;
-    case MACE_DTYPE_UINT32: *(uint32_t *) p = (uint32_t) iv; break;
-    case MACE_DTYPE_UINT64: *(uint64_t *) p = (uint64_t) iv; break;
+    case MACE_DTYPE_FLOAT32: *(float *)p = (float)(use_int ? iv : v); break;
+    case MACE_DTYPE_FLOAT64: *(double *)p = use_int ? (double)iv : v; break;
+    case MACE_DTYPE_INT8: *(int8_t *)p = (int8_t)iv; break;
+    case MACE_DTYPE_INT16: *(int16_t *)p = (int16_t)iv; break;
+    case MACE_DTYPE_INT32: *(int32_t *)p = (int32_t)iv; break;
+    case MACE_DTYPE_INT64: *(int64_t *)p = iv; break;
+    case MACE_DTYPE_UINT8: *(uint8_t *)p = (uint8_t)iv; break;
+    case MACE_DTYPE_UINT16: *(uint16_t *)p = (uint16_t)iv; break;
+    case MACE_DTYPE_UINT32: *(uint32_t *)p = (uint32_t)iv; break;
+    case MACE_DTYPE_UINT64: *(uint64_t *)p = (uint64_t)iv; break;
     default: break;
   }
 }
@@ -837,14 +838,14 @@ ipow (int64_t x, int64_t e)
 {
   if (e < 0)
     return x == 1 ? 1 : (x == -1 ? ((e & 1) ? -1 : 1) : 0);
-  uint64_t r = 1, b = (uint64_t) x;
+  uint64_t r = 1, b = (uint64_t)x;
   while (e) {
     if (e & 1)
       r *= b;
     b *= b;
     e >>= 1;
   }
-  return (int64_t) r;
+  return (int64_t)r;
 }
 
 typedef struct {
@@ -859,9 +860,9 @@ pow_generic (char *const *p, const int64_t *s, int64_t n, const void *param)
   size_t ea = mace_dtype_size (q->ta), eb = mace_dtype_size (q->tb);
   bool fa = is_float_type (q->ta), fb = is_float_type (q->tb);
   for (int64_t i = 0; i < n; i++) {
-    const char *a = p[1] + (size_t) (i * s[1]) * ea;
-    const char *b = p[2] + (size_t) (i * s[2]) * eb;
-    char *o = p[0] + (size_t) i * ea;
+    const char *a = p[1] + (size_t)(i * s[1]) * ea;
+    const char *b = p[2] + (size_t)(i * s[2]) * eb;
+    char *o = p[0] + (size_t)i * ea;
     if (!fa && !fb)
       store_num (o, q->ta, 0, ipow (load_i64 (a, q->ta), load_i64 (b, q->tb)),
                  true);
@@ -874,9 +875,9 @@ pow_generic (char *const *p, const int64_t *s, int64_t n, const void *param)
 static void
 pow_f32 (char *const *p, const int64_t *s, int64_t n, const void *param)
 {
-  (void) param;
-  float *o = (float *) p[0];
-  const float *a = (const float *) p[1], *b = (const float *) p[2];
+  (void)param;
+  float *o = (float *)p[0];
+  const float *a = (const float *)p[1], *b = (const float *)p[2];
   if (s[1] && !s[2] && b[0] == 2.0f) {
     for (int64_t i = 0; i < n; i++)
       o[i] = a[i] * a[i];
@@ -892,9 +893,9 @@ pow_f32 (char *const *p, const int64_t *s, int64_t n, const void *param)
 static void
 pow_f64 (char *const *p, const int64_t *s, int64_t n, const void *param)
 {
-  (void) param;
-  double *o = (double *) p[0];
-  const double *a = (const double *) p[1], *b = (const double *) p[2];
+  (void)param;
+  double *o = (double *)p[0];
+  const double *a = (const double *)p[1], *b = (const double *)p[2];
   for (int64_t i = 0; i < n; i++)
     o[i] = pow (a[i * s[1]], b[i * s[2]]);
 }
@@ -943,22 +944,22 @@ run_pow (MaceOpCtx *ctx)
 
 /* ---- Where ------------------------------------------------------------ */
 
-#define WHERE_DEF(bits) \
-  static void where_##bits (char *const *p, const int64_t *s, int64_t n, \
-                            const void *param) \
-  { \
-    (void) param; \
-    uint##bits##_t *o = (uint##bits##_t *) p[0]; \
-    const uint8_t *c = (const uint8_t *) p[1]; \
-    const uint##bits##_t *x = (const uint##bits##_t *) p[2]; \
-    const uint##bits##_t *y = (const uint##bits##_t *) p[3]; \
-    if (s[1] && s[2] && s[3]) { \
-      for (int64_t i = 0; i < n; i++) \
-        o[i] = c[i] ? x[i] : y[i]; \
-    } else { \
-      for (int64_t i = 0; i < n; i++) \
-        o[i] = c[i * s[1]] ? x[i * s[2]] : y[i * s[3]]; \
-    } \
+#define WHERE_DEF(bits)                                                        \
+  static void where_##bits (char *const *p, const int64_t *s, int64_t n,       \
+                            const void *param)                                 \
+  {                                                                            \
+    (void)param;                                                               \
+    uint##bits##_t *o = (uint##bits##_t *)p[0];                                \
+    const uint8_t *c = (const uint8_t *)p[1];                                  \
+    const uint##bits##_t *x = (const uint##bits##_t *)p[2];                    \
+    const uint##bits##_t *y = (const uint##bits##_t *)p[3];                    \
+    if (s[1] && s[2] && s[3]) {                                                \
+      for (int64_t i = 0; i < n; i++)                                          \
+        o[i] = c[i] ? x[i] : y[i];                                             \
+    } else {                                                                   \
+      for (int64_t i = 0; i < n; i++)                                          \
+        o[i] = c[i * s[1]] ? x[i * s[2]] : y[i * s[3]];                        \
+    }                                                                          \
   }
 WHERE_DEF (8)
 WHERE_DEF (16)
@@ -976,8 +977,7 @@ infer_where (MaceOpCtx *ctx)
                          "condition must be bool, not %s",
                          mace_dtype_name (ctx->in[0]->dtype));
   if (ctx->in[1]->dtype != ctx->in[2]->dtype)
-    return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
-                         "X is %s but Y is %s",
+    return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL, "X is %s but Y is %s",
                          mace_dtype_name (ctx->in[1]->dtype),
                          mace_dtype_name (ctx->in[2]->dtype));
   if (mace_dtype_size (ctx->in[1]->dtype) == 0)
@@ -1010,39 +1010,39 @@ run_where (MaceOpCtx *ctx)
 /* Conversions per destination; F: from a floating point value, I: from an
  * integer.  Floats go to integers through int64 so that negative values
  * wrap into unsigned types the way numpy's casts do on x86. */
-#define F2_f32(x) ((float) (x))
-#define F2_f64(x) ((double) (x))
-#define F2_i8(x) ((int8_t) (int64_t) (x))
-#define F2_i16(x) ((int16_t) (int64_t) (x))
-#define F2_i32(x) ((int32_t) (int64_t) (x))
-#define F2_i64(x) ((int64_t) (x))
-#define F2_u8(x) ((uint8_t) (int64_t) (x))
-#define F2_u16(x) ((uint16_t) (int64_t) (x))
-#define F2_u32(x) ((uint32_t) (int64_t) (x))
-#define F2_u64(x) \
-  ((x) >= 9223372036854775808.0 ? (uint64_t) (x) : (uint64_t) (int64_t) (x))
-#define F2_b(x) ((uint8_t) ((x) != 0))
-#define I2_f32(x) ((float) (x))
-#define I2_f64(x) ((double) (x))
-#define I2_i8(x) ((int8_t) (x))
-#define I2_i16(x) ((int16_t) (x))
-#define I2_i32(x) ((int32_t) (x))
-#define I2_i64(x) ((int64_t) (x))
-#define I2_u8(x) ((uint8_t) (x))
-#define I2_u16(x) ((uint16_t) (x))
-#define I2_u32(x) ((uint32_t) (x))
-#define I2_u64(x) ((uint64_t) (x))
-#define I2_b(x) ((uint8_t) ((x) != 0))
+#define F2_f32(x) ((float)(x))
+#define F2_f64(x) ((double)(x))
+#define F2_i8(x) ((int8_t)(int64_t)(x))
+#define F2_i16(x) ((int16_t)(int64_t)(x))
+#define F2_i32(x) ((int32_t)(int64_t)(x))
+#define F2_i64(x) ((int64_t)(x))
+#define F2_u8(x) ((uint8_t)(int64_t)(x))
+#define F2_u16(x) ((uint16_t)(int64_t)(x))
+#define F2_u32(x) ((uint32_t)(int64_t)(x))
+#define F2_u64(x)                                                              \
+  ((x) >= 9223372036854775808.0 ? (uint64_t)(x) : (uint64_t)(int64_t)(x))
+#define F2_b(x) ((uint8_t)((x) != 0))
+#define I2_f32(x) ((float)(x))
+#define I2_f64(x) ((double)(x))
+#define I2_i8(x) ((int8_t)(x))
+#define I2_i16(x) ((int16_t)(x))
+#define I2_i32(x) ((int32_t)(x))
+#define I2_i64(x) ((int64_t)(x))
+#define I2_u8(x) ((uint8_t)(x))
+#define I2_u16(x) ((uint16_t)(x))
+#define I2_u32(x) ((uint32_t)(x))
+#define I2_u64(x) ((uint64_t)(x))
+#define I2_b(x) ((uint8_t)((x) != 0))
 
 typedef void (*CastFn) (void *o, const void *a, int64_t n);
 
-#define CAST_FN(dsfx, D, DT, ssfx, S, KIND) \
-  static void cast_##ssfx##_##dsfx (void *o_, const void *a_, int64_t n) \
-  { \
-    D *o = o_; \
-    const S *a = a_; \
-    for (int64_t i = 0; i < n; i++) \
-      o[i] = KIND##2_##dsfx (a[i]); \
+#define CAST_FN(dsfx, D, DT, ssfx, S, KIND)                                    \
+  static void cast_##ssfx##_##dsfx (void *o_, const void *a_, int64_t n)       \
+  {                                                                            \
+    D *o = o_;                                                                 \
+    const S *a = a_;                                                           \
+    for (int64_t i = 0; i < n; i++)                                            \
+      o[i] = KIND##2_##dsfx (a[i]);                                            \
   }
 #define CAST_ALL_DST(ssfx, S, DT, KIND) T2_ALL (CAST_FN, ssfx, S, KIND)
 T_FLOAT (CAST_ALL_DST, F)
@@ -1057,11 +1057,9 @@ typedef struct {
 
 #define CAST_ENT(dsfx, D, DT, ssfx, SDT) { SDT, DT, cast_##ssfx##_##dsfx },
 #define CAST_ENT_DST(ssfx, S, SDT, ...) T2_ALL (CAST_ENT, ssfx, SDT)
-static const CastEnt cast_table[] = { T_FLOAT (CAST_ENT_DST, 0)
-                                          T_SINT (CAST_ENT_DST, 0)
-                                              T_UINT (CAST_ENT_DST, 0)
-                                                  T_BOOL (CAST_ENT_DST, 0)
-                                                      { 0, 0, NULL } };
+static const CastEnt cast_table[]
+    = { T_FLOAT (CAST_ENT_DST, 0) T_SINT (CAST_ENT_DST, 0)
+            T_UINT (CAST_ENT_DST, 0) T_BOOL (CAST_ENT_DST, 0){ 0, 0, NULL } };
 
 static CastFn
 cast_lookup (MaceDataType src, MaceDataType dst)
@@ -1087,7 +1085,7 @@ static void
 cast_kernel (char *const *p, const int64_t *s, int64_t n, const void *param)
 {
   const CastParam *q = param;
-  (void) s;
+  (void)s;
   if (!mace_dtype_is_half (q->src) && !mace_dtype_is_half (q->dst)) {
     cast_lookup (q->src, q->dst) (p[0], p[1], n);
     return;
@@ -1096,20 +1094,20 @@ cast_kernel (char *const *p, const int64_t *s, int64_t n, const void *param)
   size_t es = mace_dtype_size (q->src), ed = mace_dtype_size (q->dst);
   for (int64_t i = 0; i < n; i += 1024) {
     int64_t m = n - i < 1024 ? n - i : 1024;
-    const char *a = p[1] + (size_t) i * es;
-    char *o = p[0] + (size_t) i * ed;
+    const char *a = p[1] + (size_t)i * es;
+    char *o = p[0] + (size_t)i * ed;
     if (mace_dtype_is_half (q->src)) {
-      half_to_f32_buf (buf, (const uint16_t *) a, m, q->src);
+      half_to_f32_buf (buf, (const uint16_t *)a, m, q->src);
     } else if (q->src == MACE_DTYPE_FLOAT64) {
       /* Round to odd into float, so that the rounding to half (or
        * bfloat16) that follows is the only one that counts. */
-      const double *d = (const double *) a;
+      const double *d = (const double *)a;
       for (int64_t j = 0; j < m; j++) {
-        float f = (float) d[j];
-        if ((double) f != d[j] && isfinite (f)) {
+        float f = (float)d[j];
+        if ((double)f != d[j] && isfinite (f)) {
           uint32_t bits;
           memcpy (&bits, &f, 4);
-          if (fabs ((double) f) > fabs (d[j]))
+          if (fabs ((double)f) > fabs (d[j]))
             bits--;
           bits |= 1;
           memcpy (&f, &bits, 4);
@@ -1122,16 +1120,16 @@ cast_kernel (char *const *p, const int64_t *s, int64_t n, const void *param)
     if (q->dst == MACE_DTYPE_BFLOAT16) {
       /* Cast truncates to bfloat16, as ONNX's reference (and its node
        * tests) do; arithmetic in bfloat16 rounds (f32_to_half_buf). */
-      uint16_t *h = (uint16_t *) o;
+      uint16_t *h = (uint16_t *)o;
       for (int64_t j = 0; j < m; j++) {
         uint32_t bits;
         memcpy (&bits, &buf[j], 4);
-        h[j] = (uint16_t) (bits >> 16);
+        h[j] = (uint16_t)(bits >> 16);
         if ((bits & 0x7fffffff) > 0x7f800000)
           h[j] |= 0x40; /* keep NaN a NaN */
       }
     } else if (q->dst == MACE_DTYPE_FLOAT16)
-      f32_to_half_buf ((uint16_t *) o, buf, m, q->dst);
+      f32_to_half_buf ((uint16_t *)o, buf, m, q->dst);
     else
       cast_lookup (MACE_DTYPE_FLOAT32, q->dst) (o, buf, m);
   }
@@ -1140,7 +1138,7 @@ cast_kernel (char *const *p, const int64_t *s, int64_t n, const void *param)
 static MaceStatus
 check_cast (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
+  (void)opset;
   if (strcmp (node->op_type, "CastLike") == 0)
     return MACE_OK;
   const MaceAttr *a = mace_node_attr (node, "to");
@@ -1148,9 +1146,9 @@ check_cast (const MaceNode *node, int64_t opset, char *msg, size_t len)
     snprintf (msg, len, "attribute 'to' is missing");
     return MACE_ERROR_INVALID_MODEL;
   }
-  if (!cast_type_ok ((MaceDataType) a->i)) {
+  if (!cast_type_ok ((MaceDataType)a->i)) {
     snprintf (msg, len, "casting to %s is not supported",
-              mace_dtype_name ((MaceDataType) a->i));
+              mace_dtype_name ((MaceDataType)a->i));
     return MACE_ERROR_UNSUPPORTED;
   }
   return MACE_OK;
@@ -1165,7 +1163,7 @@ infer_cast (MaceOpCtx *ctx)
     return st;
   MaceDataType src = ctx->in[0]->dtype;
   MaceDataType dst = like ? ctx->in[1]->dtype
-                          : (MaceDataType) mace_attr_int (ctx->node, "to", 0);
+                          : (MaceDataType)mace_attr_int (ctx->node, "to", 0);
   if (!cast_type_ok (src))
     return unsupported_type (ctx, src);
   if (!cast_type_ok (dst))
@@ -1218,9 +1216,9 @@ infer_dropout (MaceOpCtx *ctx)
   const MaceTensor *x = ctx->in[0];
   mace_tensor_init (ctx->out[0], x->dtype, x->ndim, x->dims);
   if (ctx->n_out > 1 && ctx->out[1])
-    mace_tensor_init (ctx->out[1], ctx->opset >= 10 ? MACE_DTYPE_BOOL
-                                                    : x->dtype,
-                      x->ndim, x->dims);
+    mace_tensor_init (ctx->out[1],
+                      ctx->opset >= 10 ? MACE_DTYPE_BOOL : x->dtype, x->ndim,
+                      x->dims);
   return MACE_OK;
 }
 
@@ -1244,14 +1242,14 @@ run_dropout (MaceOpCtx *ctx)
     MaceTensor *m = ctx->out[1];
     int64_t n = mace_tensor_numel (m);
     if (m->dtype == MACE_DTYPE_BOOL) {
-      memset (m->data, 1, (size_t) n);
+      memset (m->data, 1, (size_t)n);
     } else {
       uint8_t one = 1;
       CastParam q = { MACE_DTYPE_BOOL, m->dtype };
-      char *p[2] = { m->data, (char *) &one };
+      char *p[2] = { m->data, (char *)&one };
       int64_t s[2] = { 1, 0 };
       for (int64_t i = 0; i < n; i++) {
-        p[0] = (char *) m->data + (size_t) i * mace_dtype_size (m->dtype);
+        p[0] = (char *)m->data + (size_t)i * mace_dtype_size (m->dtype);
         cast_kernel (p, s, 1, &q);
       }
     }
@@ -1271,13 +1269,16 @@ infer_size (MaceOpCtx *ctx)
 static MaceStatus
 run_size (MaceOpCtx *ctx)
 {
-  *(int64_t *) ctx->out[0]->data = mace_tensor_numel (ctx->in[0]);
+  *(int64_t *)ctx->out[0]->data = mace_tensor_numel (ctx->in[0]);
   return MACE_OK;
 }
 
 /* ---- Table ------------------------------------------------------------ */
 
-#define SIMPLE(name, fn) { name, NULL, infer_##fn, run_##fn, 0, NULL }
+#define SIMPLE(name, fn)                                                       \
+  {                                                                            \
+    name, NULL, infer_##fn, run_##fn, 0, NULL                                  \
+  }
 
 const MaceOpDef mace_ops_elementwise[] = {
   SIMPLE ("Add", add),
@@ -1314,7 +1315,7 @@ const MaceOpDef mace_ops_elementwise[] = {
   SIMPLE ("Atanh", atanh),
   SIMPLE ("IsNaN", isnan),
   SIMPLE ("IsInf", isinf),
-  SIMPLE ("Not", not),
+  SIMPLE ("Not", not ),
   SIMPLE ("And", and),
   SIMPLE ("Or", or),
   SIMPLE ("Xor", xor),

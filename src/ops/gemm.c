@@ -28,11 +28,11 @@ static bool
 input_is_const (MaceOpCtx *ctx, int i)
 {
   const MaceNode *n = ctx->node;
-  if (!ctx->graph || i >= n->n_in || n->in[i] < 0 ||
-      n->in[i] >= ctx->graph->n_values)
+  if (!ctx->graph || i >= n->n_in || n->in[i] < 0
+      || n->in[i] >= ctx->graph->n_values)
     return false;
-  return ctx->graph->values[n->in[i]].is_const && ctx->in[i] &&
-         ctx->in[i]->data;
+  return ctx->graph->values[n->in[i]].is_const && ctx->in[i]
+         && ctx->in[i]->data;
 }
 
 /* Packs B (K x N, or N x K when trans) into node->state. */
@@ -63,8 +63,8 @@ static const float *
 state_b (MaceOpCtx *ctx, int64_t K, int64_t N)
 {
   PackedB *s = ctx->node->state;
-  if (s && ctx->node->state_free == packed_b_free && s->K == K && s->N == N &&
-      s->nr == mace_gemm_nr ())
+  if (s && ctx->node->state_free == packed_b_free && s->K == K && s->N == N
+      && s->nr == mace_gemm_nr ())
     return s->pb;
   return NULL;
 }
@@ -88,13 +88,13 @@ node_epilogue (MaceOpCtx *ctx, MaceEpilogue *ep, const MaceTensor *out)
 static MaceStatus
 gemm_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
+  (void)opset;
   if (node->n_in < 2) {
     g_snprintf (msg, len, "Gemm needs inputs A and B");
     return MACE_ERROR_INVALID_MODEL;
   }
-  if (mace_attr_int (node, "broadcast", 1) == 0 && node->n_in > 2 &&
-      node->in[2] >= 0 && opset < 7) {
+  if (mace_attr_int (node, "broadcast", 1) == 0 && node->n_in > 2
+      && node->in[2] >= 0 && opset < 7) {
     g_snprintf (msg, len, "Gemm broadcast=0 (opset < 7) is not supported");
     return MACE_ERROR_UNSUPPORTED;
   }
@@ -116,7 +116,7 @@ gemm_infer (MaceOpCtx *ctx)
   int64_t K2 = b->dims[tb ? 1 : 0], N = b->dims[tb ? 0 : 1];
   if (K != K2)
     return mace_op_fail (ctx, MACE_ERROR_SHAPE, "inner sizes %lld and %lld",
-                         (long long) K, (long long) K2);
+                         (long long)K, (long long)K2);
   const MaceTensor *c = ctx->n_in > 2 ? ctx->in[2] : NULL;
   if (c) {
     if (c->dtype != MACE_DTYPE_FLOAT32)
@@ -125,8 +125,8 @@ gemm_infer (MaceOpCtx *ctx)
     int64_t cn = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
     if (c->ndim > 2 || (cm != 1 && cm != M) || (cn != 1 && cn != N))
       return mace_op_fail (ctx, MACE_ERROR_SHAPE,
-                           "C does not broadcast to %lldx%lld", (long long) M,
-                           (long long) N);
+                           "C does not broadcast to %lldx%lld", (long long)M,
+                           (long long)N);
   }
   int64_t dims[2] = { M, N };
   mace_tensor_init (ctx->out[0], MACE_DTYPE_FLOAT32, 2, dims);
@@ -163,15 +163,14 @@ gemm_run (MaceOpCtx *ctx)
     int64_t cn = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
     for (int64_t i = 0; i < M; i++)
       for (int64_t j = 0; j < N; j++)
-        yd[i * N + j] =
-            beta * cd[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
+        yd[i * N + j] = beta * cd[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
     bsum = 1.0f;
   }
   MaceEpilogue ep;
   node_epilogue (ctx, &ep, y);
   if (!mace_sgemm (ctx->pool, ta, tb, M, N, K, alpha, a->data, a->dims[1],
-                   b->data, b->dims[1], bsum, yd, N, NULL,
-                   state_b (ctx, K, N), &ep))
+                   b->data, b->dims[1], bsum, yd, N, NULL, state_b (ctx, K, N),
+                   &ep))
     return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "gemm buffers");
   return MACE_OK;
 }
@@ -191,7 +190,7 @@ matmul_infer (MaceOpCtx *ctx)
   int64_t K2 = b->ndim == 1 ? b->dims[0] : b->dims[b->ndim - 2];
   if (K != K2)
     return mace_op_fail (ctx, MACE_ERROR_SHAPE, "inner sizes %lld and %lld",
-                         (long long) K, (long long) K2);
+                         (long long)K, (long long)K2);
   int na = a->ndim > 2 ? a->ndim - 2 : 0, nb = b->ndim > 2 ? b->ndim - 2 : 0;
   int nbat;
   int64_t bat[MACE_MAX_DIMS];
@@ -256,8 +255,9 @@ matmul_run (MaceOpCtx *ctx)
   int64_t K = a->dims[a->ndim - 1];
   int64_t M = a->ndim >= 2 ? a->dims[a->ndim - 2] : 1;
   int64_t N = b->ndim >= 2 ? b->dims[b->ndim - 1] : 1;
-  MatMulJob j = { .ctx = ctx, .M = M, .N = N, .K = K, .a = a->data,
-                  .b = b->data, .y = y->data };
+  MatMulJob j = {
+    .ctx = ctx, .M = M, .N = N, .K = K, .a = a->data, .b = b->data, .y = y->data
+  };
   int na = a->ndim > 2 ? a->ndim - 2 : 0, nb = b->ndim > 2 ? b->ndim - 2 : 0;
   mace_broadcast_shape (na, a->dims, nb, b->dims, &j.nbat, j.bat);
   int64_t nbatch = 1;
@@ -289,7 +289,7 @@ matmul_run (MaceOpCtx *ctx)
     j.sb[d] = dim == 1 ? 0 : s;
     s *= dim;
   }
-  if ((double) M * N * K >= 262144.0 || nbatch == 1) {
+  if ((double)M * N * K >= 262144.0 || nbatch == 1) {
     for (int64_t t = 0; t < nbatch; t++) {
       MatMulJob one = j;
       int64_t oa = 0, ob = 0, rem = t;
@@ -317,7 +317,7 @@ matmul_run (MaceOpCtx *ctx)
 static MaceStatus
 matmul_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
+  (void)opset;
   if (node->n_in != 2) {
     g_snprintf (msg, len, "MatMul needs 2 inputs");
     return MACE_ERROR_INVALID_MODEL;

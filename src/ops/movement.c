@@ -71,28 +71,28 @@ float_to_half (float f)
   uint32_t x;
   memcpy (&x, &f, 4);
   uint32_t sign = (x >> 16) & 0x8000u;
-  int32_t exp = (int32_t) ((x >> 23) & 0xff) - 127 + 15;
+  int32_t exp = (int32_t)((x >> 23) & 0xff) - 127 + 15;
   uint32_t man = x & 0x7fffffu;
   if (((x >> 23) & 0xff) == 0xff)
-    return (uint16_t) (sign | 0x7c00u | (man ? 0x200u : 0));
+    return (uint16_t)(sign | 0x7c00u | (man ? 0x200u : 0));
   if (exp >= 31)
-    return (uint16_t) (sign | 0x7c00u);
+    return (uint16_t)(sign | 0x7c00u);
   if (exp <= 0) {
     if (exp < -10)
-      return (uint16_t) sign;
+      return (uint16_t)sign;
     man |= 0x800000u;
-    uint32_t shift = (uint32_t) (14 - exp);
+    uint32_t shift = (uint32_t)(14 - exp);
     uint32_t h = man >> shift;
     uint32_t rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
     if (rem > half || (rem == half && (h & 1)))
       h++;
-    return (uint16_t) (sign | h);
+    return (uint16_t)(sign | h);
   }
-  uint32_t h = sign | ((uint32_t) exp << 10) | (man >> 13);
+  uint32_t h = sign | ((uint32_t)exp << 10) | (man >> 13);
   uint32_t rem = man & 0x1fffu;
   if (rem > 0x1000u || (rem == 0x1000u && (h & 1)))
     h++;
-  return (uint16_t) h;
+  return (uint16_t)h;
 }
 
 /* Writes v into element i of a numeric tensor. */
@@ -101,26 +101,26 @@ set_f64 (MaceTensor *t, int64_t i, double v)
 {
   void *d = t->data;
   switch (t->dtype) {
-    case MACE_DTYPE_FLOAT32: ((float *) d)[i] = (float) v; break;
-    case MACE_DTYPE_FLOAT64: ((double *) d)[i] = v; break;
-    case MACE_DTYPE_UINT8: ((uint8_t *) d)[i] = (uint8_t) v; break;
-    case MACE_DTYPE_INT8: ((int8_t *) d)[i] = (int8_t) v; break;
-    case MACE_DTYPE_UINT16: ((uint16_t *) d)[i] = (uint16_t) v; break;
-    case MACE_DTYPE_INT16: ((int16_t *) d)[i] = (int16_t) v; break;
-    case MACE_DTYPE_INT32: ((int32_t *) d)[i] = (int32_t) v; break;
-    case MACE_DTYPE_INT64: ((int64_t *) d)[i] = (int64_t) v; break;
-    case MACE_DTYPE_UINT32: ((uint32_t *) d)[i] = (uint32_t) v; break;
-    case MACE_DTYPE_UINT64: ((uint64_t *) d)[i] = (uint64_t) v; break;
-    case MACE_DTYPE_BOOL: ((uint8_t *) d)[i] = v != 0; break;
+    case MACE_DTYPE_FLOAT32: ((float *)d)[i] = (float)v; break;
+    case MACE_DTYPE_FLOAT64: ((double *)d)[i] = v; break;
+    case MACE_DTYPE_UINT8: ((uint8_t *)d)[i] = (uint8_t)v; break;
+    case MACE_DTYPE_INT8: ((int8_t *)d)[i] = (int8_t)v; break;
+    case MACE_DTYPE_UINT16: ((uint16_t *)d)[i] = (uint16_t)v; break;
+    case MACE_DTYPE_INT16: ((int16_t *)d)[i] = (int16_t)v; break;
+    case MACE_DTYPE_INT32: ((int32_t *)d)[i] = (int32_t)v; break;
+    case MACE_DTYPE_INT64: ((int64_t *)d)[i] = (int64_t)v; break;
+    case MACE_DTYPE_UINT32: ((uint32_t *)d)[i] = (uint32_t)v; break;
+    case MACE_DTYPE_UINT64: ((uint64_t *)d)[i] = (uint64_t)v; break;
+    case MACE_DTYPE_BOOL: ((uint8_t *)d)[i] = v != 0; break;
     case MACE_DTYPE_FLOAT16:
-      ((uint16_t *) d)[i] = float_to_half ((float) v);
+      ((uint16_t *)d)[i] = float_to_half ((float)v);
       break;
     case MACE_DTYPE_BFLOAT16: {
-      float f = (float) v;
+      float f = (float)v;
       uint32_t b;
       memcpy (&b, &f, 4);
       b += 0x7fffu + ((b >> 16) & 1);
-      ((uint16_t *) d)[i] = (uint16_t) (b >> 16);
+      ((uint16_t *)d)[i] = (uint16_t)(b >> 16);
       break;
     }
     default: break;
@@ -151,10 +151,10 @@ fill_elems (void *dst, const void *val, size_t es, int64_t n)
   uint8_t *p = dst;
   bool zero = true;
   for (size_t b = 0; b < es; b++)
-    if (((const uint8_t *) val)[b])
+    if (((const uint8_t *)val)[b])
       zero = false;
   if (zero) {
-    memset (dst, 0, (size_t) n * es);
+    memset (dst, 0, (size_t)n * es);
     return;
   }
   switch (es) {
@@ -182,10 +182,10 @@ fill_elems (void *dst, const void *val, size_t es, int64_t n)
         q[i] = v;
       break;
     }
-    case 1: memset (dst, *(const uint8_t *) val, (size_t) n); break;
+    case 1: memset (dst, *(const uint8_t *)val, (size_t)n); break;
     default:
       for (int64_t i = 0; i < n; i++)
-        memcpy (p + (size_t) i * es, val, es);
+        memcpy (p + (size_t)i * es, val, es);
   }
 }
 
@@ -224,8 +224,8 @@ typedef struct {
   size_t es;
   int nd;
   int64_t dims[SC_MAX];
-  int64_t ss[SC_MAX]; /* source strides in elements (any sign, 0 ok) */
-  int64_t ds[SC_MAX]; /* destination strides in elements */
+  int64_t ss[SC_MAX];     /* source strides in elements (any sign, 0 ok) */
+  int64_t ds[SC_MAX];     /* destination strides in elements */
   int64_t tile_a, tile_b; /* tiles over the last two dims (transpose) */
 } SCopy;
 
@@ -237,8 +237,8 @@ sc_simplify (SCopy *c)
   for (int d = 0; d < c->nd; d++) {
     if (c->dims[d] == 1)
       continue;
-    if (n > 0 && c->ss[n - 1] == c->ss[d] * c->dims[d] &&
-        c->ds[n - 1] == c->ds[d] * c->dims[d]) {
+    if (n > 0 && c->ss[n - 1] == c->ss[d] * c->dims[d]
+        && c->ds[n - 1] == c->ds[d] * c->dims[d]) {
       c->dims[n - 1] *= c->dims[d];
       c->ss[n - 1] = c->ss[d];
       c->ds[n - 1] = c->ds[d];
@@ -273,29 +273,28 @@ sc_rows (void *arg, int64_t begin, int64_t end)
   size_t es = c->es;
   int64_t inner = c->dims[nd - 1], iss = c->ss[nd - 1], ids = c->ds[nd - 1];
   for (int64_t row = begin; row < end; row++) {
-    const uint8_t *s = c->src + so * (int64_t) es;
-    uint8_t *dp = c->dst + dof * (int64_t) es;
+    const uint8_t *s = c->src + so * (int64_t)es;
+    uint8_t *dp = c->dst + dof * (int64_t)es;
     if (iss == 1 && ids == 1) {
-      memcpy (dp, s, (size_t) inner * es);
+      memcpy (dp, s, (size_t)inner * es);
     } else if (es == 4) {
-      const uint32_t *s4 = (const uint32_t *) (const void *) s;
-      uint32_t *d4 = (uint32_t *) (void *) dp;
+      const uint32_t *s4 = (const uint32_t *)(const void *)s;
+      uint32_t *d4 = (uint32_t *)(void *)dp;
       for (int64_t i = 0; i < inner; i++)
         d4[i * ids] = s4[i * iss];
     } else if (es == 8) {
-      const uint64_t *s8 = (const uint64_t *) (const void *) s;
-      uint64_t *d8 = (uint64_t *) (void *) dp;
+      const uint64_t *s8 = (const uint64_t *)(const void *)s;
+      uint64_t *d8 = (uint64_t *)(void *)dp;
       for (int64_t i = 0; i < inner; i++)
         d8[i * ids] = s8[i * iss];
     } else if (es == 2) {
-      const uint16_t *s2 = (const uint16_t *) (const void *) s;
-      uint16_t *d2 = (uint16_t *) (void *) dp;
+      const uint16_t *s2 = (const uint16_t *)(const void *)s;
+      uint16_t *d2 = (uint16_t *)(void *)dp;
       for (int64_t i = 0; i < inner; i++)
         d2[i * ids] = s2[i * iss];
     } else {
       for (int64_t i = 0; i < inner; i++)
-        copy_elem (dp + i * ids * (int64_t) es, s + i * iss * (int64_t) es,
-                   es);
+        copy_elem (dp + i * ids * (int64_t)es, s + i * iss * (int64_t)es, es);
     }
     for (int d = nd - 2; d >= 0; d--) {
       so += c->ss[d];
@@ -340,16 +339,16 @@ sc_tiles (void *arg, int64_t begin, int64_t end)
     int64_t a1 = a0 + TILE_A < A ? a0 + TILE_A : A;
     int64_t b1 = b0 + TILE_B < B ? b0 + TILE_B : B;
     if (es == 4) {
-      const uint32_t *s4 = (const uint32_t *) (const void *) c->src + so;
-      uint32_t *d4 = (uint32_t *) (void *) c->dst + dof;
+      const uint32_t *s4 = (const uint32_t *)(const void *)c->src + so;
+      uint32_t *d4 = (uint32_t *)(void *)c->dst + dof;
       for (int64_t a = a0; a < a1; a++)
         for (int64_t b = b0; b < b1; b++)
           d4[a * da + b * db] = s4[a * sa + b * sb];
     } else {
       for (int64_t a = a0; a < a1; a++)
         for (int64_t b = b0; b < b1; b++)
-          copy_elem (c->dst + (dof + a * da + b * db) * (int64_t) es,
-                     c->src + (so + a * sa + b * sb) * (int64_t) es, es);
+          copy_elem (c->dst + (dof + a * da + b * db) * (int64_t)es,
+                     c->src + (so + a * sa + b * sb) * (int64_t)es, es);
     }
   }
 }
@@ -363,13 +362,13 @@ sc_run (SCopy *c, MaceThreadPool *pool)
   sc_simplify (c);
   int nd = c->nd;
   int64_t total = mace_shape_numel (nd, c->dims);
-  bool par = (size_t) total * c->es >= PARALLEL_MIN_BYTES && pool;
-  if (nd >= 2 && c->ss[nd - 1] != 1 && c->ss[nd - 2] == 1 &&
-      c->ds[nd - 1] == 1 && c->dims[nd - 1] >= 4 && c->dims[nd - 2] >= 4) {
+  bool par = (size_t)total * c->es >= PARALLEL_MIN_BYTES && pool;
+  if (nd >= 2 && c->ss[nd - 1] != 1 && c->ss[nd - 2] == 1 && c->ds[nd - 1] == 1
+      && c->dims[nd - 1] >= 4 && c->dims[nd - 2] >= 4) {
     c->tile_a = (c->dims[nd - 2] + TILE_A - 1) / TILE_A;
     c->tile_b = (c->dims[nd - 1] + TILE_B - 1) / TILE_B;
-    int64_t items = total / (c->dims[nd - 2] * c->dims[nd - 1]) * c->tile_a *
-                    c->tile_b;
+    int64_t items
+        = total / (c->dims[nd - 2] * c->dims[nd - 1]) * c->tile_a * c->tile_b;
     if (par)
       mace_parallel_for (pool, items, sc_tiles, c);
     else
@@ -435,8 +434,10 @@ transpose_run (MaceOpCtx *ctx)
   int64_t perm[MACE_MAX_DIMS], istr[MACE_MAX_DIMS];
   get_perm (ctx, x->ndim, perm);
   strides_of (x->ndim, x->dims, istr);
-  SCopy c = { .src = x->data, .dst = o->data,
-              .es = mace_dtype_size (x->dtype), .nd = x->ndim };
+  SCopy c = { .src = x->data,
+              .dst = o->data,
+              .es = mace_dtype_size (x->dtype),
+              .nd = x->ndim };
   strides_of (o->ndim, o->dims, c.ds);
   for (int i = 0; i < x->ndim; i++) {
     c.dims[i] = o->dims[i];
@@ -455,12 +456,12 @@ transpose_run (MaceOpCtx *ctx)
 typedef struct {
   int n;
   int64_t outer;
-  size_t row;          /* bytes per outer row of the whole */
-  size_t *seg;         /* bytes per outer row of part k */
-  size_t *off;         /* byte offset of part k inside a whole row */
-  int64_t *first;      /* first piece index of part k within a row */
-  int64_t per_row;     /* pieces per row */
-  size_t piece;        /* max bytes per piece */
+  size_t row;      /* bytes per outer row of the whole */
+  size_t *seg;     /* bytes per outer row of part k */
+  size_t *off;     /* byte offset of part k inside a whole row */
+  int64_t *first;  /* first piece index of part k within a row */
+  int64_t per_row; /* pieces per row */
+  size_t piece;    /* max bytes per piece */
   uint8_t **parts;
   uint8_t *whole;
   bool to_whole;
@@ -475,12 +476,12 @@ seg_run (void *arg, int64_t begin, int64_t end)
     int k = 0;
     while (k + 1 < s->n && s->first[k + 1] <= p)
       k++;
-    size_t start = (size_t) (p - s->first[k]) * s->piece;
+    size_t start = (size_t)(p - s->first[k]) * s->piece;
     if (start >= s->seg[k])
       continue;
     size_t len = s->seg[k] - start < s->piece ? s->seg[k] - start : s->piece;
-    uint8_t *part = s->parts[k] + (size_t) o * s->seg[k] + start;
-    uint8_t *whole = s->whole + (size_t) o * s->row + s->off[k] + start;
+    uint8_t *part = s->parts[k] + (size_t)o * s->seg[k] + start;
+    uint8_t *whole = s->whole + (size_t)o * s->row + s->off[k] + start;
     if (s->to_whole)
       memcpy (whole, part, len);
     else
@@ -492,10 +493,11 @@ static MaceStatus
 seg_copy (MaceOpCtx *ctx, int n, int64_t outer, const size_t *seg,
           uint8_t **parts, uint8_t *whole, bool to_whole)
 {
-  SegCopy s = { .n = n, .outer = outer, .parts = parts, .whole = whole,
-                .to_whole = to_whole };
-  size_t *buf = malloc (sizeof (size_t) * 2 * (size_t) n);
-  int64_t *first = malloc (sizeof (int64_t) * (size_t) n);
+  SegCopy s = {
+    .n = n, .outer = outer, .parts = parts, .whole = whole, .to_whole = to_whole
+  };
+  size_t *buf = malloc (sizeof (size_t) * 2 * (size_t)n);
+  int64_t *first = malloc (sizeof (int64_t) * (size_t)n);
   if (!buf || !first) {
     free (buf);
     free (first);
@@ -511,21 +513,20 @@ seg_copy (MaceOpCtx *ctx, int n, int64_t outer, const size_t *seg,
     row += seg[k];
   }
   s.row = row;
-  size_t total = row * (size_t) outer;
+  size_t total = row * (size_t)outer;
   int threads = ctx->pool ? mace_threadpool_size (ctx->pool) : 1;
   bool par = threads > 1 && total >= PARALLEL_MIN_BYTES;
   /* Pieces: whole segments normally; cut big ones when rows are few. */
-  s.piece = (size_t) -1;
+  s.piece = (size_t)-1;
   if (par && outer < 4 * threads) {
-    size_t want = total / (size_t) (8 * threads);
+    size_t want = total / (size_t)(8 * threads);
     s.piece = want < 65536 ? 65536 : want;
   }
   int64_t pr = 0;
   for (int k = 0; k < n; k++) {
     s.first[k] = pr;
     if (s.seg[k])
-      pr += s.piece == (size_t) -1
-                ? 1 : (int64_t) ((s.seg[k] - 1) / s.piece + 1);
+      pr += s.piece == (size_t)-1 ? 1 : (int64_t)((s.seg[k] - 1) / s.piece + 1);
   }
   s.per_row = pr;
   if (pr > 0 && total > 0) {
@@ -551,12 +552,11 @@ concat_infer (MaceOpCtx *ctx)
   const MaceTensor *x = ctx->in[0];
   int64_t axis = mace_attr_int (ctx->node, "axis", 0);
   if (!norm_axis (&axis, x->ndim))
-    return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
-                         "axis %lld out of range for rank %d",
-                         (long long) mace_attr_int (ctx->node, "axis", 0),
-                         x->ndim);
+    return mace_op_fail (
+        ctx, MACE_ERROR_INVALID_MODEL, "axis %lld out of range for rank %d",
+        (long long)mace_attr_int (ctx->node, "axis", 0), x->ndim);
   int64_t dims[MACE_MAX_DIMS];
-  memcpy (dims, x->dims, sizeof (int64_t) * (size_t) x->ndim);
+  memcpy (dims, x->dims, sizeof (int64_t) * (size_t)x->ndim);
   for (int i = 1; i < ctx->n_in; i++) {
     const MaceTensor *y = ctx->in[i];
     if (y->ndim != x->ndim || y->dtype != x->dtype)
@@ -567,11 +567,10 @@ concat_infer (MaceOpCtx *ctx)
         dims[d] += y->dims[d];
       else if (y->dims[d] != x->dims[d]) {
         char a[128], b[128];
-        return mace_op_fail (ctx, MACE_ERROR_SHAPE,
-                             "input %d is %s, input 0 is %s (axis %lld)", i,
-                             mace_shape_str (y->ndim, y->dims, a, sizeof a),
-                             mace_shape_str (x->ndim, x->dims, b, sizeof b),
-                             (long long) axis);
+        return mace_op_fail (
+            ctx, MACE_ERROR_SHAPE, "input %d is %s, input 0 is %s (axis %lld)",
+            i, mace_shape_str (y->ndim, y->dims, a, sizeof a),
+            mace_shape_str (x->ndim, x->dims, b, sizeof b), (long long)axis);
       }
     }
   }
@@ -586,12 +585,12 @@ concat_run (MaceOpCtx *ctx)
   int64_t axis = mace_attr_int (ctx->node, "axis", 0);
   norm_axis (&axis, o->ndim);
   size_t es = mace_dtype_size (o->dtype);
-  int64_t outer = mace_shape_numel ((int) axis, o->dims);
+  int64_t outer = mace_shape_numel ((int)axis, o->dims);
   size_t seg[64] = { 0 }, *segp = seg;
   uint8_t *parts[64], **partp = parts;
   if (ctx->n_in > 64) {
-    segp = malloc (sizeof (size_t) * (size_t) ctx->n_in);
-    partp = malloc (sizeof (uint8_t *) * (size_t) ctx->n_in);
+    segp = malloc (sizeof (size_t) * (size_t)ctx->n_in);
+    partp = malloc (sizeof (uint8_t *) * (size_t)ctx->n_in);
     if (!segp || !partp) {
       free (segp);
       free (partp);
@@ -600,12 +599,11 @@ concat_run (MaceOpCtx *ctx)
   }
   for (int i = 0; i < ctx->n_in; i++) {
     const MaceTensor *y = ctx->in[i];
-    segp[i] = (size_t) mace_shape_numel (y->ndim - (int) axis,
-                                         y->dims + axis) * es;
+    segp[i]
+        = (size_t)mace_shape_numel (y->ndim - (int)axis, y->dims + axis) * es;
     partp[i] = y->data;
   }
-  MaceStatus st = seg_copy (ctx, ctx->n_in, outer, segp, partp, o->data,
-                            true);
+  MaceStatus st = seg_copy (ctx, ctx->n_in, outer, segp, partp, o->data, true);
   if (segp != seg) {
     free (segp);
     free (partp);
@@ -625,7 +623,7 @@ split_sizes (MaceOpCtx *ctx, int64_t dim, int64_t *sizes)
   } else if (has_input (ctx, 1) && mace_tensor_numel (ctx->in[1]) > 0) {
     if (!ctx->in[1]->data)
       return mace_op_fail (ctx, MACE_ERROR_INTERNAL, "split values unknown");
-    n = (int) read_ints (ctx->in[1], buf, 256);
+    n = (int)read_ints (ctx->in[1], buf, 256);
     sp = buf;
   }
   if (sp) {
@@ -641,15 +639,15 @@ split_sizes (MaceOpCtx *ctx, int64_t dim, int64_t *sizes)
     }
     if (sum != dim)
       return mace_op_fail (ctx, MACE_ERROR_SHAPE,
-                           "split sums to %lld, axis has %lld",
-                           (long long) sum, (long long) dim);
+                           "split sums to %lld, axis has %lld", (long long)sum,
+                           (long long)dim);
     return MACE_OK;
   }
   int64_t num = mace_attr_int (ctx->node, "num_outputs", 0);
   if (num > 0) {
     if (num != n_out)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
-                           "num_outputs %lld but %d outputs", (long long) num,
+                           "num_outputs %lld but %d outputs", (long long)num,
                            n_out);
     int64_t chunk = (dim + num - 1) / num;
     for (int i = 0; i < n_out; i++) {
@@ -661,7 +659,7 @@ split_sizes (MaceOpCtx *ctx, int64_t dim, int64_t *sizes)
   if (dim % n_out)
     return mace_op_fail (ctx, MACE_ERROR_SHAPE,
                          "axis of %lld does not split in %d equal parts",
-                         (long long) dim, n_out);
+                         (long long)dim, n_out);
   for (int i = 0; i < n_out; i++)
     sizes[i] = dim / n_out;
   return MACE_OK;
@@ -674,8 +672,7 @@ split_infer (MaceOpCtx *ctx)
   if (st)
     return st;
   if (ctx->n_out < 1 || ctx->n_out > 256)
-    return mace_op_fail (ctx, MACE_ERROR_UNSUPPORTED, "%d outputs",
-                         ctx->n_out);
+    return mace_op_fail (ctx, MACE_ERROR_UNSUPPORTED, "%d outputs", ctx->n_out);
   const MaceTensor *x = ctx->in[0];
   int64_t axis = mace_attr_int (ctx->node, "axis", 0);
   if (!norm_axis (&axis, x->ndim))
@@ -684,7 +681,7 @@ split_infer (MaceOpCtx *ctx)
   if ((st = split_sizes (ctx, x->dims[axis], sizes)))
     return st;
   int64_t dims[MACE_MAX_DIMS];
-  memcpy (dims, x->dims, sizeof (int64_t) * (size_t) x->ndim);
+  memcpy (dims, x->dims, sizeof (int64_t) * (size_t)x->ndim);
   for (int i = 0; i < ctx->n_out; i++) {
     dims[axis] = sizes[i];
     mace_tensor_init (ctx->out[i], x->dtype, x->ndim, dims);
@@ -699,13 +696,13 @@ split_run (MaceOpCtx *ctx)
   int64_t axis = mace_attr_int (ctx->node, "axis", 0);
   norm_axis (&axis, x->ndim);
   size_t es = mace_dtype_size (x->dtype);
-  int64_t outer = mace_shape_numel ((int) axis, x->dims);
+  int64_t outer = mace_shape_numel ((int)axis, x->dims);
   size_t seg[256];
   uint8_t *parts[256];
   for (int i = 0; i < ctx->n_out; i++) {
     const MaceTensor *y = ctx->out[i];
-    seg[i] = (size_t) mace_shape_numel (y->ndim - (int) axis,
-                                        y->dims + axis) * es;
+    seg[i]
+        = (size_t)mace_shape_numel (y->ndim - (int)axis, y->dims + axis) * es;
     parts[i] = y->data;
   }
   return seg_copy (ctx, ctx->n_out, outer, seg, parts, x->data, false);
@@ -734,12 +731,12 @@ slice_params (MaceOpCtx *ctx, SliceParams *p)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                            "starts/ends attributes missing or mismatched");
     n = c1;
-    memcpy (starts, s, sizeof (int64_t) * (size_t) n);
-    memcpy (ends, e, sizeof (int64_t) * (size_t) n);
+    memcpy (starts, s, sizeof (int64_t) * (size_t)n);
+    memcpy (ends, e, sizeof (int64_t) * (size_t)n);
     if (a) {
       if (c3 != n)
         return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL, "axes mismatch");
-      memcpy (axes, a, sizeof (int64_t) * (size_t) n);
+      memcpy (axes, a, sizeof (int64_t) * (size_t)n);
       na = n;
     }
   } else {
@@ -778,7 +775,7 @@ slice_params (MaceOpCtx *ctx, SliceParams *p)
     if (!norm_axis (&a, r) || seen[a])
       return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                            "bad or repeated axis %lld",
-                           (long long) (na >= 0 ? axes[i] : i));
+                           (long long)(na >= 0 ? axes[i] : i));
     seen[a] = true;
     int64_t dim = x->dims[a];
     int64_t step = ns >= 0 ? steps[i] : 1;
@@ -815,8 +812,7 @@ slice_infer (MaceOpCtx *ctx)
   SliceParams p;
   if ((st = slice_params (ctx, &p)))
     return st;
-  mace_tensor_init (ctx->out[0], ctx->in[0]->dtype, ctx->in[0]->ndim,
-                    p.count);
+  mace_tensor_init (ctx->out[0], ctx->in[0]->dtype, ctx->in[0]->ndim, p.count);
   return MACE_OK;
 }
 
@@ -841,7 +837,7 @@ slice_run (MaceOpCtx *ctx)
     c.ss[d] = istr[d] * p.step[d];
     off += p.start[d] * istr[d];
   }
-  c.src = (const uint8_t *) x->data + off * (int64_t) es;
+  c.src = (const uint8_t *)x->data + off * (int64_t)es;
   if (x->ndim == 0) {
     memcpy (o->data, x->data, es);
     return MACE_OK;
@@ -857,10 +853,10 @@ typedef enum { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_WRAP } PadMode;
 static MaceStatus
 pad_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
+  (void)opset;
   const char *m = mace_attr_string (node, "mode", "constant");
-  if (strcmp (m, "constant") && strcmp (m, "reflect") && strcmp (m, "edge") &&
-      strcmp (m, "wrap")) {
+  if (strcmp (m, "constant") && strcmp (m, "reflect") && strcmp (m, "edge")
+      && strcmp (m, "wrap")) {
     snprintf (msg, len, "mode '%s' is not supported", m);
     return MACE_ERROR_UNSUPPORTED;
   }
@@ -888,15 +884,14 @@ pad_amounts (MaceOpCtx *ctx, int r, int64_t *pb, int64_t *pe)
   int64_t n, na = -1;
   if (ctx->opset < 11) {
     int c;
-    const int64_t *p = mace_attr_ints (ctx->node,
-                                       ctx->opset < 2 ? "paddings" : "pads",
-                                       &c);
+    const int64_t *p
+        = mace_attr_ints (ctx->node, ctx->opset < 2 ? "paddings" : "pads", &c);
     if (!p)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL, "pads missing");
     n = c;
     if (n > 2 * MACE_MAX_DIMS)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL, "too many pads");
-    memcpy (raw, p, sizeof (int64_t) * (size_t) n);
+    memcpy (raw, p, sizeof (int64_t) * (size_t)n);
   } else {
     MaceStatus st = need_values (ctx, 1);
     if (st)
@@ -916,8 +911,8 @@ pad_amounts (MaceOpCtx *ctx, int r, int64_t *pb, int64_t *pe)
   if (na >= 0) {
     if (n != 2 * na)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
-                           "%lld pads for %lld axes", (long long) n,
-                           (long long) na);
+                           "%lld pads for %lld axes", (long long)n,
+                           (long long)na);
     for (int64_t i = 0; i < na; i++) {
       int64_t a = axes[i];
       if (!norm_axis (&a, r))
@@ -928,7 +923,7 @@ pad_amounts (MaceOpCtx *ctx, int r, int64_t *pb, int64_t *pe)
   } else {
     if (n != 2 * r)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
-                           "%lld pads for rank %d", (long long) n, r);
+                           "%lld pads for rank %d", (long long)n, r);
     for (int d = 0; d < r; d++) {
       pb[d] = raw[d];
       pe[d] = raw[d + r];
@@ -954,8 +949,7 @@ pad_infer (MaceOpCtx *ctx)
       return mace_op_fail (ctx, MACE_ERROR_SHAPE,
                            "negative output size on axis %d", d);
     if (mode != PAD_CONSTANT && x->dims[d] == 0 && dims[d] > 0)
-      return mace_op_fail (ctx, MACE_ERROR_SHAPE,
-                           "cannot %s-pad an empty axis",
+      return mace_op_fail (ctx, MACE_ERROR_SHAPE, "cannot %s-pad an empty axis",
                            mode == PAD_EDGE ? "edge" : "reflect");
   }
   mace_tensor_init (ctx->out[0], x->dtype, x->ndim, dims);
@@ -990,7 +984,7 @@ pad_rows (void *arg, int64_t begin, int64_t end)
   int64_t inner = a->odims[nd - 1];
   const int64_t *lmap = a->map[nd - 1];
   for (int64_t row = begin; row < end; row++) {
-    uint8_t *dp = a->dst + row * inner * (int64_t) es;
+    uint8_t *dp = a->dst + row * inner * (int64_t)es;
     int64_t so = 0;
     bool valid = true;
     for (int d = 0; d < nd - 1; d++) {
@@ -1004,21 +998,21 @@ pad_rows (void *arg, int64_t begin, int64_t end)
     if (!valid) {
       fill_elems (dp, a->val, es, inner);
     } else {
-      const uint8_t *sp = a->src + so * (int64_t) es;
+      const uint8_t *sp = a->src + so * (int64_t)es;
       for (int64_t i = 0; i < a->lo; i++) {
         if (lmap[i] < 0)
-          memcpy (dp + i * (int64_t) es, a->val, es);
+          memcpy (dp + i * (int64_t)es, a->val, es);
         else
-          copy_elem (dp + i * (int64_t) es, sp + lmap[i] * (int64_t) es, es);
+          copy_elem (dp + i * (int64_t)es, sp + lmap[i] * (int64_t)es, es);
       }
       if (a->hi > a->lo)
-        memcpy (dp + a->lo * (int64_t) es, sp + (a->lo - a->shift) *
-                (int64_t) es, (size_t) (a->hi - a->lo) * es);
+        memcpy (dp + a->lo * (int64_t)es, sp + (a->lo - a->shift) * (int64_t)es,
+                (size_t)(a->hi - a->lo) * es);
       for (int64_t i = a->hi > a->lo ? a->hi : a->lo; i < inner; i++) {
         if (lmap[i] < 0)
-          memcpy (dp + i * (int64_t) es, a->val, es);
+          memcpy (dp + i * (int64_t)es, a->val, es);
         else
-          copy_elem (dp + i * (int64_t) es, sp + lmap[i] * (int64_t) es, es);
+          copy_elem (dp + i * (int64_t)es, sp + lmap[i] * (int64_t)es, es);
       }
     }
     for (int d = nd - 2; d >= 0; d--) {
@@ -1047,8 +1041,9 @@ pad_run (MaceOpCtx *ctx)
   if (st)
     return st;
   PadMode mode = pad_mode (ctx->node);
-  PadArgs a = { .src = x->data, .dst = o->data, .es = es, .nd = x->ndim,
-                .odims = o->dims };
+  PadArgs a = {
+    .src = x->data, .dst = o->data, .es = es, .nd = x->ndim, .odims = o->dims
+  };
   strides_of (x->ndim, x->dims, a.istr);
   /* The constant, in the data's type. */
   memset (a.val, 0, sizeof a.val);
@@ -1064,7 +1059,7 @@ pad_run (MaceOpCtx *ctx)
   int64_t msum = 0;
   for (int d = 0; d < x->ndim; d++)
     msum += o->dims[d];
-  int64_t *maps = malloc (sizeof (int64_t) * (size_t) (msum ? msum : 1));
+  int64_t *maps = malloc (sizeof (int64_t) * (size_t)(msum ? msum : 1));
   if (!maps)
     return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "out of memory");
   int64_t *mp = maps;
@@ -1105,7 +1100,7 @@ pad_run (MaceOpCtx *ctx)
   if (a.hi < a.lo)
     a.hi = a.lo;
   int64_t rows = total / o->dims[last];
-  if (ctx->pool && (size_t) total * es >= PARALLEL_MIN_BYTES)
+  if (ctx->pool && (size_t)total * es >= PARALLEL_MIN_BYTES)
     mace_parallel_for (ctx->pool, rows, pad_rows, &a);
   else
     pad_rows (&a, 0, rows);
@@ -1134,7 +1129,7 @@ gather_infer (MaceOpCtx *ctx)
     dims[n++] = x->dims[d];
   for (int d = 0; d < ind->ndim; d++)
     dims[n++] = ind->dims[d];
-  for (int d = (int) axis + 1; d < x->ndim; d++)
+  for (int d = (int)axis + 1; d < x->ndim; d++)
     dims[n++] = x->dims[d];
   mace_tensor_init (ctx->out[0], x->dtype, n, dims);
   return MACE_OK;
@@ -1145,10 +1140,9 @@ gather_infer (MaceOpCtx *ctx)
 static inline int64_t
 get_index (const MaceTensor *t, int64_t i, int64_t n, bool *bad)
 {
-  int64_t v = t->dtype == MACE_DTYPE_INT64 ? ((const int64_t *) t->data)[i]
-              : t->dtype == MACE_DTYPE_INT32
-                  ? ((const int32_t *) t->data)[i]
-                  : mace_tensor_get_i64 (t, i);
+  int64_t v = t->dtype == MACE_DTYPE_INT64   ? ((const int64_t *)t->data)[i]
+              : t->dtype == MACE_DTYPE_INT32 ? ((const int32_t *)t->data)[i]
+                                             : mace_tensor_get_i64 (t, i);
   if (v < 0)
     v += n;
   if (v < 0 || v >= n) {
@@ -1166,12 +1160,12 @@ gather_run (MaceOpCtx *ctx)
   int64_t axis = mace_attr_int (ctx->node, "axis", 0);
   norm_axis (&axis, x->ndim);
   size_t es = mace_dtype_size (x->dtype);
-  int64_t outer = mace_shape_numel ((int) axis, x->dims);
+  int64_t outer = mace_shape_numel ((int)axis, x->dims);
   int64_t n = x->dims[axis];
-  int64_t inner = mace_shape_numel (x->ndim - (int) axis - 1,
-                                    x->dims + axis + 1);
+  int64_t inner
+      = mace_shape_numel (x->ndim - (int)axis - 1, x->dims + axis + 1);
   int64_t ni = mace_tensor_numel (ind);
-  size_t blk = (size_t) inner * es;
+  size_t blk = (size_t)inner * es;
   bool bad = false;
   const uint8_t *src = x->data;
   uint8_t *dst = o->data;
@@ -1179,14 +1173,14 @@ gather_run (MaceOpCtx *ctx)
     get_index (ind, j, n, &bad);
   if (bad)
     return mace_op_fail (ctx, MACE_ERROR_INVALID_ARG,
-                         "index out of range for axis of %lld", (long long) n);
+                         "index out of range for axis of %lld", (long long)n);
   for (int64_t b = 0; b < outer; b++)
     for (int64_t j = 0; j < ni; j++) {
       int64_t k = get_index (ind, j, n, &bad);
       if (blk == 4)
         memcpy (dst, src + (b * n + k) * 4, 4);
       else
-        memcpy (dst, src + (size_t) (b * n + k) * blk, blk);
+        memcpy (dst, src + (size_t)(b * n + k) * blk, blk);
       dst += blk;
     }
   return MACE_OK;
@@ -1236,10 +1230,10 @@ reduction_of (MaceOpCtx *ctx, Reduction *r)
 static MaceStatus
 scatter_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
+  (void)opset;
   const char *s = mace_attr_string (node, "reduction", "none");
-  if (strcmp (s, "none") && strcmp (s, "add") && strcmp (s, "mul") &&
-      strcmp (s, "max") && strcmp (s, "min")) {
+  if (strcmp (s, "none") && strcmp (s, "add") && strcmp (s, "mul")
+      && strcmp (s, "max") && strcmp (s, "min")) {
     snprintf (msg, len, "reduction '%s' is not supported", s);
     return MACE_ERROR_UNSUPPORTED;
   }
@@ -1251,12 +1245,12 @@ reduce_elem (MaceTensor *o, int64_t oi, const MaceTensor *u, int64_t ui,
              Reduction r, size_t es)
 {
   if (r == RED_NONE) {
-    copy_elem ((uint8_t *) o->data + oi * (int64_t) es,
-               (const uint8_t *) u->data + ui * (int64_t) es, es);
+    copy_elem ((uint8_t *)o->data + oi * (int64_t)es,
+               (const uint8_t *)u->data + ui * (int64_t)es, es);
     return;
   }
   if (o->dtype == MACE_DTYPE_INT64) {
-    int64_t *p = (int64_t *) o->data + oi, v = ((const int64_t *) u->data)[ui];
+    int64_t *p = (int64_t *)o->data + oi, v = ((const int64_t *)u->data)[ui];
     switch (r) {
       case RED_ADD: *p += v; break;
       case RED_MUL: *p *= v; break;
@@ -1306,14 +1300,13 @@ elements_walk (MaceOpCtx *ctx, const MaceTensor *data, const MaceTensor *ind,
     int64_t k = get_index (ind, i, n, &bad);
     if (bad)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_ARG,
-                           "index out of range for axis of %lld",
-                           (long long) n);
+                           "index out of range for axis of %lld", (long long)n);
     int64_t off = base + k * dstr[axis];
     if (scatter)
       reduce_elem (out, off, upd, i, red, es);
     else
-      copy_elem ((uint8_t *) out->data + i * (int64_t) es,
-                 (const uint8_t *) data->data + off * (int64_t) es, es);
+      copy_elem ((uint8_t *)out->data + i * (int64_t)es,
+                 (const uint8_t *)data->data + off * (int64_t)es, es);
     for (int d = nd - 1; d >= 0; d--) {
       if (d != axis)
         base += dstr[d];
@@ -1330,22 +1323,21 @@ elements_walk (MaceOpCtx *ctx, const MaceTensor *data, const MaceTensor *ind,
 static MaceStatus
 gather_elements_run (MaceOpCtx *ctx)
 {
-  return elements_walk (ctx, ctx->in[0], ctx->in[1], NULL, ctx->out[0],
-                        false);
+  return elements_walk (ctx, ctx->in[0], ctx->in[1], NULL, ctx->out[0], false);
 }
 
 static MaceStatus
 scatter_elements_infer (MaceOpCtx *ctx)
 {
   MaceStatus st;
-  if ((st = need_input (ctx, 0)) || (st = need_input (ctx, 1)) ||
-      (st = need_input (ctx, 2)))
+  if ((st = need_input (ctx, 0)) || (st = need_input (ctx, 1))
+      || (st = need_input (ctx, 2)))
     return st;
   const MaceTensor *x = ctx->in[0], *ind = ctx->in[1], *u = ctx->in[2];
   int64_t axis = mace_attr_int (ctx->node, "axis", 0);
-  if (!norm_axis (&axis, x->ndim) || ind->ndim != x->ndim ||
-      !mace_shape_equal (ind->ndim, ind->dims, u->ndim, u->dims) ||
-      u->dtype != x->dtype)
+  if (!norm_axis (&axis, x->ndim) || ind->ndim != x->ndim
+      || !mace_shape_equal (ind->ndim, ind->dims, u->ndim, u->dims)
+      || u->dtype != x->dtype)
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                          "bad axis, or indices/updates do not match");
   return mace_infer_same_as_input0 (ctx);
@@ -1376,8 +1368,8 @@ gathernd_infer (MaceOpCtx *ctx)
   int64_t k = ind->dims[ind->ndim - 1];
   if (k < 1 || b + k > x->ndim)
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
-                         "index tuples of %lld for data rank %d",
-                         (long long) k, x->ndim);
+                         "index tuples of %lld for data rank %d", (long long)k,
+                         x->ndim);
   for (int d = 0; d < b; d++)
     if (x->dims[d] != ind->dims[d])
       return mace_op_fail (ctx, MACE_ERROR_SHAPE, "batch dims differ");
@@ -1385,7 +1377,7 @@ gathernd_infer (MaceOpCtx *ctx)
   int n = 0;
   for (int d = 0; d < ind->ndim - 1; d++)
     dims[n++] = ind->dims[d];
-  for (int d = (int) (b + k); d < x->ndim; d++) {
+  for (int d = (int)(b + k); d < x->ndim; d++) {
     if (n >= MACE_MAX_DIMS)
       return mace_op_fail (ctx, MACE_ERROR_UNSUPPORTED, "rank too large");
     dims[n++] = x->dims[d];
@@ -1420,9 +1412,8 @@ gathernd_run (MaceOpCtx *ctx)
   size_t es = mace_dtype_size (x->dtype);
   int64_t xstr[MACE_MAX_DIMS];
   strides_of (x->ndim, x->dims, xstr);
-  int64_t slice = mace_shape_numel (x->ndim - (int) (b + k),
-                                    x->dims + b + k);
-  int64_t nb = mace_shape_numel ((int) b, x->dims);
+  int64_t slice = mace_shape_numel (x->ndim - (int)(b + k), x->dims + b + k);
+  int64_t nb = mace_shape_numel ((int)b, x->dims);
   int64_t tuples = mace_shape_numel (ind->ndim - 1, ind->dims);
   int64_t per = nb ? tuples / nb : 0;
   uint8_t *dst = o->data;
@@ -1430,9 +1421,9 @@ gathernd_run (MaceOpCtx *ctx)
     int64_t off = nd_offset (x, ind, t, b, k, per ? t / per : 0, xstr);
     if (off < 0)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_ARG, "index out of range");
-    memcpy (dst, (const uint8_t *) x->data + off * (int64_t) es,
-            (size_t) slice * es);
-    dst += (size_t) slice * es;
+    memcpy (dst, (const uint8_t *)x->data + off * (int64_t)es,
+            (size_t)slice * es);
+    dst += (size_t)slice * es;
   }
   return MACE_OK;
 }
@@ -1441,15 +1432,15 @@ static MaceStatus
 scatternd_infer (MaceOpCtx *ctx)
 {
   MaceStatus st;
-  if ((st = need_input (ctx, 0)) || (st = need_input (ctx, 1)) ||
-      (st = need_input (ctx, 2)))
+  if ((st = need_input (ctx, 0)) || (st = need_input (ctx, 1))
+      || (st = need_input (ctx, 2)))
     return st;
   const MaceTensor *x = ctx->in[0], *ind = ctx->in[1], *u = ctx->in[2];
   if (ind->ndim < 1)
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL, "indices rank 0");
   int64_t k = ind->dims[ind->ndim - 1];
-  if (k > x->ndim || u->dtype != x->dtype ||
-      u->ndim != ind->ndim - 1 + x->ndim - k)
+  if (k > x->ndim || u->dtype != x->dtype
+      || u->ndim != ind->ndim - 1 + x->ndim - k)
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                          "updates do not match data and indices");
   return mace_infer_same_as_input0 (ctx);
@@ -1471,16 +1462,16 @@ scatternd_run (MaceOpCtx *ctx)
   size_t es = mace_dtype_size (x->dtype);
   int64_t xstr[MACE_MAX_DIMS];
   strides_of (x->ndim, x->dims, xstr);
-  int64_t slice = mace_shape_numel (x->ndim - (int) k, x->dims + k);
+  int64_t slice = mace_shape_numel (x->ndim - (int)k, x->dims + k);
   int64_t tuples = mace_shape_numel (ind->ndim - 1, ind->dims);
   for (int64_t t = 0; t < tuples; t++) {
     int64_t off = nd_offset (x, ind, t, 0, k, 0, xstr);
     if (off < 0)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_ARG, "index out of range");
     if (red == RED_NONE) {
-      memcpy ((uint8_t *) o->data + off * (int64_t) es,
-              (const uint8_t *) u->data + t * slice * (int64_t) es,
-              (size_t) slice * es);
+      memcpy ((uint8_t *)o->data + off * (int64_t)es,
+              (const uint8_t *)u->data + t * slice * (int64_t)es,
+              (size_t)slice * es);
     } else {
       for (int64_t i = 0; i < slice; i++)
         reduce_elem (o, off + i, u, t * slice + i, red, es);
@@ -1501,7 +1492,7 @@ tile_infer (MaceOpCtx *ctx)
   if (mace_tensor_numel (ctx->in[1]) != x->ndim)
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                          "repeats has %lld entries for rank %d",
-                         (long long) mace_tensor_numel (ctx->in[1]), x->ndim);
+                         (long long)mace_tensor_numel (ctx->in[1]), x->ndim);
   int64_t rep[MACE_MAX_DIMS], dims[MACE_MAX_DIMS];
   read_ints (ctx->in[1], rep, MACE_MAX_DIMS);
   for (int d = 0; d < x->ndim; d++) {
@@ -1547,7 +1538,7 @@ tile_run (MaceOpCtx *ctx)
 static MaceStatus
 d2s_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
+  (void)opset;
   const char *m = mace_attr_string (node, "mode", "DCR");
   if (strcmp (m, "DCR") && strcmp (m, "CRD")) {
     snprintf (msg, len, "mode '%s' is not supported", m);
@@ -1567,9 +1558,10 @@ d2s_infer (MaceOpCtx *ctx)
   if (x->ndim != 4 || b < 1 || x->dims[1] % (b * b))
     return mace_op_fail (ctx, MACE_ERROR_SHAPE,
                          "needs a 4-D input whose channels divide by "
-                         "blocksize^2 (blocksize %lld)", (long long) b);
-  int64_t dims[4] = { x->dims[0], x->dims[1] / (b * b), x->dims[2] * b,
-                      x->dims[3] * b };
+                         "blocksize^2 (blocksize %lld)",
+                         (long long)b);
+  int64_t dims[4]
+      = { x->dims[0], x->dims[1] / (b * b), x->dims[2] * b, x->dims[3] * b };
   mace_tensor_init (ctx->out[0], x->dtype, 4, dims);
   return MACE_OK;
 }
@@ -1584,8 +1576,9 @@ d2s_run (MaceOpCtx *ctx)
   int64_t N = x->dims[0], C = o->dims[1], H = x->dims[2], W = x->dims[3];
   int64_t HW = H * W;
   /* Output as (N, C', H, b1, W, b2), contiguous. */
-  SCopy c = { .src = x->data, .dst = o->data,
-              .es = mace_dtype_size (x->dtype), .nd = 6 };
+  SCopy c = {
+    .src = x->data, .dst = o->data, .es = mace_dtype_size (x->dtype), .nd = 6
+  };
   int64_t dims[6] = { N, C, H, b, W, b };
   memcpy (c.dims, dims, sizeof dims);
   strides_of (6, c.dims, c.ds);
@@ -1616,9 +1609,10 @@ s2d_infer (MaceOpCtx *ctx)
   if (x->ndim != 4 || b < 1 || x->dims[2] % b || x->dims[3] % b)
     return mace_op_fail (ctx, MACE_ERROR_SHAPE,
                          "needs a 4-D input whose height and width divide "
-                         "by blocksize %lld", (long long) b);
-  int64_t dims[4] = { x->dims[0], x->dims[1] * b * b, x->dims[2] / b,
-                      x->dims[3] / b };
+                         "by blocksize %lld",
+                         (long long)b);
+  int64_t dims[4]
+      = { x->dims[0], x->dims[1] * b * b, x->dims[2] / b, x->dims[3] / b };
   mace_tensor_init (ctx->out[0], x->dtype, 4, dims);
   return MACE_OK;
 }
@@ -1632,8 +1626,9 @@ s2d_run (MaceOpCtx *ctx)
   int64_t N = x->dims[0], C = x->dims[1], W = x->dims[3];
   int64_t Ho = o->dims[2], Wo = o->dims[3];
   /* Output as (N, b1, b2, C, H', W'), contiguous. */
-  SCopy c = { .src = x->data, .dst = o->data,
-              .es = mace_dtype_size (x->dtype), .nd = 6 };
+  SCopy c = {
+    .src = x->data, .dst = o->data, .es = mace_dtype_size (x->dtype), .nd = 6
+  };
   int64_t dims[6] = { N, b, b, C, Ho, Wo };
   memcpy (c.dims, dims, sizeof dims);
   strides_of (6, c.dims, c.ds);
@@ -1676,17 +1671,17 @@ trilu_run (MaceOpCtx *ctx)
   uint8_t *dst = o->data;
   for (int64_t m = 0; m < mats; m++)
     for (int64_t i = 0; i < R; i++) {
-      size_t row = (size_t) ((m * R + i) * C) * es;
+      size_t row = (size_t)((m * R + i) * C) * es;
       /* Kept columns: upper j >= i + k, lower j <= i + k. */
       int64_t lo = upper ? i + k : 0, hi = upper ? C : i + k + 1;
       lo = lo < 0 ? 0 : lo > C ? C : lo;
       hi = hi < 0 ? 0 : hi > C ? C : hi;
       if (hi < lo)
         hi = lo;
-      memset (dst + row, 0, (size_t) lo * es);
-      memcpy (dst + row + (size_t) lo * es, src + row + (size_t) lo * es,
-              (size_t) (hi - lo) * es);
-      memset (dst + row + (size_t) hi * es, 0, (size_t) (C - hi) * es);
+      memset (dst + row, 0, (size_t)lo * es);
+      memcpy (dst + row + (size_t)lo * es, src + row + (size_t)lo * es,
+              (size_t)(hi - lo) * es);
+      memset (dst + row + (size_t)hi * es, 0, (size_t)(C - hi) * es);
     }
   return MACE_OK;
 }
@@ -1702,7 +1697,7 @@ onehot_depth (MaceOpCtx *ctx, int64_t *depth)
   if (mace_tensor_numel (ctx->in[1]) != 1)
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                          "depth is not a scalar");
-  *depth = (int64_t) mace_tensor_get_f64 (ctx->in[1], 0);
+  *depth = (int64_t)mace_tensor_get_f64 (ctx->in[1], 0);
   if (*depth < 1)
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL, "depth below 1");
   return MACE_OK;
@@ -1713,8 +1708,8 @@ onehot_infer (MaceOpCtx *ctx)
 {
   MaceStatus st;
   int64_t depth = 0;
-  if ((st = need_input (ctx, 0)) || (st = need_input (ctx, 2)) ||
-      (st = onehot_depth (ctx, &depth)))
+  if ((st = need_input (ctx, 0)) || (st = need_input (ctx, 2))
+      || (st = onehot_depth (ctx, &depth)))
     return st;
   const MaceTensor *ind = ctx->in[0], *val = ctx->in[2];
   int r = ind->ndim + 1;
@@ -1742,19 +1737,19 @@ onehot_run (MaceOpCtx *ctx)
   int64_t depth = o->dims[axis];
   size_t es = mace_dtype_size (o->dtype);
   const uint8_t *off = val->data, *on = off + es;
-  int64_t outer = mace_shape_numel ((int) axis, ind->dims);
-  int64_t inner = mace_shape_numel (ind->ndim - (int) axis, ind->dims + axis);
+  int64_t outer = mace_shape_numel ((int)axis, ind->dims);
+  int64_t inner = mace_shape_numel (ind->ndim - (int)axis, ind->dims + axis);
   fill_elems (o->data, off, es, mace_tensor_numel (o));
   uint8_t *dst = o->data;
   for (int64_t a = 0; a < outer; a++)
     for (int64_t i = 0; i < inner; i++) {
       double v = mace_tensor_get_f64 (ind, a * inner + i);
-      int64_t k = (int64_t) v;
+      int64_t k = (int64_t)v;
       if (k < 0)
         k += depth;
       if (k < 0 || k >= depth)
         continue;
-      copy_elem (dst + ((a * depth + k) * inner + i) * (int64_t) es, on, es);
+      copy_elem (dst + ((a * depth + k) * inner + i) * (int64_t)es, on, es);
     }
   return MACE_OK;
 }
@@ -1786,7 +1781,7 @@ compress_infer (MaceOpCtx *ctx)
     return MACE_OK;
   }
   int64_t dims[MACE_MAX_DIMS];
-  memcpy (dims, x->dims, sizeof (int64_t) * (size_t) x->ndim);
+  memcpy (dims, x->dims, sizeof (int64_t) * (size_t)x->ndim);
   dims[axis] = cnt;
   mace_tensor_init (ctx->out[0], x->dtype, x->ndim, dims);
   return MACE_OK;
@@ -1802,20 +1797,20 @@ compress_run (MaceOpCtx *ctx)
   if (a) {
     int64_t axis = a->i;
     norm_axis (&axis, x->ndim);
-    outer = mace_shape_numel ((int) axis, x->dims);
+    outer = mace_shape_numel ((int)axis, x->dims);
     dim = x->dims[axis];
-    inner = mace_shape_numel (x->ndim - (int) axis - 1, x->dims + axis + 1);
+    inner = mace_shape_numel (x->ndim - (int)axis - 1, x->dims + axis + 1);
   }
   int64_t nc = mace_tensor_numel (cond);
   if (nc > dim)
     nc = dim;
-  size_t blk = (size_t) inner * es;
+  size_t blk = (size_t)inner * es;
   uint8_t *dst = ctx->out[0]->data;
   const uint8_t *src = x->data;
   for (int64_t b = 0; b < outer; b++)
     for (int64_t i = 0; i < nc; i++)
       if (mace_tensor_get_f64 (cond, i) != 0) {
-        memcpy (dst, src + (size_t) (b * dim + i) * blk, blk);
+        memcpy (dst, src + (size_t)(b * dim + i) * blk, blk);
         dst += blk;
       }
   return MACE_OK;
@@ -1855,12 +1850,12 @@ topk_infer (MaceOpCtx *ctx)
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL, "bad axis");
   if (k > x->dims[axis])
     return mace_op_fail (ctx, MACE_ERROR_INVALID_ARG,
-                         "K %lld exceeds axis size %lld", (long long) k,
-                         (long long) x->dims[axis]);
+                         "K %lld exceeds axis size %lld", (long long)k,
+                         (long long)x->dims[axis]);
   if (ctx->n_out != 2)
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL, "needs 2 outputs");
   int64_t dims[MACE_MAX_DIMS];
-  memcpy (dims, x->dims, sizeof (int64_t) * (size_t) x->ndim);
+  memcpy (dims, x->dims, sizeof (int64_t) * (size_t)x->ndim);
   dims[axis] = k;
   mace_tensor_init (ctx->out[0], x->dtype, x->ndim, dims);
   mace_tensor_init (ctx->out[1], MACE_DTYPE_INT64, x->ndim, dims);
@@ -1926,16 +1921,16 @@ topk_run (MaceOpCtx *ctx)
   int64_t k = vo->dims[axis], n = x->dims[axis];
   bool largest = mace_attr_int (ctx->node, "largest", 1) != 0;
   bool ints = is_int_dtype (x->dtype);
-  int (*cmp) (const void *, const void *) =
-      ints ? (largest ? cmp_largest_i : cmp_smallest_i)
-           : (largest ? cmp_largest_f : cmp_smallest_f);
-  int64_t outer = mace_shape_numel ((int) axis, x->dims);
-  int64_t inner = mace_shape_numel (x->ndim - (int) axis - 1,
-                                    x->dims + axis + 1);
+  int (*cmp) (const void *, const void *)
+      = ints ? (largest ? cmp_largest_i : cmp_smallest_i)
+             : (largest ? cmp_largest_f : cmp_smallest_f);
+  int64_t outer = mace_shape_numel ((int)axis, x->dims);
+  int64_t inner
+      = mace_shape_numel (x->ndim - (int)axis - 1, x->dims + axis + 1);
   if (k == 0 || outer * inner == 0)
     return MACE_OK;
   size_t es = mace_dtype_size (x->dtype);
-  TopKItem *items = malloc (sizeof (TopKItem) * (size_t) n);
+  TopKItem *items = malloc (sizeof (TopKItem) * (size_t)n);
   if (!items)
     return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "out of memory");
   int64_t *oi = io->data;
@@ -1950,14 +1945,14 @@ topk_run (MaceOpCtx *ctx)
         else
           items[j].f = mace_tensor_get_f64 (x, e);
       }
-      qsort (items, (size_t) n, sizeof *items, cmp);
+      qsort (items, (size_t)n, sizeof *items, cmp);
       int64_t obase = a * k * inner + b;
       for (int64_t j = 0; j < k; j++) {
         int64_t e = obase + j * inner;
         oi[e] = items[j].idx;
-        copy_elem ((uint8_t *) vo->data + e * (int64_t) es,
-                   (const uint8_t *) x->data +
-                       (base + items[j].idx * inner) * (int64_t) es,
+        copy_elem ((uint8_t *)vo->data + e * (int64_t)es,
+                   (const uint8_t *)x->data
+                       + (base + items[j].idx * inner) * (int64_t)es,
                    es);
       }
     }
@@ -1976,8 +1971,8 @@ revseq_infer (MaceOpCtx *ctx)
   const MaceTensor *x = ctx->in[0];
   int64_t ba = mace_attr_int (ctx->node, "batch_axis", 1);
   int64_t ta = mace_attr_int (ctx->node, "time_axis", 0);
-  if (x->ndim < 2 || !norm_axis (&ba, x->ndim) || !norm_axis (&ta, x->ndim) ||
-      ba == ta || mace_tensor_numel (ctx->in[1]) != x->dims[ba])
+  if (x->ndim < 2 || !norm_axis (&ba, x->ndim) || !norm_axis (&ta, x->ndim)
+      || ba == ta || mace_tensor_numel (ctx->in[1]) != x->dims[ba])
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                          "bad axes or sequence_lens");
   return mace_infer_same_as_input0 (ctx);
@@ -2003,8 +1998,8 @@ revseq_run (MaceOpCtx *ctx)
     int64_t t = idx[ta], src = i;
     if (t < len)
       src = i + (len - 1 - 2 * t) * str[ta];
-    copy_elem ((uint8_t *) o->data + i * (int64_t) es,
-               (const uint8_t *) x->data + src * (int64_t) es, es);
+    copy_elem ((uint8_t *)o->data + i * (int64_t)es,
+               (const uint8_t *)x->data + src * (int64_t)es, es);
     for (int d = x->ndim - 1; d >= 0; d--) {
       if (++idx[d] < x->dims[d])
         break;

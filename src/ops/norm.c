@@ -19,7 +19,7 @@ norm_axis (int64_t axis, int ndim)
 {
   if (axis < 0)
     axis += ndim;
-  return axis >= 0 && axis < ndim ? (int) axis : -1;
+  return axis >= 0 && axis < ndim ? (int)axis : -1;
 }
 
 static MaceStatus
@@ -49,14 +49,14 @@ affine (const MaceTensor *x, MaceTensor *y, int64_t off, int64_t n, double a,
         double b)
 {
   if (x->dtype == MACE_DTYPE_FLOAT32) {
-    const float *xp = (const float *) x->data + off;
-    float *yp = (float *) y->data + off;
-    float fa = (float) a, fb = (float) b;
+    const float *xp = (const float *)x->data + off;
+    float *yp = (float *)y->data + off;
+    float fa = (float)a, fb = (float)b;
     for (int64_t i = 0; i < n; i++)
       yp[i] = xp[i] * fa + fb;
   } else {
-    const double *xp = (const double *) x->data + off;
-    double *yp = (double *) y->data + off;
+    const double *xp = (const double *)x->data + off;
+    double *yp = (double *)y->data + off;
     for (int64_t i = 0; i < n; i++)
       yp[i] = xp[i] * a + b;
   }
@@ -64,37 +64,36 @@ affine (const MaceTensor *x, MaceTensor *y, int64_t off, int64_t n, double a,
 
 /* Mean and population variance of n contiguous elements at off. */
 static void
-moments (const MaceTensor *x, int64_t off, int64_t n, double *mean,
-         double *var)
+moments (const MaceTensor *x, int64_t off, int64_t n, double *mean, double *var)
 {
   double s = 0, q = 0;
   if (x->dtype == MACE_DTYPE_FLOAT32) {
-    const float *p = (const float *) x->data + off;
+    const float *p = (const float *)x->data + off;
     for (int64_t i = 0; i < n; i++)
       s += p[i];
-    double m = n ? s / (double) n : 0;
+    double m = n ? s / (double)n : 0;
     for (int64_t i = 0; i < n; i++)
       q += (p[i] - m) * (p[i] - m);
     *mean = m;
   } else {
-    const double *p = (const double *) x->data + off;
+    const double *p = (const double *)x->data + off;
     for (int64_t i = 0; i < n; i++)
       s += p[i];
-    double m = n ? s / (double) n : 0;
+    double m = n ? s / (double)n : 0;
     for (int64_t i = 0; i < n; i++)
       q += (p[i] - m) * (p[i] - m);
     *mean = m;
   }
-  *var = n ? q / (double) n : 0;
+  *var = n ? q / (double)n : 0;
 }
 
 static void
 set_f64 (MaceTensor *t, int64_t i, double v)
 {
   if (t->dtype == MACE_DTYPE_FLOAT32)
-    ((float *) t->data)[i] = (float) v;
+    ((float *)t->data)[i] = (float)v;
   else
-    ((double *) t->data)[i] = v;
+    ((double *)t->data)[i] = v;
 }
 
 /* ---- BatchNormalization ------------------------------------------------ */
@@ -110,7 +109,7 @@ bn_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
     snprintf (msg, len,
               "the running / saved statistics outputs exist in training "
               "mode only, which is not supported (opset %lld)",
-              (long long) opset);
+              (long long)opset);
     return MACE_ERROR_UNSUPPORTED;
   }
   if (node->n_in != 5) {
@@ -147,7 +146,7 @@ bn_infer (MaceOpCtx *ctx)
     if (n != c && n != c * inner)
       return mace_op_fail (ctx, MACE_ERROR_SHAPE,
                            "input %d has %lld elements; want %lld (C)", i,
-                           (long long) n, (long long) c);
+                           (long long)n, (long long)c);
   }
   return mace_infer_same_as_input0 (ctx);
 }
@@ -166,12 +165,12 @@ bn_range (void *arg, int64_t begin, int64_t end)
   const MaceTensor *s = j->in[1], *b = j->in[2], *m = j->in[3], *v = j->in[4];
   for (int64_t item = begin; item < end; item++) {
     int64_t c = item % j->c, off = item * j->inner;
-    if (mace_tensor_numel (s) == j->c && mace_tensor_numel (b) == j->c &&
-        mace_tensor_numel (m) == j->c && mace_tensor_numel (v) == j->c) {
-      double a = mace_tensor_get_f64 (s, c) /
-                 sqrt (mace_tensor_get_f64 (v, c) + j->eps);
-      affine (j->in[0], j->y, off, j->inner,
-              a, mace_tensor_get_f64 (b, c) - mace_tensor_get_f64 (m, c) * a);
+    if (mace_tensor_numel (s) == j->c && mace_tensor_numel (b) == j->c
+        && mace_tensor_numel (m) == j->c && mace_tensor_numel (v) == j->c) {
+      double a = mace_tensor_get_f64 (s, c)
+                 / sqrt (mace_tensor_get_f64 (v, c) + j->eps);
+      affine (j->in[0], j->y, off, j->inner, a,
+              mace_tensor_get_f64 (b, c) - mace_tensor_get_f64 (m, c) * a);
       continue;
     }
     /* spatial=0: one set of parameters per element of C x D1 x ... */
@@ -181,12 +180,12 @@ bn_range (void *arg, int64_t begin, int64_t end)
       int64_t pb = mace_tensor_numel (b) == j->c ? c : p;
       int64_t pm = mace_tensor_numel (m) == j->c ? c : p;
       int64_t pv = mace_tensor_numel (v) == j->c ? c : p;
-      double a = mace_tensor_get_f64 (s, ps) /
-                 sqrt (mace_tensor_get_f64 (v, pv) + j->eps);
+      double a = mace_tensor_get_f64 (s, ps)
+                 / sqrt (mace_tensor_get_f64 (v, pv) + j->eps);
       double xv = mace_tensor_get_f64 (j->in[0], off + i);
       set_f64 (j->y, off + i,
-               (xv - mace_tensor_get_f64 (m, pm)) * a +
-                   mace_tensor_get_f64 (b, pb));
+               (xv - mace_tensor_get_f64 (m, pm)) * a
+                   + mace_tensor_get_f64 (b, pb));
     }
   }
 }
@@ -223,10 +222,9 @@ in_infer (MaceOpCtx *ctx)
     if (st != MACE_OK)
       return st;
     if (mace_tensor_numel (ctx->in[i]) != x->dims[1])
-      return mace_op_fail (ctx, MACE_ERROR_SHAPE,
-                           "input %d has %lld elements; want C = %lld", i,
-                           (long long) mace_tensor_numel (ctx->in[i]),
-                           (long long) x->dims[1]);
+      return mace_op_fail (
+          ctx, MACE_ERROR_SHAPE, "input %d has %lld elements; want C = %lld", i,
+          (long long)mace_tensor_numel (ctx->in[i]), (long long)x->dims[1]);
   }
   return mace_infer_same_as_input0 (ctx);
 }
@@ -269,11 +267,10 @@ in_run (MaceOpCtx *ctx)
 static MaceStatus
 ln_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
+  (void)opset;
   int64_t stash = mace_attr_int (node, "stash_type", MACE_DTYPE_FLOAT32);
   if (stash != MACE_DTYPE_FLOAT32 && stash != MACE_DTYPE_FLOAT64) {
-    snprintf (msg, len, "stash_type %lld is not supported",
-              (long long) stash);
+    snprintf (msg, len, "stash_type %lld is not supported", (long long)stash);
     return MACE_ERROR_UNSUPPORTED;
   }
   return MACE_OK;
@@ -324,8 +321,8 @@ ln_infer (MaceOpCtx *ctx)
     }
   }
   mace_tensor_init (ctx->out[0], x->dtype, x->ndim, x->dims);
-  MaceDataType stash = (MaceDataType) mace_attr_int (ctx->node, "stash_type",
-                                                     MACE_DTYPE_FLOAT32);
+  MaceDataType stash = (MaceDataType)mace_attr_int (ctx->node, "stash_type",
+                                                    MACE_DTYPE_FLOAT32);
   int64_t dims[MACE_MAX_DIMS];
   for (int d = 0; d < x->ndim; d++)
     dims[d] = d < axis ? x->dims[d] : 1;
@@ -372,14 +369,14 @@ ln_range (void *arg, int64_t begin, int64_t end)
       set_f64 (j->mean, r, mean);
     if (j->inv)
       set_f64 (j->inv, r, inv);
-    if (j->direct && j->x->dtype == MACE_DTYPE_FLOAT32 &&
-        j->scale->dtype == MACE_DTYPE_FLOAT32 &&
-        (!j->bias || j->bias->dtype == MACE_DTYPE_FLOAT32)) {
-      const float *xp = (const float *) j->x->data + off;
+    if (j->direct && j->x->dtype == MACE_DTYPE_FLOAT32
+        && j->scale->dtype == MACE_DTYPE_FLOAT32
+        && (!j->bias || j->bias->dtype == MACE_DTYPE_FLOAT32)) {
+      const float *xp = (const float *)j->x->data + off;
       const float *sp = j->scale->data;
       const float *bp = j->bias ? j->bias->data : NULL;
-      float *yp = (float *) j->y->data + off;
-      float fm = (float) mean, fi = (float) inv;
+      float *yp = (float *)j->y->data + off;
+      float fm = (float)mean, fi = (float)inv;
       for (int64_t i = 0; i < j->inner; i++)
         yp[i] = (xp[i] - fm) * fi * sp[i] + (bp ? bp[i] : 0.0f);
       continue;
@@ -388,10 +385,8 @@ ln_range (void *arg, int64_t begin, int64_t end)
       int64_t si = j->direct ? i : ln_param_index (j->scale, j->x, i);
       double b = 0;
       if (j->bias)
-        b = mace_tensor_get_f64 (j->bias, j->direct
-                                              ? i
-                                              : ln_param_index (j->bias, j->x,
-                                                                i));
+        b = mace_tensor_get_f64 (
+            j->bias, j->direct ? i : ln_param_index (j->bias, j->x, i));
       double xv = mace_tensor_get_f64 (j->x, off + i);
       set_f64 (j->y, off + i,
                (xv - mean) * inv * mace_tensor_get_f64 (j->scale, si) + b);
@@ -414,8 +409,8 @@ ln_run (MaceOpCtx *ctx)
   job.axis = axis;
   job.inner = mace_shape_numel (x->ndim - axis, x->dims + axis);
   job.eps = mace_attr_float (ctx->node, "epsilon", 1e-5f);
-  job.direct = mace_tensor_numel (job.scale) == job.inner &&
-               (!job.bias || mace_tensor_numel (job.bias) == job.inner);
+  job.direct = mace_tensor_numel (job.scale) == job.inner
+               && (!job.bias || mace_tensor_numel (job.bias) == job.inner);
   int64_t outer = mace_shape_numel (axis, x->dims);
   run_range (ctx->pool, mace_tensor_numel (x), outer, ln_range, &job);
   return MACE_OK;
@@ -426,10 +421,10 @@ ln_run (MaceOpCtx *ctx)
 static MaceStatus
 lp_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
+  (void)opset;
   int64_t p = mace_attr_int (node, "p", 2);
   if (p != 1 && p != 2) {
-    snprintf (msg, len, "p=%lld; only 1 and 2 are defined", (long long) p);
+    snprintf (msg, len, "p=%lld; only 1 and 2 are defined", (long long)p);
     return MACE_ERROR_UNSUPPORTED;
   }
   return MACE_OK;
@@ -442,8 +437,8 @@ lp_infer (MaceOpCtx *ctx)
   MaceStatus st = need_float (ctx, x, "input");
   if (st != MACE_OK)
     return st;
-  if (x->ndim > 0 &&
-      norm_axis (mace_attr_int (ctx->node, "axis", -1), x->ndim) < 0)
+  if (x->ndim > 0
+      && norm_axis (mace_attr_int (ctx->node, "axis", -1), x->ndim) < 0)
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                          "axis out of range for rank %d", x->ndim);
   return mace_infer_same_as_input0 (ctx);
@@ -483,7 +478,7 @@ static MaceStatus
 lp_run (MaceOpCtx *ctx)
 {
   const MaceTensor *x = ctx->in[0];
-  LpJob job = { x, ctx->out[0], 1, 1, (int) mace_attr_int (ctx->node, "p", 2) };
+  LpJob job = { x, ctx->out[0], 1, 1, (int)mace_attr_int (ctx->node, "p", 2) };
   int64_t outer = 1;
   if (x->ndim > 0) {
     int axis = norm_axis (mace_attr_int (ctx->node, "axis", -1), x->ndim);
@@ -496,7 +491,8 @@ lp_run (MaceOpCtx *ctx)
   return MACE_OK;
 }
 
-/* ---- MeanVarianceNormalization -------------------------------------------- */
+/* ---- MeanVarianceNormalization --------------------------------------------
+ */
 
 /* Kept and normalised dims with adjacent dims of the same kind merged. */
 typedef struct {
@@ -526,7 +522,7 @@ mvn_axes (MaceOpCtx *ctx, bool red[MACE_MAX_DIMS])
     if (d < 0)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                            "axis %lld out of range for rank %d",
-                           (long long) axes[i], x->ndim);
+                           (long long)axes[i], x->ndim);
     red[d] = true;
   }
   return MACE_OK;
@@ -590,9 +586,9 @@ mvn_range (void *arg, int64_t begin, int64_t end)
     int64_t base = mvn_base (j, o);
     double s = 0, q = 0;
     mvn_visit (j, base, 0, &s, 0, 0);
-    double mean = j->rcount ? s / (double) j->rcount : 0;
+    double mean = j->rcount ? s / (double)j->rcount : 0;
     mvn_visit (j, base, 1, &q, mean, 0);
-    double sd = sqrt (j->rcount ? q / (double) j->rcount : 0);
+    double sd = sqrt (j->rcount ? q / (double)j->rcount : 0);
     /* The ONNX function adds epsilon to the standard deviation. */
     mvn_visit (j, base, 2, NULL, mean, 1.0 / (sd + 1e-9));
   }
@@ -639,12 +635,13 @@ mvn_run (MaceOpCtx *ctx)
   return MACE_OK;
 }
 
-/* ---- LRN ------------------------------------------------------------------ */
+/* ---- LRN ------------------------------------------------------------------
+ */
 
 static MaceStatus
 lrn_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
+  (void)opset;
   if (mace_attr_int (node, "size", 0) <= 0) {
     snprintf (msg, len, "attribute size must be a positive integer");
     return MACE_ERROR_INVALID_MODEL;
@@ -674,28 +671,28 @@ typedef struct {
 
 /* y = x / (bias + alpha / size * sum of x^2 over the channel window)^beta,
  * the window being [c - floor((size-1)/2), c + ceil((size-1)/2)]. */
-#define DEFINE_LRN(NAME, T)                                                  \
-  static void NAME (const LrnJob *j, int64_t item)                           \
-  {                                                                          \
-    int64_t n = item / j->c, c = item % j->c;                                \
-    int64_t lo = c - (j->size - 1) / 2, hi = c + j->size / 2;                \
-    if (lo < 0)                                                              \
-      lo = 0;                                                                \
-    if (hi > j->c - 1)                                                       \
-      hi = j->c - 1;                                                         \
-    const T *xb = (const T *) j->x->data + n * j->c * j->inner;              \
-    T *y = (T *) j->y->data + item * j->inner;                               \
-    const T *x = xb + c * j->inner;                                          \
-    for (int64_t i = 0; i < j->inner; i++)                                   \
-      y[i] = 0;                                                              \
-    for (int64_t k = lo; k <= hi; k++) {                                     \
-      const T *xk = xb + k * j->inner;                                       \
-      for (int64_t i = 0; i < j->inner; i++)                                 \
-        y[i] += xk[i] * xk[i];                                               \
-    }                                                                        \
-    double a = j->alpha / (double) j->size;                                  \
-    for (int64_t i = 0; i < j->inner; i++)                                   \
-      y[i] = (T) (x[i] / pow (j->bias + a * y[i], j->beta));                 \
+#define DEFINE_LRN(NAME, T)                                                    \
+  static void NAME (const LrnJob *j, int64_t item)                             \
+  {                                                                            \
+    int64_t n = item / j->c, c = item % j->c;                                  \
+    int64_t lo = c - (j->size - 1) / 2, hi = c + j->size / 2;                  \
+    if (lo < 0)                                                                \
+      lo = 0;                                                                  \
+    if (hi > j->c - 1)                                                         \
+      hi = j->c - 1;                                                           \
+    const T *xb = (const T *)j->x->data + n * j->c * j->inner;                 \
+    T *y = (T *)j->y->data + item * j->inner;                                  \
+    const T *x = xb + c * j->inner;                                            \
+    for (int64_t i = 0; i < j->inner; i++)                                     \
+      y[i] = 0;                                                                \
+    for (int64_t k = lo; k <= hi; k++) {                                       \
+      const T *xk = xb + k * j->inner;                                         \
+      for (int64_t i = 0; i < j->inner; i++)                                   \
+        y[i] += xk[i] * xk[i];                                                 \
+    }                                                                          \
+    double a = j->alpha / (double)j->size;                                     \
+    for (int64_t i = 0; i < j->inner; i++)                                     \
+      y[i] = (T)(x[i] / pow (j->bias + a * y[i], j->beta));                    \
   }
 
 DEFINE_LRN (lrn_f32, float)

@@ -2,7 +2,7 @@
  * MaxPool (with optional Indices), AveragePool, LpPool, GlobalAveragePool,
  * GlobalMaxPool; NCHW, 1-D to 3-D, parallel over planes.  MaxPool on
  * float32 has a fast path for the common 2x2 stride-2 window. */
-#pragma GCC optimize ("O3", "fp-contract=fast")
+#pragma GCC optimize("O3", "fp-contract=fast")
 
 #include <math.h>
 #include <string.h>
@@ -12,9 +12,9 @@
 #include "internal.h"
 
 #if defined(__x86_64__)
-#define MACE_CLONES \
-  __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", \
-                                 "default")))
+#define MACE_CLONES                                                            \
+  __attribute__ ((                                                             \
+      target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define MACE_CLONES
 #endif
@@ -30,7 +30,7 @@ typedef struct {
 static MaceStatus
 pool_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
+  (void)opset;
   if (node->n_in < 1) {
     g_snprintf (msg, len, "%s needs an input", node->op_type);
     return MACE_ERROR_INVALID_MODEL;
@@ -42,8 +42,8 @@ pool_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
     return MACE_ERROR_INVALID_MODEL;
   }
   const char *ap = mace_attr_string (node, "auto_pad", "NOTSET");
-  if (strcmp (ap, "NOTSET") && strcmp (ap, "SAME_UPPER") &&
-      strcmp (ap, "SAME_LOWER") && strcmp (ap, "VALID")) {
+  if (strcmp (ap, "NOTSET") && strcmp (ap, "SAME_UPPER")
+      && strcmp (ap, "SAME_LOWER") && strcmp (ap, "VALID")) {
     g_snprintf (msg, len, "unknown auto_pad '%s'", ap);
     return MACE_ERROR_UNSUPPORTED;
   }
@@ -66,7 +66,7 @@ ints_n (const MaceNode *node, const char *name, int want, int64_t *dst,
     return true;
   if (n != want)
     return false;
-  memcpy (dst, v, sizeof (int64_t) * (size_t) want);
+  memcpy (dst, v, sizeof (int64_t) * (size_t)want);
   return true;
 }
 
@@ -92,13 +92,14 @@ geom (MaceOpCtx *ctx, PGeom *g, bool global)
     return MACE_OK;
   }
   int64_t k[3], s[3], d[3], p[6];
-  if (!ints_n (node, "kernel_shape", nd, k, 1) ||
-      !ints_n (node, "strides", nd, s, 1) ||
-      !ints_n (node, "dilations", nd, d, 1) ||
-      !ints_n (node, "pads", 2 * nd, p, 0))
+  if (!ints_n (node, "kernel_shape", nd, k, 1)
+      || !ints_n (node, "strides", nd, s, 1)
+      || !ints_n (node, "dilations", nd, d, 1)
+      || !ints_n (node, "pads", 2 * nd, p, 0))
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                          "kernel_shape/strides/dilations/pads do not match "
-                         "the %d spatial dims", nd);
+                         "the %d spatial dims",
+                         nd);
   bool ceil_mode = mace_attr_int (node, "ceil_mode", 0) != 0;
   const char *ap = mace_attr_string (node, "auto_pad", "NOTSET");
   for (int i = 0; i < nd; i++) {
@@ -145,8 +146,9 @@ pool_infer_common (MaceOpCtx *ctx, bool global)
 {
   const MaceTensor *x = ctx->in[0];
   bool is_max = strstr (ctx->node->op_type, "Max") != NULL;
-  if (x->dtype != MACE_DTYPE_FLOAT32 &&
-      !(is_max && (x->dtype == MACE_DTYPE_UINT8 || x->dtype == MACE_DTYPE_INT8)))
+  if (x->dtype != MACE_DTYPE_FLOAT32
+      && !(is_max
+           && (x->dtype == MACE_DTYPE_UINT8 || x->dtype == MACE_DTYPE_INT8)))
     return mace_op_fail (ctx, MACE_ERROR_UNSUPPORTED, "type %s",
                          mace_dtype_name (x->dtype));
   PGeom g;
@@ -206,9 +208,9 @@ static inline double
 load_x (const PoolJob *j, int64_t i)
 {
   switch (j->dt) {
-    case MACE_DTYPE_UINT8: return ((const uint8_t *) j->x)[i];
-    case MACE_DTYPE_INT8: return ((const int8_t *) j->x)[i];
-    default: return ((const float *) j->x)[i];
+    case MACE_DTYPE_UINT8: return ((const uint8_t *)j->x)[i];
+    case MACE_DTYPE_INT8: return ((const int8_t *)j->x)[i];
+    default: return ((const float *)j->x)[i];
   }
 }
 
@@ -216,9 +218,9 @@ static inline void
 store_y (const PoolJob *j, int64_t i, double v)
 {
   switch (j->dt) {
-    case MACE_DTYPE_UINT8: ((uint8_t *) j->y)[i] = (uint8_t) v; break;
-    case MACE_DTYPE_INT8: ((int8_t *) j->y)[i] = (int8_t) v; break;
-    default: ((float *) j->y)[i] = (float) v; break;
+    case MACE_DTYPE_UINT8: ((uint8_t *)j->y)[i] = (uint8_t)v; break;
+    case MACE_DTYPE_INT8: ((int8_t *)j->y)[i] = (int8_t)v; break;
+    default: ((float *)j->y)[i] = (float)v; break;
   }
 }
 
@@ -230,15 +232,15 @@ pool_planes (void *arg, int64_t b, int64_t e)
   const int64_t ID = g->in[0], IH = g->in[1], IW = g->in[2];
   const int64_t OD = g->out[0], OH = g->out[1], OW = g->out[2];
   const int64_t ipl = ID * IH * IW, opl = OD * OH * OW;
-  bool fast = j->kind == POOL_MAX && j->dt == MACE_DTYPE_FLOAT32 && !j->idx &&
-              g->k[0] == 1 && g->k[1] == 2 && g->k[2] == 2 && g->s[1] == 2 &&
-              g->s[2] == 2 && g->d[1] == 1 && g->d[2] == 1 && g->pb[1] == 0 &&
-              g->pb[2] == 0 && 2 * OH <= IH && 2 * OW <= IW && OD == ID;
+  bool fast = j->kind == POOL_MAX && j->dt == MACE_DTYPE_FLOAT32 && !j->idx
+              && g->k[0] == 1 && g->k[1] == 2 && g->k[2] == 2 && g->s[1] == 2
+              && g->s[2] == 2 && g->d[1] == 1 && g->d[2] == 1 && g->pb[1] == 0
+              && g->pb[2] == 0 && 2 * OH <= IH && 2 * OW <= IW && OD == ID;
   for (int64_t pl = b; pl < e; pl++) {
     if (fast) {
       for (int64_t z = 0; z < OD; z++)
-        max2x2 ((const float *) j->x + pl * ipl + z * IH * IW, IW,
-                (float *) j->y + pl * opl + z * OH * OW, OH, OW);
+        max2x2 ((const float *)j->x + pl * ipl + z * IH * IW, IW,
+                (float *)j->y + pl * opl + z * OH * OW, OH, OW);
       continue;
     }
     for (int64_t oz = 0; oz < OD; oz++)
@@ -294,7 +296,7 @@ pool_planes (void *arg, int64_t b, int64_t e)
               }
               cnt = div;
             }
-            acc = cnt ? acc / (double) cnt : 0.0;
+            acc = cnt ? acc / (double)cnt : 0.0;
           } else if (j->kind == POOL_LP) {
             acc = pow (acc, 1.0 / j->p);
           }
@@ -313,15 +315,16 @@ pool_run_kind (MaceOpCtx *ctx, PoolKind kind, bool global)
   if (st != MACE_OK)
     return st;
   const MaceTensor *x = ctx->in[0];
-  PoolJob j = { .g = &g, .kind = kind, .dt = x->dtype, .x = x->data,
-                .y = ctx->out[0]->data };
+  PoolJob j = {
+    .g = &g, .kind = kind, .dt = x->dtype, .x = x->data, .y = ctx->out[0]->data
+  };
   if (ctx->n_out > 1 && ctx->out[1])
     j.idx = ctx->out[1]->data;
   j.col_major = mace_attr_int (ctx->node, "storage_order", 0) == 1;
   j.count_pad = mace_attr_int (ctx->node, "count_include_pad", 0) != 0;
-  j.p = (float) mace_attr_int (ctx->node, "p", 2);
-  int64_t work = g.planes * g.out[0] * g.out[1] * g.out[2] * g.k[0] * g.k[1] *
-                 g.k[2];
+  j.p = (float)mace_attr_int (ctx->node, "p", 2);
+  int64_t work
+      = g.planes * g.out[0] * g.out[1] * g.out[2] * g.k[0] * g.k[1] * g.k[2];
   mace_parallel_for (work < 32768 ? NULL : ctx->pool, g.planes, pool_planes,
                      &j);
   return MACE_OK;
@@ -371,7 +374,7 @@ plane_mean (const float *restrict x, int64_t n)
     s += acc[l];
   for (; i < n; i++)
     s += x[i];
-  return (float) (s / (double) n);
+  return (float)(s / (double)n);
 }
 
 static void
@@ -394,8 +397,8 @@ globalavg_run (MaceOpCtx *ctx)
   if (n == 0)
     return MACE_OK;
   GapJob j = { x->data, ctx->out[0]->data, n };
-  mace_parallel_for (planes * n < 32768 ? NULL : ctx->pool, planes,
-                     gap_planes, &j);
+  mace_parallel_for (planes * n < 32768 ? NULL : ctx->pool, planes, gap_planes,
+                     &j);
   return MACE_OK;
 }
 

@@ -17,7 +17,7 @@ norm_axis (int64_t axis, int ndim)
 {
   if (axis < 0)
     axis += ndim;
-  return axis >= 0 && axis < ndim ? (int) axis : -1;
+  return axis >= 0 && axis < ndim ? (int)axis : -1;
 }
 
 static bool
@@ -66,8 +66,7 @@ reduce_axes (MaceOpCtx *ctx, bool red[MACE_MAX_DIMS], bool *noop)
   int64_t n_axes = n_attr;
   if (ax) {
     if (!ax->data)
-      return mace_op_fail (ctx, MACE_ERROR_INTERNAL,
-                           "axes input has no value");
+      return mace_op_fail (ctx, MACE_ERROR_INTERNAL, "axes input has no value");
     if (ax->dtype != MACE_DTYPE_INT64 && ax->dtype != MACE_DTYPE_INT32)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                            "axes must be int64, not %s",
@@ -91,8 +90,8 @@ reduce_axes (MaceOpCtx *ctx, bool red[MACE_MAX_DIMS], bool *noop)
     int d = norm_axis (a, x->ndim);
     if (d < 0)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
-                           "axis %lld out of range for rank %d",
-                           (long long) a, x->ndim);
+                           "axis %lld out of range for rank %d", (long long)a,
+                           x->ndim);
     red[d] = true;
   }
   return MACE_OK;
@@ -188,38 +187,38 @@ plan_base (const ReducePlan *p, int64_t o)
 
 /* Runs BODY with `v` bound to each input element reduced into the output
  * element whose first input element is at `base`. */
-#define REDUCE_LOOP(T, BODY)                                                \
-  do {                                                                      \
-    int64_t idx_[MACE_MAX_DIMS] = { 0 };                                    \
-    int64_t off_ = base;                                                    \
-    for (int64_t o_ = 0; o_ < p->router; o_++) {                            \
-      const T *xp_ = src + off_;                                            \
-      for (int64_t j_ = 0; j_ < p->rn; j_++) {                              \
-        T v = xp_[j_ * p->rs];                                              \
-        BODY;                                                               \
-      }                                                                     \
-      for (int d_ = p->nr - 2; d_ >= 0; d_--) {                             \
-        off_ += p->rstr[d_];                                                \
-        if (++idx_[d_] < p->rdim[d_])                                       \
-          break;                                                            \
-        off_ -= p->rstr[d_] * p->rdim[d_];                                  \
-        idx_[d_] = 0;                                                       \
-      }                                                                     \
-    }                                                                       \
+#define REDUCE_LOOP(T, BODY)                                                   \
+  do {                                                                         \
+    int64_t idx_[MACE_MAX_DIMS] = { 0 };                                       \
+    int64_t off_ = base;                                                       \
+    for (int64_t o_ = 0; o_ < p->router; o_++) {                               \
+      const T *xp_ = src + off_;                                               \
+      for (int64_t j_ = 0; j_ < p->rn; j_++) {                                 \
+        T v = xp_[j_ * p->rs];                                                 \
+        BODY;                                                                  \
+      }                                                                        \
+      for (int d_ = p->nr - 2; d_ >= 0; d_--) {                                \
+        off_ += p->rstr[d_];                                                   \
+        if (++idx_[d_] < p->rdim[d_])                                          \
+          break;                                                               \
+        off_ -= p->rstr[d_] * p->rdim[d_];                                     \
+        idx_[d_] = 0;                                                          \
+      }                                                                        \
+    }                                                                          \
   } while (0)
 
 /* Log-sum-exp, stable: max first, then the sum of exp (v - max). */
-#define REDUCE_LOGSUMEXP(T, acc)                                            \
-  do {                                                                      \
-    double m_ = -INFINITY;                                                  \
-    REDUCE_LOOP (T, if ((double) v > m_) m_ = (double) v);                  \
-    if (isinf (m_)) {                                                       \
-      acc = m_;                                                             \
-    } else {                                                                \
-      double s_ = 0;                                                        \
-      REDUCE_LOOP (T, s_ += exp ((double) v - m_));                         \
-      acc = m_ + log (s_);                                                  \
-    }                                                                       \
+#define REDUCE_LOGSUMEXP(T, acc)                                               \
+  do {                                                                         \
+    double m_ = -INFINITY;                                                     \
+    REDUCE_LOOP (T, if ((double)v > m_) m_ = (double)v);                       \
+    if (isinf (m_)) {                                                          \
+      acc = m_;                                                                \
+    } else {                                                                   \
+      double s_ = 0;                                                           \
+      REDUCE_LOOP (T, s_ += exp ((double)v - m_));                             \
+      acc = m_ + log (s_);                                                     \
+    }                                                                          \
   } while (0)
 
 /* Column path: the innermost input dim is kept, so up to RC_CHUNK
@@ -227,135 +226,134 @@ plan_base (const ReducePlan *p, int64_t o)
  * side (a vectorisable inner loop) while walking the reduced set once. */
 #define RC_CHUNK 64
 
-#define COL_LOOP(T, BODY)                                                   \
-  do {                                                                      \
-    int64_t idx_[MACE_MAX_DIMS] = { 0 };                                    \
-    int64_t off_ = base;                                                    \
-    for (int64_t e_ = 0; e_ < p->rcount; e_++) {                            \
-      const T *xp_ = src + off_;                                            \
-      for (int64_t i = 0; i < w; i++) {                                     \
-        T v = xp_[i];                                                       \
-        BODY;                                                               \
-      }                                                                     \
-      for (int d_ = p->nr - 1; d_ >= 0; d_--) {                             \
-        off_ += p->rstr[d_];                                                \
-        if (++idx_[d_] < p->rdim[d_])                                       \
-          break;                                                            \
-        off_ -= p->rstr[d_] * p->rdim[d_];                                  \
-        idx_[d_] = 0;                                                       \
-      }                                                                     \
-    }                                                                       \
+#define COL_LOOP(T, BODY)                                                      \
+  do {                                                                         \
+    int64_t idx_[MACE_MAX_DIMS] = { 0 };                                       \
+    int64_t off_ = base;                                                       \
+    for (int64_t e_ = 0; e_ < p->rcount; e_++) {                               \
+      const T *xp_ = src + off_;                                               \
+      for (int64_t i = 0; i < w; i++) {                                        \
+        T v = xp_[i];                                                          \
+        BODY;                                                                  \
+      }                                                                        \
+      for (int d_ = p->nr - 1; d_ >= 0; d_--) {                                \
+        off_ += p->rstr[d_];                                                   \
+        if (++idx_[d_] < p->rdim[d_])                                          \
+          break;                                                               \
+        off_ -= p->rstr[d_] * p->rdim[d_];                                     \
+        idx_[d_] = 0;                                                          \
+      }                                                                        \
+    }                                                                          \
   } while (0)
 
-#define DEFINE_REDUCE_COLS(NAME, T)                                         \
-  static void NAME (const ReducePlan *p, const T *src, T *dst, int64_t o0,  \
-                    int64_t o1)                                             \
-  {                                                                         \
-    const int64_t width = p->kdim[p->nk - 1];                               \
-    double acc[RC_CHUNK], mx[RC_CHUNK];                                     \
-    bool nan[RC_CHUNK];                                                     \
-    for (int64_t o = o0; o < o1;) {                                         \
-      int64_t w = width - o % width;                                        \
-      if (w > RC_CHUNK)                                                     \
-        w = RC_CHUNK;                                                       \
-      if (w > o1 - o)                                                       \
-        w = o1 - o;                                                         \
-      int64_t base = plan_base (p, o);                                      \
-      double init = p->kind == R_PROD  ? 1.0                                \
-                    : p->kind == R_MAX ? -INFINITY                          \
-                    : p->kind == R_MIN ? INFINITY                           \
-                                       : 0.0;                               \
-      for (int64_t i = 0; i < w; i++) {                                     \
-        acc[i] = init;                                                      \
-        nan[i] = false;                                                     \
-        mx[i] = -INFINITY;                                                  \
-      }                                                                     \
-      switch (p->kind) {                                                    \
-        case R_SUM:                                                         \
-        case R_MEAN:                                                        \
-        case R_LOGSUM: COL_LOOP (T, acc[i] += v); break;                    \
-        case R_MAX:                                                         \
-          COL_LOOP (T, if (v > acc[i]) acc[i] = v; nan[i] |= v != v);       \
-          break;                                                            \
-        case R_MIN:                                                         \
-          COL_LOOP (T, if (v < acc[i]) acc[i] = v; nan[i] |= v != v);       \
-          break;                                                            \
-        case R_PROD: COL_LOOP (T, acc[i] *= v); break;                      \
-        case R_L1: COL_LOOP (T, acc[i] += fabs ((double) v)); break;        \
-        case R_L2:                                                          \
-        case R_SUMSQ: COL_LOOP (T, acc[i] += (double) v * v); break;        \
-        case R_LOGSUMEXP:                                                   \
-          COL_LOOP (T, if ((double) v > mx[i]) mx[i] = v);                  \
-          COL_LOOP (T, acc[i] += isinf (mx[i]) ? 0.0                        \
-                                               : exp ((double) v - mx[i])); \
-          break;                                                            \
-      }                                                                     \
-      for (int64_t i = 0; i < w; i++) {                                     \
-        double r = acc[i];                                                  \
-        switch (p->kind) {                                                  \
-          case R_MEAN: r /= (double) p->rcount; break;                      \
-          case R_L2: r = sqrt (r); break;                                   \
-          case R_LOGSUM: r = log (r); break;                                \
-          case R_LOGSUMEXP:                                                 \
-            r = isinf (mx[i]) ? mx[i] : mx[i] + log (r);                    \
-            break;                                                          \
-          default: break;                                                   \
-        }                                                                   \
-        dst[o + i] = nan[i] ? (T) NAN : (T) r;                              \
-      }                                                                     \
-      o += w;                                                               \
-    }                                                                       \
+#define DEFINE_REDUCE_COLS(NAME, T)                                            \
+  static void NAME (const ReducePlan *p, const T *src, T *dst, int64_t o0,     \
+                    int64_t o1)                                                \
+  {                                                                            \
+    const int64_t width = p->kdim[p->nk - 1];                                  \
+    double acc[RC_CHUNK], mx[RC_CHUNK];                                        \
+    bool nan[RC_CHUNK];                                                        \
+    for (int64_t o = o0; o < o1;) {                                            \
+      int64_t w = width - o % width;                                           \
+      if (w > RC_CHUNK)                                                        \
+        w = RC_CHUNK;                                                          \
+      if (w > o1 - o)                                                          \
+        w = o1 - o;                                                            \
+      int64_t base = plan_base (p, o);                                         \
+      double init = p->kind == R_PROD  ? 1.0                                   \
+                    : p->kind == R_MAX ? -INFINITY                             \
+                    : p->kind == R_MIN ? INFINITY                              \
+                                       : 0.0;                                  \
+      for (int64_t i = 0; i < w; i++) {                                        \
+        acc[i] = init;                                                         \
+        nan[i] = false;                                                        \
+        mx[i] = -INFINITY;                                                     \
+      }                                                                        \
+      switch (p->kind) {                                                       \
+        case R_SUM:                                                            \
+        case R_MEAN:                                                           \
+        case R_LOGSUM: COL_LOOP (T, acc[i] += v); break;                       \
+        case R_MAX:                                                            \
+          COL_LOOP (T, if (v > acc[i]) acc[i] = v; nan[i] |= v != v);          \
+          break;                                                               \
+        case R_MIN:                                                            \
+          COL_LOOP (T, if (v < acc[i]) acc[i] = v; nan[i] |= v != v);          \
+          break;                                                               \
+        case R_PROD: COL_LOOP (T, acc[i] *= v); break;                         \
+        case R_L1: COL_LOOP (T, acc[i] += fabs ((double)v)); break;            \
+        case R_L2:                                                             \
+        case R_SUMSQ: COL_LOOP (T, acc[i] += (double)v * v); break;            \
+        case R_LOGSUMEXP:                                                      \
+          COL_LOOP (T, if ((double)v > mx[i]) mx[i] = v);                      \
+          COL_LOOP (T,                                                         \
+                    acc[i] += isinf (mx[i]) ? 0.0 : exp ((double)v - mx[i]));  \
+          break;                                                               \
+      }                                                                        \
+      for (int64_t i = 0; i < w; i++) {                                        \
+        double r = acc[i];                                                     \
+        switch (p->kind) {                                                     \
+          case R_MEAN: r /= (double)p->rcount; break;                          \
+          case R_L2: r = sqrt (r); break;                                      \
+          case R_LOGSUM: r = log (r); break;                                   \
+          case R_LOGSUMEXP: r = isinf (mx[i]) ? mx[i] : mx[i] + log (r);       \
+              break;                                                           \
+          default: break;                                                      \
+        }                                                                      \
+        dst[o + i] = nan[i] ? (T)NAN : (T)r;                                   \
+      }                                                                        \
+      o += w;                                                                  \
+    }                                                                          \
   }
 
-#define DEFINE_REDUCE_FLOAT(NAME, T)                                        \
-  DEFINE_REDUCE_COLS (NAME##_cols, T)                                       \
-                                                                            \
-  static void NAME (const ReducePlan *p, const void *src_, void *dst_,      \
-                    int64_t o0, int64_t o1)                                 \
-  {                                                                         \
-    const T *src = src_;                                                    \
-    T *dst = dst_;                                                          \
-    if (p->nk > 0 && p->kstr[p->nk - 1] == 1 && p->kdim[p->nk - 1] >= 8) {  \
-      NAME##_cols (p, src, dst, o0, o1);                                    \
-      return;                                                               \
-    }                                                                       \
-    for (int64_t o = o0; o < o1; o++) {                                     \
-      int64_t base = plan_base (p, o);                                      \
-      double acc = 0;                                                       \
-      bool nan = false;                                                     \
-      switch (p->kind) {                                                    \
-        case R_SUM:                                                         \
-        case R_MEAN:                                                        \
-          REDUCE_LOOP (T, acc += v);                                        \
-          if (p->kind == R_MEAN)                                            \
-            acc /= (double) p->rcount;                                      \
-          break;                                                            \
-        case R_MAX:                                                         \
-          acc = -INFINITY;                                                  \
-          REDUCE_LOOP (T, if (v > acc) acc = v; nan |= v != v);             \
-          break;                                                            \
-        case R_MIN:                                                         \
-          acc = INFINITY;                                                   \
-          REDUCE_LOOP (T, if (v < acc) acc = v; nan |= v != v);             \
-          break;                                                            \
-        case R_PROD:                                                        \
-          acc = 1;                                                          \
-          REDUCE_LOOP (T, acc *= v);                                        \
-          break;                                                            \
-        case R_L1: REDUCE_LOOP (T, acc += fabs ((double) v)); break;        \
-        case R_L2:                                                          \
-          REDUCE_LOOP (T, acc += (double) v * v);                           \
-          acc = sqrt (acc);                                                 \
-          break;                                                            \
-        case R_LOGSUM:                                                      \
-          REDUCE_LOOP (T, acc += v);                                        \
-          acc = log (acc);                                                  \
-          break;                                                            \
-        case R_LOGSUMEXP: REDUCE_LOGSUMEXP (T, acc); break;                 \
-        case R_SUMSQ: REDUCE_LOOP (T, acc += (double) v * v); break;        \
-      }                                                                     \
-      dst[o] = nan ? (T) NAN : (T) acc;                                     \
-    }                                                                       \
+#define DEFINE_REDUCE_FLOAT(NAME, T)                                           \
+  DEFINE_REDUCE_COLS (NAME##_cols, T)                                          \
+                                                                               \
+  static void NAME (const ReducePlan *p, const void *src_, void *dst_,         \
+                    int64_t o0, int64_t o1)                                    \
+  {                                                                            \
+    const T *src = src_;                                                       \
+    T *dst = dst_;                                                             \
+    if (p->nk > 0 && p->kstr[p->nk - 1] == 1 && p->kdim[p->nk - 1] >= 8) {     \
+      NAME##_cols (p, src, dst, o0, o1);                                       \
+      return;                                                                  \
+    }                                                                          \
+    for (int64_t o = o0; o < o1; o++) {                                        \
+      int64_t base = plan_base (p, o);                                         \
+      double acc = 0;                                                          \
+      bool nan = false;                                                        \
+      switch (p->kind) {                                                       \
+        case R_SUM:                                                            \
+        case R_MEAN:                                                           \
+          REDUCE_LOOP (T, acc += v);                                           \
+          if (p->kind == R_MEAN)                                               \
+            acc /= (double)p->rcount;                                          \
+          break;                                                               \
+        case R_MAX:                                                            \
+          acc = -INFINITY;                                                     \
+          REDUCE_LOOP (T, if (v > acc) acc = v; nan |= v != v);                \
+          break;                                                               \
+        case R_MIN:                                                            \
+          acc = INFINITY;                                                      \
+          REDUCE_LOOP (T, if (v < acc) acc = v; nan |= v != v);                \
+          break;                                                               \
+        case R_PROD:                                                           \
+          acc = 1;                                                             \
+          REDUCE_LOOP (T, acc *= v);                                           \
+          break;                                                               \
+        case R_L1: REDUCE_LOOP (T, acc += fabs ((double)v)); break;            \
+        case R_L2:                                                             \
+          REDUCE_LOOP (T, acc += (double)v * v);                               \
+          acc = sqrt (acc);                                                    \
+          break;                                                               \
+        case R_LOGSUM:                                                         \
+          REDUCE_LOOP (T, acc += v);                                           \
+          acc = log (acc);                                                     \
+          break;                                                               \
+        case R_LOGSUMEXP: REDUCE_LOGSUMEXP (T, acc); break;                    \
+        case R_SUMSQ: REDUCE_LOOP (T, acc += (double)v * v); break;            \
+      }                                                                        \
+      dst[o] = nan ? (T)NAN : (T)acc;                                          \
+    }                                                                          \
   }
 
 static inline int64_t
@@ -366,62 +364,58 @@ abs64 (int64_t v)
 
 /* Integers: exact int64 accumulation; the transcendental ones in double.
  * An empty max / min gives the type's lowest / highest value. */
-#define DEFINE_REDUCE_INT(NAME, T, TMIN, TMAX)                              \
-  static void NAME (const ReducePlan *p, const void *src_, void *dst_,      \
-                    int64_t o0, int64_t o1)                                 \
-  {                                                                         \
-    const T *src = src_;                                                    \
-    T *dst = dst_;                                                          \
-    for (int64_t o = o0; o < o1; o++) {                                     \
-      int64_t base = plan_base (p, o);                                      \
-      int64_t acc = 0;                                                      \
-      double facc = 0;                                                      \
-      bool use_f = false;                                                   \
-      switch (p->kind) {                                                    \
-        case R_SUM:                                                         \
-        case R_MEAN:                                                        \
-          REDUCE_LOOP (T, acc += (int64_t) v);                              \
-          if (p->kind == R_MEAN)                                            \
-            acc = p->rcount ? acc / p->rcount : 0;                          \
-          break;                                                            \
-        case R_MAX:                                                         \
-          acc = (int64_t) (TMIN);                                           \
-          REDUCE_LOOP (T, if ((int64_t) v > acc) acc = (int64_t) v);        \
-          break;                                                            \
-        case R_MIN:                                                         \
-          acc = (int64_t) (TMAX);                                           \
-          REDUCE_LOOP (T, if ((int64_t) v < acc) acc = (int64_t) v);        \
-          break;                                                            \
-        case R_PROD:                                                        \
-          acc = 1;                                                          \
-          REDUCE_LOOP (T, acc *= (int64_t) v);                              \
-          break;                                                            \
-        case R_L1:                                                          \
-          REDUCE_LOOP (T, acc += abs64 ((int64_t) v));                     \
-          break;                                                            \
-        case R_SUMSQ: REDUCE_LOOP (T, acc += (int64_t) v * (int64_t) v); break; \
-        case R_L2:                                                          \
-          REDUCE_LOOP (T, facc += (double) v * (double) v);                 \
-          facc = sqrt (facc);                                               \
-          use_f = true;                                                     \
-          break;                                                            \
-        case R_LOGSUM:                                                      \
-          REDUCE_LOOP (T, facc += (double) v);                              \
-          facc = log (facc);                                                \
-          use_f = true;                                                     \
-          break;                                                            \
-        case R_LOGSUMEXP:                                                   \
-          REDUCE_LOGSUMEXP (T, facc);                                       \
-          use_f = true;                                                     \
-          break;                                                            \
-      }                                                                     \
-      if (use_f)                                                            \
-        dst[o] = isfinite (facc) ? (T) facc                                 \
-                 : facc > 0      ? (T) (TMAX)                               \
-                                 : (T) (TMIN);                              \
-      else                                                                  \
-        dst[o] = (T) acc;                                                   \
-    }                                                                       \
+#define DEFINE_REDUCE_INT(NAME, T, TMIN, TMAX)                                 \
+  static void NAME (const ReducePlan *p, const void *src_, void *dst_,         \
+                    int64_t o0, int64_t o1)                                    \
+  {                                                                            \
+    const T *src = src_;                                                       \
+    T *dst = dst_;                                                             \
+    for (int64_t o = o0; o < o1; o++) {                                        \
+      int64_t base = plan_base (p, o);                                         \
+      int64_t acc = 0;                                                         \
+      double facc = 0;                                                         \
+      bool use_f = false;                                                      \
+      switch (p->kind) {                                                       \
+        case R_SUM:                                                            \
+        case R_MEAN:                                                           \
+          REDUCE_LOOP (T, acc += (int64_t)v);                                  \
+          if (p->kind == R_MEAN)                                               \
+            acc = p->rcount ? acc / p->rcount : 0;                             \
+          break;                                                               \
+        case R_MAX:                                                            \
+          acc = (int64_t)(TMIN);                                               \
+          REDUCE_LOOP (T, if ((int64_t)v > acc) acc = (int64_t)v);             \
+          break;                                                               \
+        case R_MIN:                                                            \
+          acc = (int64_t)(TMAX);                                               \
+          REDUCE_LOOP (T, if ((int64_t)v < acc) acc = (int64_t)v);             \
+          break;                                                               \
+        case R_PROD:                                                           \
+          acc = 1;                                                             \
+          REDUCE_LOOP (T, acc *= (int64_t)v);                                  \
+          break;                                                               \
+        case R_L1: REDUCE_LOOP (T, acc += abs64 ((int64_t)v)); break;          \
+        case R_SUMSQ: REDUCE_LOOP (T, acc += (int64_t)v * (int64_t)v); break;  \
+        case R_L2:                                                             \
+          REDUCE_LOOP (T, facc += (double)v * (double)v);                      \
+          facc = sqrt (facc);                                                  \
+          use_f = true;                                                        \
+          break;                                                               \
+        case R_LOGSUM:                                                         \
+          REDUCE_LOOP (T, facc += (double)v);                                  \
+          facc = log (facc);                                                   \
+          use_f = true;                                                        \
+          break;                                                               \
+        case R_LOGSUMEXP:                                                      \
+          REDUCE_LOGSUMEXP (T, facc);                                          \
+          use_f = true;                                                        \
+          break;                                                               \
+      }                                                                        \
+      if (use_f)                                                               \
+        dst[o] = isfinite (facc) ? (T)facc : facc > 0 ? (T)(TMAX) : (T)(TMIN); \
+      else                                                                     \
+        dst[o] = (T)acc;                                                       \
+    }                                                                          \
   }
 
 DEFINE_REDUCE_FLOAT (reduce_f32, float)
@@ -486,10 +480,10 @@ reduce_run (MaceOpCtx *ctx, ReduceKind kind)
   return MACE_OK;
 }
 
-#define DEFINE_REDUCE_RUN(NAME, KIND)                                       \
-  static MaceStatus NAME (MaceOpCtx *ctx)                                   \
-  {                                                                         \
-    return reduce_run (ctx, KIND);                                          \
+#define DEFINE_REDUCE_RUN(NAME, KIND)                                          \
+  static MaceStatus NAME (MaceOpCtx *ctx)                                      \
+  {                                                                            \
+    return reduce_run (ctx, KIND);                                             \
   }
 
 DEFINE_REDUCE_RUN (run_sum, R_SUM)
@@ -512,8 +506,8 @@ split_at_axis (const MaceTensor *x, int axis, int64_t *outer, int64_t *n,
 {
   *outer = mace_shape_numel (axis, x->dims);
   *n = x->ndim ? x->dims[axis] : 1;
-  *inner = x->ndim ? mace_shape_numel (x->ndim - axis - 1, x->dims + axis + 1)
-                   : 1;
+  *inner
+      = x->ndim ? mace_shape_numel (x->ndim - axis - 1, x->dims + axis + 1) : 1;
 }
 
 static int
@@ -561,27 +555,27 @@ arg_infer (MaceOpCtx *ctx)
 }
 
 /* Ties go to the first index, or to the last with select_last_index. */
-#define DEFINE_ARG(NAME, T)                                                 \
-  static void NAME (const void *src_, int64_t *dst, int64_t outer,          \
-                    int64_t n, int64_t inner, bool is_max, bool last)       \
-  {                                                                         \
-    const T *src = src_;                                                    \
-    for (int64_t o = 0; o < outer; o++)                                     \
-      for (int64_t i = 0; i < inner; i++) {                                 \
-        const T *xp = src + o * n * inner + i;                              \
-        T best = xp[0];                                                     \
-        int64_t at = 0;                                                     \
-        for (int64_t k = 1; k < n; k++) {                                   \
-          T v = xp[k * inner];                                              \
-          bool better = is_max ? (last ? v >= best : v > best)              \
-                               : (last ? v <= best : v < best);             \
-          if (better) {                                                     \
-            best = v;                                                       \
-            at = k;                                                         \
-          }                                                                 \
-        }                                                                   \
-        dst[o * inner + i] = at;                                            \
-      }                                                                     \
+#define DEFINE_ARG(NAME, T)                                                    \
+  static void NAME (const void *src_, int64_t *dst, int64_t outer, int64_t n,  \
+                    int64_t inner, bool is_max, bool last)                     \
+  {                                                                            \
+    const T *src = src_;                                                       \
+    for (int64_t o = 0; o < outer; o++)                                        \
+      for (int64_t i = 0; i < inner; i++) {                                    \
+        const T *xp = src + o * n * inner + i;                                 \
+        T best = xp[0];                                                        \
+        int64_t at = 0;                                                        \
+        for (int64_t k = 1; k < n; k++) {                                      \
+          T v = xp[k * inner];                                                 \
+          bool better = is_max ? (last ? v >= best : v > best)                 \
+                               : (last ? v <= best : v < best);                \
+          if (better) {                                                        \
+            best = v;                                                          \
+            at = k;                                                            \
+          }                                                                    \
+        }                                                                      \
+        dst[o * inner + i] = at;                                               \
+      }                                                                        \
   }
 
 DEFINE_ARG (arg_f32, float)
@@ -662,7 +656,7 @@ exp_nonpos (float x)
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * (r * r) + r + 1.0f;
-  int32_t bits = ((int32_t) k + 127) * (1 << 23);
+  int32_t bits = ((int32_t)k + 127) * (1 << 23);
   float scale;
   memcpy (&scale, &bits, sizeof scale);
   return p * scale;
@@ -699,19 +693,18 @@ softmax_split (MaceOpCtx *ctx, int64_t *outer, int64_t *n, int64_t *inner)
     if (a < 0)
       a += x->ndim;
     if (a < 0 || a > x->ndim)
-      return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
-                           "axis %lld out of range for rank %d",
-                           (long long) mace_attr_int (ctx->node, "axis", 1),
-                           x->ndim);
-    *outer = mace_shape_numel ((int) a, x->dims);
-    *n = mace_shape_numel (x->ndim - (int) a, x->dims + a);
+      return mace_op_fail (
+          ctx, MACE_ERROR_INVALID_MODEL, "axis %lld out of range for rank %d",
+          (long long)mace_attr_int (ctx->node, "axis", 1), x->ndim);
+    *outer = mace_shape_numel ((int)a, x->dims);
+    *n = mace_shape_numel (x->ndim - (int)a, x->dims + a);
     *inner = 1;
     return MACE_OK;
   }
   axis = norm_axis (a, x->ndim);
   if (axis < 0)
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
-                         "axis %lld out of range for rank %d", (long long) a,
+                         "axis %lld out of range for rank %d", (long long)a,
                          x->ndim);
   split_at_axis (x, axis, outer, n, inner);
   return MACE_OK;
@@ -733,115 +726,115 @@ softmax_infer (MaceOpCtx *ctx)
 
 /* One job item: the block of `outer` index o, columns [i0, i0+w).
  * inner == 1 (the common case: the last axis) takes a contiguous row path. */
-#define DEFINE_SOFTMAX(NAME, T, EXP)                                        \
-  static void NAME##_row (SoftmaxKind kind, const T *x, T *y, int64_t n)    \
-  {                                                                         \
-    if (kind == SM_HARDMAX) {                                               \
-      T best = x[0];                                                        \
-      int64_t at = 0;                                                       \
-      for (int64_t k = 1; k < n; k++)                                       \
-        if (x[k] > best) {                                                  \
-          best = x[k];                                                      \
-          at = k;                                                           \
-        }                                                                   \
-      for (int64_t k = 0; k < n; k++)                                       \
-        y[k] = k == at ? (T) 1 : (T) 0;                                     \
-      return;                                                               \
-    }                                                                       \
-    /* Four running maxima: independent compares pipeline. */               \
-    T m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0];                           \
-    int64_t q = 1;                                                          \
-    for (; q + 4 <= n; q += 4) {                                            \
-      m0 = x[q] > m0 ? x[q] : m0;                                           \
-      m1 = x[q + 1] > m1 ? x[q + 1] : m1;                                   \
-      m2 = x[q + 2] > m2 ? x[q + 2] : m2;                                   \
-      m3 = x[q + 3] > m3 ? x[q + 3] : m3;                                   \
-    }                                                                       \
-    for (; q < n; q++)                                                      \
-      m0 = x[q] > m0 ? x[q] : m0;                                           \
-    m0 = m1 > m0 ? m1 : m0;                                                 \
-    m2 = m3 > m2 ? m3 : m2;                                                 \
-    T mx = m2 > m0 ? m2 : m0;                                               \
-    /* exp into y first (a vectorisable loop), then the sum with four      \
-     * partial sums to hide the add latency. */                             \
-    for (int64_t k = 0; k < n; k++)                                         \
-      y[k] = EXP (x[k] - mx);                                               \
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                  \
-    int64_t k = 0;                                                          \
-    for (; k + 4 <= n; k += 4) {                                            \
-      s0 += y[k];                                                           \
-      s1 += y[k + 1];                                                       \
-      s2 += y[k + 2];                                                       \
-      s3 += y[k + 3];                                                       \
-    }                                                                       \
-    for (; k < n; k++)                                                      \
-      s0 += y[k];                                                           \
-    double sum = (s0 + s1) + (s2 + s3);                                     \
-    if (kind == SM_SOFTMAX) {                                               \
-      T r = (T) (1.0 / sum);                                                \
-      for (k = 0; k < n; k++)                                               \
-        y[k] *= r;                                                          \
-    } else {                                                                \
-      T ls = (T) log (sum);                                                 \
-      for (k = 0; k < n; k++)                                               \
-        y[k] = (x[k] - mx) - ls;                                            \
-    }                                                                       \
-  }                                                                         \
-                                                                            \
-  static void NAME (void *arg, int64_t begin, int64_t end)                  \
-  {                                                                         \
-    const SoftmaxJob *j = arg;                                              \
-    const int64_t n = j->n, inner = j->inner;                               \
-    for (int64_t item = begin; item < end; item++) {                        \
-      int64_t o = item / j->n_chunks, i0 = (item % j->n_chunks) * SM_CHUNK; \
-      int64_t w = inner - i0 < SM_CHUNK ? inner - i0 : SM_CHUNK;            \
-      const T *x = (const T *) j->x + o * n * inner + i0;                   \
-      T *y = (T *) j->y + o * n * inner + i0;                               \
-      if (inner == 1) {                                                     \
-        NAME##_row (j->kind, x, y, n);                                      \
-        continue;                                                           \
-      }                                                                     \
-      T mx[SM_CHUNK];                                                       \
-      double sum[SM_CHUNK];                                                 \
-      int64_t at[SM_CHUNK];                                                 \
-      for (int64_t i = 0; i < w; i++) {                                     \
-        mx[i] = x[i];                                                       \
-        at[i] = 0;                                                          \
-        sum[i] = 0;                                                         \
-      }                                                                     \
-      for (int64_t k = 1; k < n; k++)                                       \
-        for (int64_t i = 0; i < w; i++)                                     \
-          if (x[k * inner + i] > mx[i]) {                                   \
-            mx[i] = x[k * inner + i];                                       \
-            at[i] = k;                                                      \
-          }                                                                 \
-      if (j->kind == SM_HARDMAX) {                                          \
-        for (int64_t k = 0; k < n; k++)                                     \
-          for (int64_t i = 0; i < w; i++)                                   \
-            y[k * inner + i] = at[i] == k ? (T) 1 : (T) 0;                  \
-        continue;                                                           \
-      }                                                                     \
-      for (int64_t k = 0; k < n; k++)                                       \
-        for (int64_t i = 0; i < w; i++) {                                   \
-          T e = EXP (x[k * inner + i] - mx[i]);                             \
-          sum[i] += e;                                                      \
-          if (j->kind == SM_SOFTMAX)                                        \
-            y[k * inner + i] = e;                                           \
-        }                                                                   \
-      if (j->kind == SM_SOFTMAX) {                                          \
-        for (int64_t i = 0; i < w; i++)                                     \
-          sum[i] = 1.0 / sum[i];                                            \
-        for (int64_t k = 0; k < n; k++)                                     \
-          for (int64_t i = 0; i < w; i++)                                   \
-            y[k * inner + i] = (T) (y[k * inner + i] * sum[i]);             \
-      } else {                                                              \
-        for (int64_t i = 0; i < w; i++)                                     \
-          sum[i] = (double) mx[i] + log (sum[i]);                           \
-        for (int64_t k = 0; k < n; k++)                                     \
-          for (int64_t i = 0; i < w; i++)                                   \
-            y[k * inner + i] = (T) (x[k * inner + i] - sum[i]);             \
-      }                                                                     \
-    }                                                                       \
+#define DEFINE_SOFTMAX(NAME, T, EXP)                                           \
+  static void NAME##_row (SoftmaxKind kind, const T *x, T *y, int64_t n)       \
+  {                                                                            \
+    if (kind == SM_HARDMAX) {                                                  \
+      T best = x[0];                                                           \
+      int64_t at = 0;                                                          \
+      for (int64_t k = 1; k < n; k++)                                          \
+        if (x[k] > best) {                                                     \
+          best = x[k];                                                         \
+          at = k;                                                              \
+        }                                                                      \
+      for (int64_t k = 0; k < n; k++)                                          \
+        y[k] = k == at ? (T)1 : (T)0;                                          \
+      return;                                                                  \
+    }                                                                          \
+    /* Four running maxima: independent compares pipeline. */                  \
+    T m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0];                              \
+    int64_t q = 1;                                                             \
+    for (; q + 4 <= n; q += 4) {                                               \
+      m0 = x[q] > m0 ? x[q] : m0;                                              \
+      m1 = x[q + 1] > m1 ? x[q + 1] : m1;                                      \
+      m2 = x[q + 2] > m2 ? x[q + 2] : m2;                                      \
+      m3 = x[q + 3] > m3 ? x[q + 3] : m3;                                      \
+    }                                                                          \
+    for (; q < n; q++)                                                         \
+      m0 = x[q] > m0 ? x[q] : m0;                                              \
+    m0 = m1 > m0 ? m1 : m0;                                                    \
+    m2 = m3 > m2 ? m3 : m2;                                                    \
+    T mx = m2 > m0 ? m2 : m0;                                                  \
+    /* exp into y first (a vectorisable loop), then the sum with four          \
+     * partial sums to hide the add latency. */                                \
+    for (int64_t k = 0; k < n; k++)                                            \
+      y[k] = EXP (x[k] - mx);                                                  \
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                     \
+    int64_t k = 0;                                                             \
+    for (; k + 4 <= n; k += 4) {                                               \
+      s0 += y[k];                                                              \
+      s1 += y[k + 1];                                                          \
+      s2 += y[k + 2];                                                          \
+      s3 += y[k + 3];                                                          \
+    }                                                                          \
+    for (; k < n; k++)                                                         \
+      s0 += y[k];                                                              \
+    double sum = (s0 + s1) + (s2 + s3);                                        \
+    if (kind == SM_SOFTMAX) {                                                  \
+      T r = (T)(1.0 / sum);                                                    \
+      for (k = 0; k < n; k++)                                                  \
+        y[k] *= r;                                                             \
+    } else {                                                                   \
+      T ls = (T)log (sum);                                                     \
+      for (k = 0; k < n; k++)                                                  \
+        y[k] = (x[k] - mx) - ls;                                               \
+    }                                                                          \
+  }                                                                            \
+                                                                               \
+  static void NAME (void *arg, int64_t begin, int64_t end)                     \
+  {                                                                            \
+    const SoftmaxJob *j = arg;                                                 \
+    const int64_t n = j->n, inner = j->inner;                                  \
+    for (int64_t item = begin; item < end; item++) {                           \
+      int64_t o = item / j->n_chunks, i0 = (item % j->n_chunks) * SM_CHUNK;    \
+      int64_t w = inner - i0 < SM_CHUNK ? inner - i0 : SM_CHUNK;               \
+      const T *x = (const T *)j->x + o * n * inner + i0;                       \
+      T *y = (T *)j->y + o * n * inner + i0;                                   \
+      if (inner == 1) {                                                        \
+        NAME##_row (j->kind, x, y, n);                                         \
+        continue;                                                              \
+      }                                                                        \
+      T mx[SM_CHUNK];                                                          \
+      double sum[SM_CHUNK];                                                    \
+      int64_t at[SM_CHUNK];                                                    \
+      for (int64_t i = 0; i < w; i++) {                                        \
+        mx[i] = x[i];                                                          \
+        at[i] = 0;                                                             \
+        sum[i] = 0;                                                            \
+      }                                                                        \
+      for (int64_t k = 1; k < n; k++)                                          \
+        for (int64_t i = 0; i < w; i++)                                        \
+          if (x[k * inner + i] > mx[i]) {                                      \
+            mx[i] = x[k * inner + i];                                          \
+            at[i] = k;                                                         \
+          }                                                                    \
+      if (j->kind == SM_HARDMAX) {                                             \
+        for (int64_t k = 0; k < n; k++)                                        \
+          for (int64_t i = 0; i < w; i++)                                      \
+            y[k * inner + i] = at[i] == k ? (T)1 : (T)0;                       \
+        continue;                                                              \
+      }                                                                        \
+      for (int64_t k = 0; k < n; k++)                                          \
+        for (int64_t i = 0; i < w; i++) {                                      \
+          T e = EXP (x[k * inner + i] - mx[i]);                                \
+          sum[i] += e;                                                         \
+          if (j->kind == SM_SOFTMAX)                                           \
+            y[k * inner + i] = e;                                              \
+        }                                                                      \
+      if (j->kind == SM_SOFTMAX) {                                             \
+        for (int64_t i = 0; i < w; i++)                                        \
+          sum[i] = 1.0 / sum[i];                                               \
+        for (int64_t k = 0; k < n; k++)                                        \
+          for (int64_t i = 0; i < w; i++)                                      \
+            y[k * inner + i] = (T)(y[k * inner + i] * sum[i]);                 \
+      } else {                                                                 \
+        for (int64_t i = 0; i < w; i++)                                        \
+          sum[i] = (double)mx[i] + log (sum[i]);                               \
+        for (int64_t k = 0; k < n; k++)                                        \
+          for (int64_t i = 0; i < w; i++)                                      \
+            y[k * inner + i] = (T)(x[k * inner + i] - sum[i]);                 \
+      }                                                                        \
+    }                                                                          \
   }
 
 DEFINE_SOFTMAX (softmax_f32, float, exp_nonpos)
@@ -858,8 +851,7 @@ softmax_run (MaceOpCtx *ctx, SoftmaxKind kind)
   if (job.outer == 0 || job.n == 0 || job.inner == 0)
     return MACE_OK;
   job.n_chunks = (job.inner + SM_CHUNK - 1) / SM_CHUNK;
-  MaceRangeFunc fn = x->dtype == MACE_DTYPE_FLOAT32 ? softmax_f32
-                                                   : softmax_f64;
+  MaceRangeFunc fn = x->dtype == MACE_DTYPE_FLOAT32 ? softmax_f32 : softmax_f64;
   int64_t items = job.outer * job.n_chunks;
   if (mace_tensor_numel (x) >= PARALLEL_MIN && items > 1)
     mace_parallel_for (ctx->pool, items, fn, &job);
@@ -910,29 +902,29 @@ cumsum_infer (MaceOpCtx *ctx)
 
 /* Runs along the axis, using the previous output row as the running sum:
  * y[k] = y[k-1] + x[k] (inclusive) or x[k-1] (exclusive). */
-#define DEFINE_CUMSUM(NAME, T)                                              \
-  static void NAME (const void *src_, void *dst_, int64_t outer, int64_t n, \
-                    int64_t inner, bool excl, bool rev)                     \
-  {                                                                         \
-    const T *src = src_;                                                    \
-    T *dst = dst_;                                                          \
-    for (int64_t o = 0; o < outer; o++) {                                   \
-      const T *x = src + o * n * inner;                                     \
-      T *y = dst + o * n * inner;                                           \
-      for (int64_t s = 0; s < n; s++) {                                     \
-        int64_t k = rev ? n - 1 - s : s, prev = rev ? k + 1 : k - 1;        \
-        T *yr = y + k * inner;                                              \
-        if (s == 0) {                                                       \
-          for (int64_t i = 0; i < inner; i++)                               \
-            yr[i] = excl ? (T) 0 : x[k * inner + i];                        \
-          continue;                                                         \
-        }                                                                   \
-        const T *yp = y + prev * inner;                                     \
-        const T *xr = x + (excl ? prev : k) * inner;                        \
-        for (int64_t i = 0; i < inner; i++)                                 \
-          yr[i] = yp[i] + xr[i];                                            \
-      }                                                                     \
-    }                                                                       \
+#define DEFINE_CUMSUM(NAME, T)                                                 \
+  static void NAME (const void *src_, void *dst_, int64_t outer, int64_t n,    \
+                    int64_t inner, bool excl, bool rev)                        \
+  {                                                                            \
+    const T *src = src_;                                                       \
+    T *dst = dst_;                                                             \
+    for (int64_t o = 0; o < outer; o++) {                                      \
+      const T *x = src + o * n * inner;                                        \
+      T *y = dst + o * n * inner;                                              \
+      for (int64_t s = 0; s < n; s++) {                                        \
+        int64_t k = rev ? n - 1 - s : s, prev = rev ? k + 1 : k - 1;           \
+        T *yr = y + k * inner;                                                 \
+        if (s == 0) {                                                          \
+          for (int64_t i = 0; i < inner; i++)                                  \
+            yr[i] = excl ? (T)0 : x[k * inner + i];                            \
+          continue;                                                            \
+        }                                                                      \
+        const T *yp = y + prev * inner;                                        \
+        const T *xr = x + (excl ? prev : k) * inner;                           \
+        for (int64_t i = 0; i < inner; i++)                                    \
+          yr[i] = yp[i] + xr[i];                                               \
+      }                                                                        \
+    }                                                                          \
   }
 
 DEFINE_CUMSUM (cumsum_f32, float)
@@ -946,15 +938,15 @@ static MaceStatus
 run_cumsum (MaceOpCtx *ctx)
 {
   const MaceTensor *x = ctx->in[0], *ax = ctx->in[1];
-  if (!ax->data || mace_tensor_numel (ax) != 1 ||
-      (ax->dtype != MACE_DTYPE_INT32 && ax->dtype != MACE_DTYPE_INT64))
+  if (!ax->data || mace_tensor_numel (ax) != 1
+      || (ax->dtype != MACE_DTYPE_INT32 && ax->dtype != MACE_DTYPE_INT64))
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                          "axis must be one int32 or int64 value");
   int64_t a = mace_tensor_get_i64 (ax, 0);
   int axis = x->ndim ? norm_axis (a, x->ndim) : 0;
   if (axis < 0)
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
-                         "axis %lld out of range for rank %d", (long long) a,
+                         "axis %lld out of range for rank %d", (long long)a,
                          x->ndim);
   bool excl = mace_attr_int (ctx->node, "exclusive", 0) != 0;
   bool rev = mace_attr_int (ctx->node, "reverse", 0) != 0;

@@ -8,10 +8,9 @@
 #include "internal.h"
 
 static const MaceOpDef *const tables[] = {
-  mace_ops_elementwise, mace_ops_activation, mace_ops_reduce,
-  mace_ops_shape,       mace_ops_movement,   mace_ops_conv,
-  mace_ops_pool,        mace_ops_norm,       mace_ops_gemm,
-  mace_ops_resize,
+  mace_ops_elementwise, mace_ops_activation, mace_ops_reduce, mace_ops_shape,
+  mace_ops_movement,    mace_ops_conv,       mace_ops_pool,   mace_ops_norm,
+  mace_ops_gemm,        mace_ops_resize,
 };
 
 const MaceOpDef *

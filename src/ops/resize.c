@@ -71,28 +71,28 @@ float_to_half (float f)
   uint32_t x;
   memcpy (&x, &f, 4);
   uint32_t sign = (x >> 16) & 0x8000u;
-  int32_t exp = (int32_t) ((x >> 23) & 0xff) - 127 + 15;
+  int32_t exp = (int32_t)((x >> 23) & 0xff) - 127 + 15;
   uint32_t man = x & 0x7fffffu;
   if (((x >> 23) & 0xff) == 0xff)
-    return (uint16_t) (sign | 0x7c00u | (man ? 0x200u : 0));
+    return (uint16_t)(sign | 0x7c00u | (man ? 0x200u : 0));
   if (exp >= 31)
-    return (uint16_t) (sign | 0x7c00u);
+    return (uint16_t)(sign | 0x7c00u);
   if (exp <= 0) {
     if (exp < -10)
-      return (uint16_t) sign;
+      return (uint16_t)sign;
     man |= 0x800000u;
-    uint32_t shift = (uint32_t) (14 - exp);
+    uint32_t shift = (uint32_t)(14 - exp);
     uint32_t h = man >> shift;
     uint32_t rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
     if (rem > half || (rem == half && (h & 1)))
       h++;
-    return (uint16_t) (sign | h);
+    return (uint16_t)(sign | h);
   }
-  uint32_t h = sign | ((uint32_t) exp << 10) | (man >> 13);
+  uint32_t h = sign | ((uint32_t)exp << 10) | (man >> 13);
   uint32_t rem = man & 0x1fffu;
   if (rem > 0x1000u || (rem == 0x1000u && (h & 1)))
     h++;
-  return (uint16_t) h;
+  return (uint16_t)h;
 }
 
 /* Writes v into element i of data of type dt (integers round to nearest,
@@ -101,17 +101,17 @@ static void
 store_f64 (void *d, MaceDataType dt, int64_t i, double v)
 {
   switch (dt) {
-    case MACE_DTYPE_FLOAT32: ((float *) d)[i] = (float) v; return;
-    case MACE_DTYPE_FLOAT64: ((double *) d)[i] = v; return;
+    case MACE_DTYPE_FLOAT32: ((float *)d)[i] = (float)v; return;
+    case MACE_DTYPE_FLOAT64: ((double *)d)[i] = v; return;
     case MACE_DTYPE_FLOAT16:
-      ((uint16_t *) d)[i] = float_to_half ((float) v);
+      ((uint16_t *)d)[i] = float_to_half ((float)v);
       return;
     case MACE_DTYPE_BFLOAT16: {
-      float f = (float) v;
+      float f = (float)v;
       uint32_t b;
       memcpy (&b, &f, 4);
       b += 0x7fffu + ((b >> 16) & 1);
-      ((uint16_t *) d)[i] = (uint16_t) (b >> 16);
+      ((uint16_t *)d)[i] = (uint16_t)(b >> 16);
       return;
     }
     default: break;
@@ -119,23 +119,24 @@ store_f64 (void *d, MaceDataType dt, int64_t i, double v)
   double r = nearbyint (v);
   switch (dt) {
     case MACE_DTYPE_UINT8:
-      ((uint8_t *) d)[i] = (uint8_t) (r < 0 ? 0 : r > 255 ? 255 : r);
+      ((uint8_t *)d)[i] = (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
       break;
     case MACE_DTYPE_INT8:
-      ((int8_t *) d)[i] = (int8_t) (r < -128 ? -128 : r > 127 ? 127 : r);
+      ((int8_t *)d)[i] = (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);
       break;
     case MACE_DTYPE_UINT16:
-      ((uint16_t *) d)[i] = (uint16_t) (r < 0 ? 0 : r > 65535 ? 65535 : r);
+      ((uint16_t *)d)[i] = (uint16_t)(r < 0 ? 0 : r > 65535 ? 65535 : r);
       break;
     case MACE_DTYPE_INT16:
-      ((int16_t *) d)[i] =
-          (int16_t) (r < -32768 ? -32768 : r > 32767 ? 32767 : r);
+      ((int16_t *)d)[i] = (int16_t)(r < -32768  ? -32768
+                                    : r > 32767 ? 32767
+                                                : r);
       break;
-    case MACE_DTYPE_INT32: ((int32_t *) d)[i] = (int32_t) r; break;
-    case MACE_DTYPE_UINT32: ((uint32_t *) d)[i] = (uint32_t) r; break;
-    case MACE_DTYPE_INT64: ((int64_t *) d)[i] = (int64_t) r; break;
-    case MACE_DTYPE_UINT64: ((uint64_t *) d)[i] = (uint64_t) r; break;
-    case MACE_DTYPE_BOOL: ((uint8_t *) d)[i] = r != 0; break;
+    case MACE_DTYPE_INT32: ((int32_t *)d)[i] = (int32_t)r; break;
+    case MACE_DTYPE_UINT32: ((uint32_t *)d)[i] = (uint32_t)r; break;
+    case MACE_DTYPE_INT64: ((int64_t *)d)[i] = (int64_t)r; break;
+    case MACE_DTYPE_UINT64: ((uint64_t *)d)[i] = (uint64_t)r; break;
+    case MACE_DTYPE_BOOL: ((uint8_t *)d)[i] = r != 0; break;
     default: break;
   }
 }
@@ -171,12 +172,13 @@ static bool
 parse_ct (const char *s, RCoord *c)
 {
   static const char *const names[] = {
-    "half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
-    "tf_half_pixel_for_nn", "tf_crop_and_resize", "half_pixel_symmetric",
+    "half_pixel",           "pytorch_half_pixel",   "align_corners",
+    "asymmetric",           "tf_half_pixel_for_nn", "tf_crop_and_resize",
+    "half_pixel_symmetric",
   };
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (!strcmp (s, names[i])) {
-      *c = (RCoord) i;
+      *c = (RCoord)i;
       return true;
     }
   return false;
@@ -186,11 +188,14 @@ static bool
 parse_nm (const char *s, RNearest *n)
 {
   static const char *const names[] = {
-    "round_prefer_floor", "round_prefer_ceil", "floor", "ceil",
+    "round_prefer_floor",
+    "round_prefer_ceil",
+    "floor",
+    "ceil",
   };
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (!strcmp (s, names[i])) {
-      *n = (RNearest) i;
+      *n = (RNearest)i;
       return true;
     }
   return false;
@@ -209,8 +214,8 @@ resize_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
   RCoord c;
   RNearest n;
   const char *s = mace_attr_string (node, "mode", "nearest");
-  if (!parse_mode (s, &m) ||
-      (m == MODE_CUBIC && (opset < 11 || is_upsample (node)))) {
+  if (!parse_mode (s, &m)
+      || (m == MODE_CUBIC && (opset < 11 || is_upsample (node)))) {
     snprintf (msg, len, "mode '%s' is not supported", s);
     return MACE_ERROR_UNSUPPORTED;
   }
@@ -225,8 +230,10 @@ resize_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
     return MACE_OK;
   s = mace_attr_string (node, "coordinate_transformation_mode", "half_pixel");
   if (!parse_ct (s, &c) || c == CT_HALF_PIXEL_SYMMETRIC) {
-    snprintf (msg, len, "coordinate_transformation_mode '%s' is not "
-              "supported", s);
+    snprintf (msg, len,
+              "coordinate_transformation_mode '%s' is not "
+              "supported",
+              s);
     return MACE_ERROR_UNSUPPORTED;
   }
   s = mace_attr_string (node, "nearest_mode", "round_prefer_floor");
@@ -239,8 +246,8 @@ resize_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
     return MACE_ERROR_UNSUPPORTED;
   }
   s = mace_attr_string (node, "keep_aspect_ratio_policy", "stretch");
-  if (strcmp (s, "stretch") && strcmp (s, "not_larger") &&
-      strcmp (s, "not_smaller")) {
+  if (strcmp (s, "stretch") && strcmp (s, "not_larger")
+      && strcmp (s, "not_smaller")) {
     snprintf (msg, len, "keep_aspect_ratio_policy '%s' is not supported", s);
     return MACE_ERROR_UNSUPPORTED;
   }
@@ -273,7 +280,7 @@ resize_params (MaceOpCtx *ctx, RParams *p)
   MaceStatus st = resize_shape (ctx, p);
   for (int d = 0; d < r; d++)
     if (p->len[d] < 0)
-      p->len[d] = (double) x->dims[d] * p->scale[d];
+      p->len[d] = (double)x->dims[d] * p->scale[d];
   return st;
 }
 
@@ -298,7 +305,7 @@ resize_shape (MaceOpCtx *ctx, RParams *p)
                              "scales has %d entries for rank %d", n, r);
       for (int d = 0; d < r; d++) {
         p->scale[d] = f[d];
-        p->out[d] = (int64_t) floor ((double) x->dims[d] * f[d]);
+        p->out[d] = (int64_t)floor ((double)x->dims[d] * f[d]);
       }
       return MACE_OK;
     }
@@ -306,9 +313,11 @@ resize_shape (MaceOpCtx *ctx, RParams *p)
       scales = ctx->in[1];
   } else {
     if (!parse_ct (mace_attr_string (node, "coordinate_transformation_mode",
-                                     "half_pixel"), &p->ct) ||
-        !parse_nm (mace_attr_string (node, "nearest_mode",
-                                     "round_prefer_floor"), &p->nm))
+                                     "half_pixel"),
+                   &p->ct)
+        || !parse_nm (
+            mace_attr_string (node, "nearest_mode", "round_prefer_floor"),
+            &p->nm))
       return mace_op_fail (ctx, MACE_ERROR_UNSUPPORTED, "unknown mode");
     p->cubic_a = mace_attr_float (node, "cubic_coeff_a", -0.75f);
     p->exclude_outside = mace_attr_int (node, "exclude_outside", 0) != 0;
@@ -343,7 +352,7 @@ resize_shape (MaceOpCtx *ctx, RParams *p)
     if (mace_tensor_numel (roi) != 2 * na)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                            "roi has %lld entries for %d axes",
-                           (long long) mace_tensor_numel (roi), na);
+                           (long long)mace_tensor_numel (roi), na);
     for (int i = 0; i < na; i++) {
       p->roi_start[axes[i]] = mace_tensor_get_f64 (roi, i);
       p->roi_end[axes[i]] = mace_tensor_get_f64 (roi, na + i);
@@ -358,33 +367,32 @@ resize_shape (MaceOpCtx *ctx, RParams *p)
     if (mace_tensor_numel (sizes) != na)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                            "sizes has %lld entries for %d axes",
-                           (long long) mace_tensor_numel (sizes), na);
-    const char *pol = mace_attr_string (node, "keep_aspect_ratio_policy",
-                                        "stretch");
+                           (long long)mace_tensor_numel (sizes), na);
+    const char *pol
+        = mace_attr_string (node, "keep_aspect_ratio_policy", "stretch");
     if (!strcmp (pol, "stretch")) {
       for (int i = 0; i < na; i++) {
         int64_t d = axes[i], s = mace_tensor_get_i64 (sizes, i);
         if (s < 0)
-          return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
-                               "negative size");
+          return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL, "negative size");
         p->out[d] = s;
-        p->len[d] = (double) s;
-        p->scale[d] = x->dims[d] ? (double) s / (double) x->dims[d] : 1.0;
+        p->len[d] = (double)s;
+        p->scale[d] = x->dims[d] ? (double)s / (double)x->dims[d] : 1.0;
       }
     } else {
       bool larger = !strcmp (pol, "not_smaller");
       double sc = larger ? 0.0 : INFINITY;
       for (int i = 0; i < na; i++) {
         int64_t d = axes[i];
-        double s = x->dims[d] ? (double) mace_tensor_get_i64 (sizes, i) /
-                                    (double) x->dims[d]
+        double s = x->dims[d] ? (double)mace_tensor_get_i64 (sizes, i)
+                                    / (double)x->dims[d]
                               : 1.0;
         sc = larger ? fmax (sc, s) : fmin (sc, s);
       }
       for (int i = 0; i < na; i++) {
         int64_t d = axes[i];
         p->scale[d] = sc;
-        p->out[d] = (int64_t) floor ((double) x->dims[d] * sc + 0.5);
+        p->out[d] = (int64_t)floor ((double)x->dims[d] * sc + 0.5);
       }
     }
   } else if (scales) {
@@ -393,7 +401,7 @@ resize_shape (MaceOpCtx *ctx, RParams *p)
     if (mace_tensor_numel (scales) != na)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                            "scales has %lld entries for %d axes",
-                           (long long) mace_tensor_numel (scales), na);
+                           (long long)mace_tensor_numel (scales), na);
     for (int i = 0; i < na; i++) {
       int64_t d = axes[i];
       double s = mace_tensor_get_f64 (scales, i);
@@ -401,7 +409,7 @@ resize_shape (MaceOpCtx *ctx, RParams *p)
         return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                              "scale %g is not positive", s);
       p->scale[d] = s;
-      p->out[d] = (int64_t) floor ((double) x->dims[d] * s);
+      p->out[d] = (int64_t)floor ((double)x->dims[d] * s);
     }
   } else {
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
@@ -433,7 +441,7 @@ typedef struct {
 static double
 original_coord (const RParams *p, int d, int64_t xo, int64_t in)
 {
-  double x = (double) xo, s = p->scale[d];
+  double x = (double)xo, s = p->scale[d];
   int64_t out = p->out[d];
   switch (p->ct) {
     case CT_HALF_PIXEL: return (x + 0.5) / s - 0.5;
@@ -442,16 +450,16 @@ original_coord (const RParams *p, int d, int64_t xo, int64_t in)
       /* The resized length is in * scale, not rounded (as in ONNX's
        * reference): it differs from `out` for fractional scales. */
       double len = p->len[d];
-      return len == 1.0 ? 0.0 : x * (double) (in - 1) / (len - 1.0);
+      return len == 1.0 ? 0.0 : x * (double)(in - 1) / (len - 1.0);
     }
     case CT_ASYMMETRIC: return x / s;
     case CT_TF_HALF_PIXEL_FOR_NN: return (x + 0.5) / s;
     case CT_TF_CROP_AND_RESIZE: {
       double a = p->roi_start[d], b = p->roi_end[d];
       if (out > 1)
-        return a * (double) (in - 1) +
-               x * (b - a) * (double) (in - 1) / (double) (out - 1);
-      return 0.5 * (a + b) * (double) (in - 1);
+        return a * (double)(in - 1)
+               + x * (b - a) * (double)(in - 1) / (double)(out - 1);
+      return 0.5 * (a + b) * (double)(in - 1);
     }
     default: return x / s;
   }
@@ -482,7 +490,7 @@ make_taps (const RParams *p, int d, int64_t in, Tap *taps)
     t->ext = false;
     t->n = 1;
     t->w[0] = 1.0f;
-    if (p->ct == CT_TF_CROP_AND_RESIZE && (x < 0 || x > (double) (in - 1))) {
+    if (p->ct == CT_TF_CROP_AND_RESIZE && (x < 0 || x > (double)(in - 1))) {
       t->ext = true;
       t->idx[0] = 0;
       continue;
@@ -497,15 +505,15 @@ make_taps (const RParams *p, int d, int64_t in, Tap *taps)
         case NM_CEIL: v = ceil (x); break;
         default: v = p->scale[d] < 1.0 ? ceil (x) : fl; break;
       }
-      t->idx[0] = clampi ((int64_t) v, in);
+      t->idx[0] = clampi ((int64_t)v, in);
       continue;
     }
-    int64_t x0 = (int64_t) fl;
+    int64_t x0 = (int64_t)fl;
     if (p->mode == MODE_LINEAR) {
       t->idx[0] = clampi (x0, in);
-      t->w[0] = (float) (1.0 - fr);
+      t->w[0] = (float)(1.0 - fr);
       t->idx[1] = clampi (x0 + 1, in);
-      t->w[1] = (float) fr;
+      t->w[1] = (float)fr;
       t->n = 2;
     } else {
       double c[4], sum = 0;
@@ -518,7 +526,7 @@ make_taps (const RParams *p, int d, int64_t in, Tap *taps)
       }
       for (int k = 0; k < 4; k++) {
         t->idx[k] = clampi (x0 - 1 + k, in);
-        t->w[k] = (float) (p->exclude_outside && sum != 0 ? c[k] / sum : c[k]);
+        t->w[k] = (float)(p->exclude_outside && sum != 0 ? c[k] / sum : c[k]);
       }
       t->n = 4;
     }
@@ -557,8 +565,8 @@ typedef struct {
   int nd;
   bool nearest;
   Tap *taps[MACE_MAX_DIMS];
-  int64_t *lidx;  /* nearest: last axis source index, compact */
-  bool lext_any;  /* some last-axis output is extrapolated */
+  int64_t *lidx; /* nearest: last axis source index, compact */
+  bool lext_any; /* some last-axis output is extrapolated */
   /* Linear on float32: last axis as two compact taps (the second may have
    * weight 0), or NULL when some output has more taps. */
   int64_t *l2i0, *l2i1;
@@ -592,9 +600,9 @@ resize_rows (void *arg, int64_t begin, int64_t end)
   double *accd = NULL;
   if (!a->nearest) {
     if (f32)
-      accf = malloc (sizeof (float) * (size_t) W);
+      accf = malloc (sizeof (float) * (size_t)W);
     else
-      accd = malloc (sizeof (double) * (size_t) W);
+      accd = malloc (sizeof (double) * (size_t)W);
     if (!accf && !accd) {
       a->oom = true;
       return;
@@ -602,48 +610,47 @@ resize_rows (void *arg, int64_t begin, int64_t end)
   }
   int64_t prev_off = -1;
   for (int64_t row = begin; row < end; row++) {
-    uint8_t *drow = dst + row * W * (int64_t) es;
+    uint8_t *drow = dst + row * W * (int64_t)es;
     bool ext = false;
     for (int d = 0; d < nd - 1; d++)
       ext |= a->taps[d][idx[d]].ext;
     if (ext) {
       for (int64_t i = 0; i < W; i++)
-        memcpy (drow + i * (int64_t) es, a->ext_val, es);
+        memcpy (drow + i * (int64_t)es, a->ext_val, es);
       prev_off = -1;
     } else if (a->nearest) {
       int64_t off = 0;
       for (int d = 0; d < nd - 1; d++)
         off += a->taps[d][idx[d]].idx[0] * a->istr[d];
       if (off == prev_off) {
-        memcpy (drow, drow - W * (int64_t) es, (size_t) W * es);
+        memcpy (drow, drow - W * (int64_t)es, (size_t)W * es);
       } else {
-        const uint8_t *srow = src + off * (int64_t) es;
+        const uint8_t *srow = src + off * (int64_t)es;
         if (es == 4 && !a->lext_any) {
-          const uint32_t *s4 = (const uint32_t *) (const void *) srow;
-          uint32_t *d4 = (uint32_t *) (void *) drow;
+          const uint32_t *s4 = (const uint32_t *)(const void *)srow;
+          uint32_t *d4 = (uint32_t *)(void *)drow;
           const int64_t *li = a->lidx;
           for (int64_t i = 0; i < W; i++)
             d4[i] = s4[li[i]];
         } else if (es == 4) {
-          const uint32_t *s4 = (const uint32_t *) (const void *) srow;
-          uint32_t *d4 = (uint32_t *) (void *) drow;
+          const uint32_t *s4 = (const uint32_t *)(const void *)srow;
+          uint32_t *d4 = (uint32_t *)(void *)drow;
           for (int64_t i = 0; i < W; i++)
-            d4[i] = lt[i].ext ? *(const uint32_t *) (const void *) a->ext_val
+            d4[i] = lt[i].ext ? *(const uint32_t *)(const void *)a->ext_val
                               : s4[lt[i].idx[0]];
         } else {
           for (int64_t i = 0; i < W; i++)
-            copy_elem (drow + i * (int64_t) es,
-                       lt[i].ext ? a->ext_val
-                                 : srow + lt[i].idx[0] * (int64_t) es,
-                       es);
+            copy_elem (
+                drow + i * (int64_t)es,
+                lt[i].ext ? a->ext_val : srow + lt[i].idx[0] * (int64_t)es, es);
         }
       }
       prev_off = off;
     } else {
       if (f32)
-        memset (accf, 0, sizeof (float) * (size_t) W);
+        memset (accf, 0, sizeof (float) * (size_t)W);
       else
-        memset (accd, 0, sizeof (double) * (size_t) W);
+        memset (accd, 0, sizeof (double) * (size_t)W);
       /* Enumerate the combinations of the leading axes' taps. */
       int c[MACE_MAX_DIMS] = { 0 };
       for (;;) {
@@ -656,15 +663,15 @@ resize_rows (void *arg, int64_t begin, int64_t end)
         }
         if (w != 0.0) {
           if (f32 && a->l2i0) {
-            const float *s = (const float *) x->data + off;
-            float wf = (float) w;
+            const float *s = (const float *)x->data + off;
+            float wf = (float)w;
             const int64_t *i0 = a->l2i0, *i1 = a->l2i1;
             const float *w0 = a->l2w0, *w1 = a->l2w1;
             for (int64_t i = 0; i < W; i++)
               accf[i] += wf * (w0[i] * s[i0[i]] + w1[i] * s[i1[i]]);
           } else if (f32) {
-            const float *s = (const float *) x->data + off;
-            float wf = (float) w;
+            const float *s = (const float *)x->data + off;
+            float wf = (float)w;
             for (int64_t i = 0; i < W; i++) {
               const Tap *t = &lt[i];
               float v = t->w[0] * s[t->idx[0]];
@@ -693,9 +700,9 @@ resize_rows (void *arg, int64_t begin, int64_t end)
       }
       for (int64_t i = 0; i < W; i++) {
         if (lt[i].ext) {
-          memcpy (drow + i * (int64_t) es, a->ext_val, es);
+          memcpy (drow + i * (int64_t)es, a->ext_val, es);
         } else if (f32) {
-          ((float *) (void *) drow)[i] = accf[i];
+          ((float *)(void *)drow)[i] = accf[i];
         } else {
           store_f64 (o->data, o->dtype, row * W + i, accd[i]);
         }
@@ -731,14 +738,15 @@ resize_run (MaceOpCtx *ctx)
     memcpy (o->data, x->data, es);
     return MACE_OK;
   }
-  RArgs a = { .x = x, .o = o, .es = es, .nd = x->ndim,
-              .nearest = p.mode == MODE_NEAREST };
+  RArgs a = {
+    .x = x, .o = o, .es = es, .nd = x->ndim, .nearest = p.mode == MODE_NEAREST
+  };
   memset (a.ext_val, 0, sizeof a.ext_val);
   store_f64 (a.ext_val, x->dtype, 0, p.extrapolation);
   int64_t ntaps = 0;
   for (int d = 0; d < x->ndim; d++)
     ntaps += o->dims[d];
-  Tap *buf = malloc (sizeof (Tap) * (size_t) ntaps);
+  Tap *buf = malloc (sizeof (Tap) * (size_t)ntaps);
   if (!buf)
     return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "out of memory");
   Tap *tp = buf;
@@ -753,7 +761,7 @@ resize_run (MaceOpCtx *ctx)
     tp += o->dims[d];
   }
   int last = x->ndim - 1;
-  int64_t *lidx = malloc (sizeof (int64_t) * (size_t) o->dims[last]);
+  int64_t *lidx = malloc (sizeof (int64_t) * (size_t)o->dims[last]);
   if (!lidx) {
     free (buf);
     return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "out of memory");
@@ -767,12 +775,13 @@ resize_run (MaceOpCtx *ctx)
   bool two = !a.nearest && x->dtype == MACE_DTYPE_FLOAT32;
   for (int64_t i = 0; two && i < o->dims[last]; i++)
     two = a.taps[last][i].n <= 2;
-  if (two && (l2 = malloc ((2 * sizeof (int64_t) + 2 * sizeof (float)) *
-                           (size_t) o->dims[last]))) {
+  if (two
+      && (l2 = malloc ((2 * sizeof (int64_t) + 2 * sizeof (float))
+                       * (size_t)o->dims[last]))) {
     int64_t W = o->dims[last];
     a.l2i0 = l2;
     a.l2i1 = a.l2i0 + W;
-    a.l2w0 = (float *) (void *) (a.l2i1 + W);
+    a.l2w0 = (float *)(void *)(a.l2i1 + W);
     a.l2w1 = a.l2w0 + W;
     for (int64_t i = 0; i < W; i++) {
       const Tap *t = &a.taps[last][i];

@@ -16,28 +16,28 @@ float_to_half (float f)
   uint32_t x;
   memcpy (&x, &f, 4);
   uint32_t sign = (x >> 16) & 0x8000u;
-  int32_t exp = (int32_t) ((x >> 23) & 0xff) - 127 + 15;
+  int32_t exp = (int32_t)((x >> 23) & 0xff) - 127 + 15;
   uint32_t man = x & 0x7fffffu;
   if (((x >> 23) & 0xff) == 0xff)
-    return (uint16_t) (sign | 0x7c00u | (man ? 0x200u : 0));
+    return (uint16_t)(sign | 0x7c00u | (man ? 0x200u : 0));
   if (exp >= 31)
-    return (uint16_t) (sign | 0x7c00u);
+    return (uint16_t)(sign | 0x7c00u);
   if (exp <= 0) {
     if (exp < -10)
-      return (uint16_t) sign;
+      return (uint16_t)sign;
     man |= 0x800000u;
-    uint32_t shift = (uint32_t) (14 - exp);
+    uint32_t shift = (uint32_t)(14 - exp);
     uint32_t h = man >> shift;
     uint32_t rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
     if (rem > half || (rem == half && (h & 1)))
       h++;
-    return (uint16_t) (sign | h);
+    return (uint16_t)(sign | h);
   }
-  uint32_t h = sign | ((uint32_t) exp << 10) | (man >> 13);
+  uint32_t h = sign | ((uint32_t)exp << 10) | (man >> 13);
   uint32_t rem = man & 0x1fffu;
   if (rem > 0x1000u || (rem == 0x1000u && (h & 1)))
     h++;
-  return (uint16_t) h;
+  return (uint16_t)h;
 }
 
 /* Writes v into element i of a numeric tensor. */
@@ -46,26 +46,26 @@ set_f64 (MaceTensor *t, int64_t i, double v)
 {
   void *d = t->data;
   switch (t->dtype) {
-    case MACE_DTYPE_FLOAT32: ((float *) d)[i] = (float) v; break;
-    case MACE_DTYPE_FLOAT64: ((double *) d)[i] = v; break;
-    case MACE_DTYPE_UINT8: ((uint8_t *) d)[i] = (uint8_t) v; break;
-    case MACE_DTYPE_INT8: ((int8_t *) d)[i] = (int8_t) v; break;
-    case MACE_DTYPE_UINT16: ((uint16_t *) d)[i] = (uint16_t) v; break;
-    case MACE_DTYPE_INT16: ((int16_t *) d)[i] = (int16_t) v; break;
-    case MACE_DTYPE_INT32: ((int32_t *) d)[i] = (int32_t) v; break;
-    case MACE_DTYPE_INT64: ((int64_t *) d)[i] = (int64_t) v; break;
-    case MACE_DTYPE_UINT32: ((uint32_t *) d)[i] = (uint32_t) v; break;
-    case MACE_DTYPE_UINT64: ((uint64_t *) d)[i] = (uint64_t) v; break;
-    case MACE_DTYPE_BOOL: ((uint8_t *) d)[i] = v != 0; break;
+    case MACE_DTYPE_FLOAT32: ((float *)d)[i] = (float)v; break;
+    case MACE_DTYPE_FLOAT64: ((double *)d)[i] = v; break;
+    case MACE_DTYPE_UINT8: ((uint8_t *)d)[i] = (uint8_t)v; break;
+    case MACE_DTYPE_INT8: ((int8_t *)d)[i] = (int8_t)v; break;
+    case MACE_DTYPE_UINT16: ((uint16_t *)d)[i] = (uint16_t)v; break;
+    case MACE_DTYPE_INT16: ((int16_t *)d)[i] = (int16_t)v; break;
+    case MACE_DTYPE_INT32: ((int32_t *)d)[i] = (int32_t)v; break;
+    case MACE_DTYPE_INT64: ((int64_t *)d)[i] = (int64_t)v; break;
+    case MACE_DTYPE_UINT32: ((uint32_t *)d)[i] = (uint32_t)v; break;
+    case MACE_DTYPE_UINT64: ((uint64_t *)d)[i] = (uint64_t)v; break;
+    case MACE_DTYPE_BOOL: ((uint8_t *)d)[i] = v != 0; break;
     case MACE_DTYPE_FLOAT16:
-      ((uint16_t *) d)[i] = float_to_half ((float) v);
+      ((uint16_t *)d)[i] = float_to_half ((float)v);
       break;
     case MACE_DTYPE_BFLOAT16: {
-      float f = (float) v;
+      float f = (float)v;
       uint32_t b;
       memcpy (&b, &f, 4);
       b += 0x7fffu + ((b >> 16) & 1);
-      ((uint16_t *) d)[i] = (uint16_t) (b >> 16);
+      ((uint16_t *)d)[i] = (uint16_t)(b >> 16);
       break;
     }
     default: break;
@@ -79,14 +79,14 @@ fill_elems (void *dst, const void *val, size_t es, int64_t n)
   uint8_t *p = dst;
   bool zero = true;
   for (size_t b = 0; b < es; b++)
-    if (((const uint8_t *) val)[b])
+    if (((const uint8_t *)val)[b])
       zero = false;
   if (zero) {
-    memset (dst, 0, (size_t) n * es);
+    memset (dst, 0, (size_t)n * es);
     return;
   }
   for (int64_t i = 0; i < n; i++)
-    memcpy (p + (size_t) i * es, val, es);
+    memcpy (p + (size_t)i * es, val, es);
 }
 
 static bool
@@ -211,8 +211,8 @@ reshape_infer (MaceOpCtx *ctx)
       return mace_op_fail (ctx, MACE_ERROR_SHAPE, "shape must be 1-D");
     if (s->dims[0] > MACE_MAX_DIMS)
       return mace_op_fail (ctx, MACE_ERROR_UNSUPPORTED, "rank %lld",
-                           (long long) s->dims[0]);
-    n = (int) s->dims[0];
+                           (long long)s->dims[0]);
+    n = (int)s->dims[0];
     for (int i = 0; i < n; i++)
       req[i] = mace_tensor_get_i64 (s, i);
   }
@@ -238,7 +238,7 @@ reshape_infer (MaceOpCtx *ctx)
     }
     if (d < 0)
       return mace_op_fail (ctx, MACE_ERROR_SHAPE, "bad dimension %lld",
-                           (long long) d);
+                           (long long)d);
     dims[i] = d;
     known *= d;
   }
@@ -247,7 +247,7 @@ reshape_infer (MaceOpCtx *ctx)
     if (known == 0 || total % known != 0)
       return mace_op_fail (ctx, MACE_ERROR_SHAPE,
                            "cannot infer -1: %lld elements over %lld",
-                           (long long) total, (long long) known);
+                           (long long)total, (long long)known);
     dims[neg] = total / known;
   } else if (known != total) {
     char a[128], b[128];
@@ -273,10 +273,10 @@ flatten_infer (MaceOpCtx *ctx)
     axis += x->ndim;
   if (axis < 0 || axis > x->ndim)
     return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL, "axis %lld for rank %d",
-                         (long long) mace_attr_int (ctx->node, "axis", 1),
+                         (long long)mace_attr_int (ctx->node, "axis", 1),
                          x->ndim);
-  int64_t d[2] = { mace_shape_numel ((int) axis, x->dims),
-                   mace_shape_numel (x->ndim - (int) axis, x->dims + axis) };
+  int64_t d[2] = { mace_shape_numel ((int)axis, x->dims),
+                   mace_shape_numel (x->ndim - (int)axis, x->dims + axis) };
   mace_tensor_init (ctx->out[0], x->dtype, 2, d);
   return MACE_OK;
 }
@@ -298,7 +298,7 @@ read_axes (MaceOpCtx *ctx, int64_t *axes, MaceStatus *st)
       *st = mace_op_fail (ctx, MACE_ERROR_UNSUPPORTED, "too many axes");
       return 0;
     }
-    memcpy (axes, a, sizeof (int64_t) * (size_t) n);
+    memcpy (axes, a, sizeof (int64_t) * (size_t)n);
     return n;
   }
   if (!has_input (ctx, 1))
@@ -315,7 +315,7 @@ read_axes (MaceOpCtx *ctx, int64_t *axes, MaceStatus *st)
   }
   for (int64_t i = 0; i < n; i++)
     axes[i] = mace_tensor_get_i64 (t, i);
-  return (int) n;
+  return (int)n;
 }
 
 static MaceStatus
@@ -339,11 +339,11 @@ squeeze_infer (MaceOpCtx *ctx)
       if (a < 0 || a >= x->ndim)
         return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                              "axis %lld out of range for rank %d",
-                             (long long) axes[i], x->ndim);
+                             (long long)axes[i], x->ndim);
       if (x->dims[a] != 1)
         return mace_op_fail (ctx, MACE_ERROR_SHAPE,
                              "cannot squeeze axis %lld of size %lld",
-                             (long long) a, (long long) x->dims[a]);
+                             (long long)a, (long long)x->dims[a]);
       drop[a] = true;
     }
   }
@@ -378,7 +378,7 @@ unsqueeze_infer (MaceOpCtx *ctx)
     if (a < 0 || a >= r || ins[a])
       return mace_op_fail (ctx, MACE_ERROR_INVALID_MODEL,
                            "bad or repeated axis %lld for output rank %d",
-                           (long long) axes[i], r);
+                           (long long)axes[i], r);
     ins[a] = true;
   }
   int64_t dims[MACE_MAX_DIMS];
@@ -394,11 +394,11 @@ unsqueeze_infer (MaceOpCtx *ctx)
 static MaceStatus
 cos_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
+  (void)opset;
   const MaceAttr *a = mace_node_attr (node, "value");
-  if (a && (a->type != MACE_ATTR_TENSOR || !a->t ||
-            mace_tensor_numel (a->t) != 1 ||
-            mace_dtype_size (a->t->dtype) == 0)) {
+  if (a
+      && (a->type != MACE_ATTR_TENSOR || !a->t || mace_tensor_numel (a->t) != 1
+          || mace_dtype_size (a->t->dtype) == 0)) {
     snprintf (msg, len, "'value' must be a one-element numeric tensor");
     return MACE_ERROR_UNSUPPORTED;
   }
@@ -417,7 +417,7 @@ cos_infer (MaceOpCtx *ctx)
   int64_t n = mace_tensor_numel (s);
   if (n > MACE_MAX_DIMS)
     return mace_op_fail (ctx, MACE_ERROR_UNSUPPORTED, "rank %lld",
-                         (long long) n);
+                         (long long)n);
   int64_t dims[MACE_MAX_DIMS];
   for (int64_t i = 0; i < n; i++) {
     dims[i] = mace_tensor_get_i64 (s, i);
@@ -426,7 +426,7 @@ cos_infer (MaceOpCtx *ctx)
   }
   const MaceAttr *a = mace_node_attr (ctx->node, "value");
   MaceDataType dt = a && a->t ? a->t->dtype : MACE_DTYPE_FLOAT32;
-  mace_tensor_init (ctx->out[0], dt, (int) n, dims);
+  mace_tensor_init (ctx->out[0], dt, (int)n, dims);
   return MACE_OK;
 }
 
@@ -458,16 +458,16 @@ expand_infer (MaceOpCtx *ctx)
   int64_t n = mace_tensor_numel (s);
   if (n > MACE_MAX_DIMS)
     return mace_op_fail (ctx, MACE_ERROR_UNSUPPORTED, "rank %lld",
-                         (long long) n);
+                         (long long)n);
   int64_t req[MACE_MAX_DIMS], dims[MACE_MAX_DIMS];
   for (int64_t i = 0; i < n; i++)
     req[i] = mace_tensor_get_i64 (s, i);
   int nd;
-  if (!mace_broadcast_shape (x->ndim, x->dims, (int) n, req, &nd, dims)) {
+  if (!mace_broadcast_shape (x->ndim, x->dims, (int)n, req, &nd, dims)) {
     char a[128], b[128];
     return mace_op_fail (ctx, MACE_ERROR_SHAPE, "cannot expand %s to %s",
                          mace_shape_str (x->ndim, x->dims, a, sizeof a),
-                         mace_shape_str ((int) n, req, b, sizeof b));
+                         mace_shape_str ((int)n, req, b, sizeof b));
   }
   mace_tensor_init (ctx->out[0], x->dtype, nd, dims);
   return MACE_OK;
@@ -498,10 +498,10 @@ expand_rows (void *arg, int64_t begin, int64_t end)
   size_t es = a->es;
   int64_t inner = a->inner, ls = a->istr[nd - 1];
   for (int64_t row = begin; row < end; row++) {
-    uint8_t *dst = a->dst + (size_t) (row * inner) * es;
-    const uint8_t *src = a->src + (size_t) off * es;
+    uint8_t *dst = a->dst + (size_t)(row * inner) * es;
+    const uint8_t *src = a->src + (size_t)off * es;
     if (ls == 1)
-      memcpy (dst, src, (size_t) inner * es);
+      memcpy (dst, src, (size_t)inner * es);
     else
       fill_elems (dst, src, es, inner);
     for (int d = nd - 2; d >= 0; d--) {
@@ -522,8 +522,8 @@ expand_run (MaceOpCtx *ctx)
   int64_t total = mace_tensor_numel (o);
   if (total == 0)
     return MACE_OK;
-  ExpandArgs a = { .src = x->data, .dst = o->data,
-                   .es = mace_dtype_size (x->dtype) };
+  ExpandArgs a
+      = { .src = x->data, .dst = o->data, .es = mace_dtype_size (x->dtype) };
   if (o->ndim == 0) {
     memcpy (o->data, x->data, a.es);
     return MACE_OK;
@@ -584,7 +584,7 @@ range_infer (MaceOpCtx *ctx)
     if (d == 0)
       return mace_op_fail (ctx, MACE_ERROR_INVALID_ARG, "delta is 0");
     double c = ceil ((l - s) / d);
-    n = c > 0 ? (int64_t) c : 0;
+    n = c > 0 ? (int64_t)c : 0;
   }
   mace_tensor_init (ctx->out[0], dt, 1, &n);
   return MACE_OK;
@@ -600,16 +600,16 @@ range_run (MaceOpCtx *ctx)
     int64_t d = mace_tensor_get_i64 (ctx->in[2], 0);
     if (o->dtype == MACE_DTYPE_INT64) {
       for (int64_t i = 0; i < n; i++)
-        ((int64_t *) o->data)[i] = s + i * d;
+        ((int64_t *)o->data)[i] = s + i * d;
     } else {
       for (int64_t i = 0; i < n; i++)
-        set_f64 (o, i, (double) (s + i * d));
+        set_f64 (o, i, (double)(s + i * d));
     }
   } else {
     double s = mace_tensor_get_f64 (ctx->in[0], 0);
     double d = mace_tensor_get_f64 (ctx->in[2], 0);
     for (int64_t i = 0; i < n; i++)
-      set_f64 (o, i, s + (double) i * d);
+      set_f64 (o, i, s + (double)i * d);
   }
   return MACE_OK;
 }
@@ -626,10 +626,10 @@ eyelike_infer (MaceOpCtx *ctx)
   if (x->ndim != 2)
     return mace_op_fail (ctx, MACE_ERROR_SHAPE, "input must be 2-D");
   int64_t dt = mace_attr_int (ctx->node, "dtype", x->dtype);
-  if (mace_dtype_size ((MaceDataType) dt) == 0)
+  if (mace_dtype_size ((MaceDataType)dt) == 0)
     return mace_op_fail (ctx, MACE_ERROR_UNSUPPORTED, "dtype %lld",
-                         (long long) dt);
-  mace_tensor_init (ctx->out[0], (MaceDataType) dt, 2, x->dims);
+                         (long long)dt);
+  mace_tensor_init (ctx->out[0], (MaceDataType)dt, 2, x->dims);
   return MACE_OK;
 }
 
@@ -653,9 +653,9 @@ eyelike_run (MaceOpCtx *ctx)
 static MaceStatus
 constant_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
 {
-  (void) opset;
-  const char *names[] = { "value", "value_float", "value_int",
-                          "value_floats", "value_ints" };
+  (void)opset;
+  const char *names[]
+      = { "value", "value_float", "value_int", "value_floats", "value_ints" };
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     const MaceAttr *a = mace_node_attr (node, names[i]);
     if (!a)
@@ -666,7 +666,8 @@ constant_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
     }
     return MACE_OK;
   }
-  snprintf (msg, len, "Constant without value / value_float / value_int / "
+  snprintf (msg, len,
+            "Constant without value / value_float / value_int / "
             "value_floats / value_ints (sparse and string values are not "
             "supported)");
   return MACE_ERROR_UNSUPPORTED;
@@ -705,15 +706,15 @@ constant_run (MaceOpCtx *ctx)
     if (n)
       memcpy (o->data, a->t->data, n);
   } else if ((a = mace_node_attr (ctx->node, "value_float"))) {
-    ((float *) o->data)[0] = a->f;
+    ((float *)o->data)[0] = a->f;
   } else if ((a = mace_node_attr (ctx->node, "value_int"))) {
-    ((int64_t *) o->data)[0] = a->i;
+    ((int64_t *)o->data)[0] = a->i;
   } else if ((a = mace_node_attr (ctx->node, "value_floats"))) {
     if (a->n)
-      memcpy (o->data, a->floats, sizeof (float) * (size_t) a->n);
+      memcpy (o->data, a->floats, sizeof (float) * (size_t)a->n);
   } else if ((a = mace_node_attr (ctx->node, "value_ints"))) {
     if (a->n)
-      memcpy (o->data, a->ints, sizeof (int64_t) * (size_t) a->n);
+      memcpy (o->data, a->ints, sizeof (int64_t) * (size_t)a->n);
   }
   return MACE_OK;
 }

@@ -25,9 +25,15 @@ mace_fold_node (MaceGraph *g, int idx, MaceThreadPool *pool, MaceError *err)
     mace_tensor_clear (&v->t);
     out[k] = &v->t;
   }
-  MaceOpCtx ctx = { .node = n, .graph = g, .opset = g->opset,
-                    .n_in = n->n_in, .n_out = n->n_out, .in = in, .out = out,
-                    .pool = pool, .err = err };
+  MaceOpCtx ctx = { .node = n,
+                    .graph = g,
+                    .opset = g->opset,
+                    .n_in = n->n_in,
+                    .n_out = n->n_out,
+                    .in = in,
+                    .out = out,
+                    .pool = pool,
+                    .err = err };
   MaceStatus st = n->def->infer (&ctx);
   for (int k = 0; st == MACE_OK && k < n->n_out; k++)
     st = mace_tensor_alloc (out[k]);

@@ -29,10 +29,10 @@ const_scalar (const MaceGraph *g, const MaceNode *n, int k, float *out)
   if (k >= n->n_in || n->in[k] < 0)
     return true; /* absent: keep the default */
   const MaceValue *v = &g->values[n->in[k]];
-  if (!v->is_const || mace_tensor_numel (&v->t) != 1 ||
-      v->t.dtype != MACE_DTYPE_FLOAT32)
+  if (!v->is_const || mace_tensor_numel (&v->t) != 1
+      || v->t.dtype != MACE_DTYPE_FLOAT32)
     return false;
-  *out = ((const float *) v->t.data)[0];
+  *out = ((const float *)v->t.data)[0];
   return true;
 }
 
@@ -70,8 +70,8 @@ mace_pass_fuse_conv_act (MaceGraph *g)
       if (g->opset < 11) {
         alpha = mace_attr_float (a, "min", -FLT_MAX);
         beta = mace_attr_float (a, "max", FLT_MAX);
-      } else if (!const_scalar (g, a, 1, &alpha) ||
-                 !const_scalar (g, a, 2, &beta)) {
+      } else if (!const_scalar (g, a, 1, &alpha)
+                 || !const_scalar (g, a, 2, &beta)) {
         continue;
       }
       act = MACE_ACT_CLIP;

@@ -29,15 +29,15 @@ channel_pad_source (MaceGraph *g, int v, const MaceValue *c)
   if (p < 0)
     return -1;
   MaceNode *n = &g->nodes[p];
-  if (n->dead || strcmp (n->op_type, "Concat") != 0 || n->n_in != 2 ||
-      n->in[0] < 0 || n->in[1] < 0 || c->t.ndim < 2)
+  if (n->dead || strcmp (n->op_type, "Concat") != 0 || n->n_in != 2
+      || n->in[0] < 0 || n->in[1] < 0 || c->t.ndim < 2)
     return -1;
   int64_t axis = mace_attr_int (n, "axis", 0);
   if (axis < 0)
     axis += c->t.ndim;
   const MaceValue *x = &g->values[n->in[0]], *z = &g->values[n->in[1]];
-  if (axis != 1 || !all_zero (z) || !x->shape_known || x->dynamic ||
-      x->t.dtype != MACE_DTYPE_FLOAT32 || x->t.ndim != c->t.ndim)
+  if (axis != 1 || !all_zero (z) || !x->shape_known || x->dynamic
+      || x->t.dtype != MACE_DTYPE_FLOAT32 || x->t.ndim != c->t.ndim)
     return -1;
   for (int d = 0; d < c->t.ndim; d++)
     if (d != 1 && x->t.dims[d] != c->t.dims[d])
@@ -54,13 +54,13 @@ mace_pass_fuse_conv_add (MaceGraph *g)
   mace_graph_link (g);
   for (int i = 0; i < g->n_nodes; i++) {
     MaceNode *c = &g->nodes[i];
-    if (c->dead || strcmp (c->op_type, "Conv") != 0 || c->fused_add >= 0 ||
-        c->act != MACE_ACT_NONE)
+    if (c->dead || strcmp (c->op_type, "Conv") != 0 || c->fused_add >= 0
+        || c->act != MACE_ACT_NONE)
       continue;
     int cv = c->out[0];
     MaceValue *cval = &g->values[cv];
-    if (cval->is_output || cval->n_consumers != 1 || !cval->shape_known ||
-        cval->t.dtype != MACE_DTYPE_FLOAT32)
+    if (cval->is_output || cval->n_consumers != 1 || !cval->shape_known
+        || cval->t.dtype != MACE_DTYPE_FLOAT32)
       continue;
     int r = -1;
     for (int j = i + 1; j < g->n_nodes && r < 0; j++) {
@@ -85,9 +85,10 @@ mace_pass_fuse_conv_add (MaceGraph *g)
     if (narrow >= 0)
       other = narrow;
     MaceValue *ov = &g->values[other];
-    if (narrow < 0 && (!ov->shape_known || ov->dynamic || ov->t.dtype != MACE_DTYPE_FLOAT32 ||
-        !mace_shape_equal (ov->t.ndim, ov->t.dims, cval->t.ndim,
-                           cval->t.dims)))
+    if (narrow < 0
+        && (!ov->shape_known || ov->dynamic || ov->t.dtype != MACE_DTYPE_FLOAT32
+            || !mace_shape_equal (ov->t.ndim, ov->t.dims, cval->t.ndim,
+                                  cval->t.dims)))
       continue;
     /* Keep the optional bias slot at index 2 so kernels find it. */
     int base = c->n_in < 3 ? 3 : c->n_in;

@@ -14,8 +14,8 @@ const_f32 (const MaceGraph *g, const MaceNode *n, int k, int64_t count)
   if (k >= n->n_in || n->in[k] < 0)
     return NULL;
   const MaceValue *v = &g->values[n->in[k]];
-  if (!v->is_const || v->t.dtype != MACE_DTYPE_FLOAT32 ||
-      mace_tensor_numel (&v->t) != count)
+  if (!v->is_const || v->t.dtype != MACE_DTYPE_FLOAT32
+      || mace_tensor_numel (&v->t) != count)
     return NULL;
   return v->t.data;
 }
@@ -43,8 +43,8 @@ mace_pass_fuse_conv_bn (MaceGraph *g)
   mace_graph_link (g);
   for (int i = 0; i < g->n_nodes; i++) {
     MaceNode *c = &g->nodes[i];
-    if (c->dead || strcmp (c->op_type, "Conv") != 0 || c->fused_add >= 0 ||
-        c->act != MACE_ACT_NONE || c->n_in < 2 || c->in[1] < 0)
+    if (c->dead || strcmp (c->op_type, "Conv") != 0 || c->fused_add >= 0
+        || c->act != MACE_ACT_NONE || c->n_in < 2 || c->in[1] < 0)
       continue;
     int cv = c->out[0];
     if (g->values[cv].is_output || g->values[cv].n_consumers != 1)
@@ -68,8 +68,8 @@ mace_pass_fuse_conv_bn (MaceGraph *g)
     if (r < 0)
       continue;
     MaceNode *bn = &g->nodes[r];
-    if (strcmp (bn->op_type, "BatchNormalization") != 0 || bn->n_out != 1 ||
-        mace_attr_int (bn, "training_mode", 0) != 0)
+    if (strcmp (bn->op_type, "BatchNormalization") != 0 || bn->n_out != 1
+        || mace_attr_int (bn, "training_mode", 0) != 0)
       continue;
     const float *s = const_f32 (g, bn, 1, co), *b = const_f32 (g, bn, 2, co);
     const float *mean = const_f32 (g, bn, 3, co),
@@ -78,8 +78,8 @@ mace_pass_fuse_conv_bn (MaceGraph *g)
       continue;
     float eps = mace_attr_float (bn, "epsilon", 1e-5f);
     int64_t per = mace_tensor_numel (&wv->t) / co;
-    int nw = new_const (g, c->name, "/bn_folded_weight", wv->t.ndim,
-                        wv->t.dims);
+    int nw
+        = new_const (g, c->name, "/bn_folded_weight", wv->t.ndim, wv->t.dims);
     int64_t bdim[1] = { co };
     int nb = new_const (g, c->name, "/bn_folded_bias", 1, bdim);
     if (nw < 0 || nb < 0)

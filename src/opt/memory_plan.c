@@ -49,8 +49,8 @@ mace_pass_memory_plan (MaceGraph *g)
   int count = 0;
   for (int v = 0; v < nv; v++) {
     MaceValue *val = &g->values[v];
-    if (first[v] < 0 || val->is_const || val->is_input || val->dynamic ||
-        !val->shape_known)
+    if (first[v] < 0 || val->is_const || val->is_input || val->dynamic
+        || !val->shape_known)
       continue;
     int l = last[v] < first[v] ? first[v] : last[v];
     if (val->is_output)
@@ -58,12 +58,12 @@ mace_pass_memory_plan (MaceGraph *g)
     iv[count].value = v;
     iv[count].first = first[v];
     iv[count].last = l;
-    iv[count].size = ((int64_t) mace_tensor_nbytes (&val->t) + 63) & ~63;
+    iv[count].size = ((int64_t)mace_tensor_nbytes (&val->t) + 63) & ~63;
     if (iv[count].size == 0)
       iv[count].size = 64;
     count++;
   }
-  qsort (iv, (size_t) count, sizeof *iv, by_size_desc);
+  qsort (iv, (size_t)count, sizeof *iv, by_size_desc);
   int64_t peak = 0;
   for (int a = 0; a < count; a++) {
     /* Lowest offset that does not collide with an overlapping placed one. */
@@ -74,7 +74,8 @@ mace_pass_memory_plan (MaceGraph *g)
       for (int b = 0; b < a; b++) {
         if (iv[b].last < iv[a].first || iv[a].last < iv[b].first)
           continue;
-        if (off < iv[b].offset + iv[b].size && iv[b].offset < off + iv[a].size) {
+        if (off < iv[b].offset + iv[b].size
+            && iv[b].offset < off + iv[a].size) {
           off = iv[b].offset + iv[b].size;
           moved = true;
         }

@@ -33,9 +33,9 @@ mace_pass_shape_infer (MaceGraph *g, MaceThreadPool *pool, int *folded,
         any_dynamic = true;
     }
     /* Shape/Size read only the shape of their input. */
-    bool foldable = all_const ||
-                    (is_shape_op (n) && n->n_in > 0 && n->in[0] >= 0 &&
-                     !any_dynamic);
+    bool foldable
+        = all_const
+          || (is_shape_op (n) && n->n_in > 0 && n->in[0] >= 0 && !any_dynamic);
     if (foldable) {
       MaceStatus st = mace_fold_node (g, i, pool, err);
       if (st != MACE_OK)
@@ -45,8 +45,8 @@ mace_pass_shape_infer (MaceGraph *g, MaceThreadPool *pool, int *folded,
     }
     /* Value inputs that are not constant make the outputs dynamic. */
     for (int k = 0; k < n->n_in && k < 32; k++)
-      if ((n->def->value_inputs & (1u << k)) && n->in[k] >= 0 &&
-          !g->values[n->in[k]].is_const)
+      if ((n->def->value_inputs & (1u << k)) && n->in[k] >= 0
+          && !g->values[n->in[k]].is_const)
         any_dynamic = true;
     if (any_dynamic) {
       for (int k = 0; k < n->n_out; k++) {
@@ -59,17 +59,23 @@ mace_pass_shape_infer (MaceGraph *g, MaceThreadPool *pool, int *folded,
     MaceTensor *in[64], *out[64];
     if (n->n_in > 64 || n->n_out > 64) {
       mace_set_error (err, MACE_ERROR_UNSUPPORTED,
-                      "%s: node '%s' (%s) has too many inputs/outputs",
-                      g->path, n->name, n->op_type);
+                      "%s: node '%s' (%s) has too many inputs/outputs", g->path,
+                      n->name, n->op_type);
       return MACE_ERROR_UNSUPPORTED;
     }
     for (int k = 0; k < n->n_in; k++)
       in[k] = n->in[k] >= 0 ? &g->values[n->in[k]].t : NULL;
     for (int k = 0; k < n->n_out; k++)
       out[k] = &g->values[n->out[k]].t;
-    MaceOpCtx ctx = { .node = n, .graph = g, .opset = g->opset,
-                      .n_in = n->n_in, .n_out = n->n_out, .in = in,
-                      .out = out, .pool = pool, .err = err };
+    MaceOpCtx ctx = { .node = n,
+                      .graph = g,
+                      .opset = g->opset,
+                      .n_in = n->n_in,
+                      .n_out = n->n_out,
+                      .in = in,
+                      .out = out,
+                      .pool = pool,
+                      .err = err };
     MaceStatus st = n->def->infer (&ctx);
     if (st != MACE_OK)
       return st;

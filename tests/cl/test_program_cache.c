@@ -28,24 +28,24 @@
 static int failures;
 static const char *case_name = "";
 
-#define CHECK(cond, ...)                                                     \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      failures++;                                                            \
-      fprintf (stderr, "FAIL [%s] %s:%d: %s: ", case_name, __FILE__,         \
-               __LINE__, #cond);                                             \
-      fprintf (stderr, __VA_ARGS__);                                         \
-      fputc ('\n', stderr);                                                  \
-    }                                                                        \
+#define CHECK(cond, ...)                                                       \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      failures++;                                                              \
+      fprintf (stderr, "FAIL [%s] %s:%d: %s: ", case_name, __FILE__, __LINE__, \
+               #cond);                                                         \
+      fprintf (stderr, __VA_ARGS__);                                           \
+      fputc ('\n', stderr);                                                    \
+    }                                                                          \
   } while (0)
 
-static GPtrArray *logs;      /* "LEVEL message" */
+static GPtrArray *logs; /* "LEVEL message" */
 static int n_warnings;
 
 static void
 capture_log (MaceLogLevel level, const char *message, void *user_data)
 {
-  (void) user_data;
+  (void)user_data;
   static const char *names[] = { "ERROR", "WARNING", "INFO", "DEBUG" };
   g_ptr_array_add (logs, g_strdup_printf ("%s %s", names[level], message));
   if (level <= MACE_LOG_WARNING)
@@ -121,25 +121,23 @@ typedef struct {
   const char *options;
 } Prog;
 
-static const char src_add[] =
-    "/* adds a constant */\n"
-    "__kernel void add1 (__global float *x) {\n"
-    "  size_t i = get_global_id (0);\n"
-    "  x[i] = x[i] + OFFSET;\n"
-    "}\n";
-static const char src_add_v2[] =
-    "/* adds a constant, version 2 */\n"
-    "__kernel void add1 (__global float *x) {\n"
-    "  size_t i = get_global_id (0);\n"
-    "  x[i] = OFFSET + x[i];\n"
-    "}\n";
-static const char src_poly[] =
-    "/* a polynomial with transcendental parts */\n"
-    "__kernel void poly (__global const float *x, __global float *y) {\n"
-    "  size_t i = get_global_id (0);\n"
-    "  float v = x[i];\n"
-    "  y[i] = sin (v) * v + exp (-v * v) * 0.5f + sqrt (fabs (v));\n"
-    "}\n";
+static const char src_add[] = "/* adds a constant */\n"
+                              "__kernel void add1 (__global float *x) {\n"
+                              "  size_t i = get_global_id (0);\n"
+                              "  x[i] = x[i] + OFFSET;\n"
+                              "}\n";
+static const char src_add_v2[] = "/* adds a constant, version 2 */\n"
+                                 "__kernel void add1 (__global float *x) {\n"
+                                 "  size_t i = get_global_id (0);\n"
+                                 "  x[i] = OFFSET + x[i];\n"
+                                 "}\n";
+static const char src_poly[]
+    = "/* a polynomial with transcendental parts */\n"
+      "__kernel void poly (__global const float *x, __global float *y) {\n"
+      "  size_t i = get_global_id (0);\n"
+      "  float v = x[i];\n"
+      "  y[i] = sin (v) * v + exp (-v * v) * 0.5f + sqrt (fabs (v));\n"
+      "}\n";
 
 static const Prog prog_add = { "add", src_add, "-DOFFSET=1.0f" };
 static const Prog prog_add_v2 = { "add", src_add_v2, "-DOFFSET=1.0f" };
@@ -149,32 +147,31 @@ static const Prog prog_poly = { "poly", src_poly, "" };
 /* Opens the cache, gets every program, closes (which flushes).  Returns
  * the counters.  ok is set false if a program could not be had. */
 static MaceCacheStats
-run_cache (const char *path, const char *mode, const Prog *const *progs,
-           int n, bool *ok)
+run_cache (const char *path, const char *mode, const Prog *const *progs, int n,
+           bool *ok)
 {
   MaceCacheStats st = { 0 };
   MaceError err = { 0 };
   logs_reset ();
   *ok = true;
-  MaceClProgramCache *c = mace_cl_program_cache_open (path, mode, ctx, dev,
-                                                      &err);
+  MaceClProgramCache *c
+      = mace_cl_program_cache_open (path, mode, ctx, dev, &err);
   if (!c) {
     fprintf (stderr, "open failed: %s\n", err.message);
     *ok = false;
     return st;
   }
   for (int i = 0; i < n; i++) {
-    cl_program p = mace_cl_program_cache_get (c, progs[i]->name,
-                                              progs[i]->source,
-                                              progs[i]->options, &err);
+    cl_program p = mace_cl_program_cache_get (
+        c, progs[i]->name, progs[i]->source, progs[i]->options, &err);
     if (!p) {
       fprintf (stderr, "get %s failed: %s\n", progs[i]->name, err.message);
       *ok = false;
       continue;
     }
     cl_int e;
-    cl_kernel k = clCreateKernel (p, progs[i]->name[0] == 'a' ? "add1"
-                                                             : "poly", &e);
+    cl_kernel k
+        = clCreateKernel (p, progs[i]->name[0] == 'a' ? "add1" : "poly", &e);
     if (e != CL_SUCCESS) {
       fprintf (stderr, "kernel of %s: %d\n", progs[i]->name, e);
       *ok = false;
@@ -231,7 +228,7 @@ static void
 spit (const char *path, const void *data, size_t len)
 {
   GError *e = NULL;
-  if (!g_file_set_contents (path, data, (gssize) len, &e)) {
+  if (!g_file_set_contents (path, data, (gssize)len, &e)) {
     fprintf (stderr, "cannot write %s: %s\n", path, e->message);
     exit (1);
   }
@@ -281,7 +278,7 @@ count_entries (const MaceCacheFile *f)
 {
   int n = 0;
   for (guint i = 0; i < f->sections->len; i++)
-    n += (int) ((MaceCacheSection *) g_ptr_array_index (f->sections, i))
+    n += (int)((MaceCacheSection *)g_ptr_array_index (f->sections, i))
              ->entries->len;
   return n;
 }
@@ -320,8 +317,7 @@ cold (const char *path)
   bool ok;
   MaceCacheStats st = run_cache (path, NULL, two, 2, &ok);
   CHECK (ok, "cold run failed");
-  CHECK (st.programs_built == 2, "built %" G_GINT64_FORMAT,
-         st.programs_built);
+  CHECK (st.programs_built == 2, "built %" G_GINT64_FORMAT, st.programs_built);
   CHECK (exists (path), "no file written");
   CHECK (verify (path) == 0, "cold file does not verify");
 }
@@ -333,8 +329,7 @@ expect_warm (const char *path)
   bool ok;
   MaceCacheStats st = run_cache (path, NULL, two, 2, &ok);
   CHECK (ok, "warm run failed");
-  CHECK (st.programs_built == 0 && st.cache_hits == 2
-             && st.cache_misses == 0,
+  CHECK (st.programs_built == 0 && st.cache_hits == 2 && st.cache_misses == 0,
          "warm run: built %" G_GINT64_FORMAT " hits %" G_GINT64_FORMAT
          " misses %" G_GINT64_FORMAT,
          st.programs_built, st.cache_hits, st.cache_misses);
@@ -352,8 +347,8 @@ case_missing (void)
   CHECK (ok, "run failed");
   CHECK (logged (msg, NULL), "no '%s' message", msg);
   CHECK (st.cache_misses == 2 && st.programs_built == 2 && st.cache_hits == 0,
-         "misses %" G_GINT64_FORMAT " built %" G_GINT64_FORMAT,
-         st.cache_misses, st.programs_built);
+         "misses %" G_GINT64_FORMAT " built %" G_GINT64_FORMAT, st.cache_misses,
+         st.programs_built);
   CHECK (st.compile_ms > 0, "no compile time");
   CHECK (exists (path), "file not written");
   CHECK (verify (path) == 0, "written file does not verify");
@@ -397,8 +392,8 @@ case_stale_driver (void)
   g_free (s->values[4]);
   s->values[4] = g_strdup ("0.0-forged");
   /* Another device entirely: must be kept. */
-  MaceCacheSection *o = mace_cache_section_new (s->n_keys, s->labels,
-                                                s->values);
+  MaceCacheSection *o
+      = mace_cache_section_new (s->n_keys, s->labels, s->values);
   g_free (o->values[2]);
   o->values[2] = g_strdup ("Other GPU");
   const char *keys[3] = { "other", "0123", "" };
@@ -424,8 +419,7 @@ case_stale_driver (void)
     MaceCacheSection *x = g_ptr_array_index (f->sections, i);
     bool is_other = strcmp (x->values[2], "Other GPU") == 0;
     other = other || is_other;
-    forged = forged
-             || (!is_other && strcmp (x->values[4], "0.0-forged") == 0);
+    forged = forged || (!is_other && strcmp (x->values[4], "0.0-forged") == 0);
   }
   CHECK (other, "the other device's section was dropped");
   CHECK (!forged, "the obsolete driver's section was kept");
@@ -444,8 +438,7 @@ case_stale_source (void)
   const Prog *const v2[] = { &prog_add_v2, &prog_poly };
   MaceCacheStats st = run_cache (path, NULL, v2, 2, &ok);
   CHECK (ok, "run failed");
-  CHECK (st.programs_built == 1 && st.cache_hits == 1
-             && st.rejected_stale == 1,
+  CHECK (st.programs_built == 1 && st.cache_hits == 1 && st.rejected_stale == 1,
          "built %" G_GINT64_FORMAT " hits %" G_GINT64_FORMAT
          " stale %" G_GINT64_FORMAT,
          st.programs_built, st.cache_hits, st.rejected_stale);
@@ -480,8 +473,8 @@ expect_recovery (const char *path, const char *warning, int want_built)
   MaceCacheStats st = run_cache (path, NULL, two, 2, &ok);
   CHECK (ok, "run after damage failed");
   CHECK (st.rejected_corrupt >= 1, "damage not counted");
-  CHECK (st.programs_built == want_built, "built %" G_GINT64_FORMAT
-         " (want %d)", st.programs_built, want_built);
+  CHECK (st.programs_built == want_built,
+         "built %" G_GINT64_FORMAT " (want %d)", st.programs_built, want_built);
   CHECK (logged (warning, path), "no warning with '%s'", warning);
   CHECK (verify (path) == 0, "rewritten file does not verify");
   MaceCacheFile *f = load_file (path, NULL);
@@ -531,7 +524,7 @@ case_garbage (void)
   char *path = tmp_path ("mace-cl-compiled-program.bin");
   uint8_t junk[4096];
   for (size_t i = 0; i < sizeof junk; i++)
-    junk[i] = (uint8_t) (i * 7919u >> 3);
+    junk[i] = (uint8_t)(i * 7919u >> 3);
   spit (path, junk, sizeof junk);
   expect_recovery (path, "bad magic", 2);
   /* A header that lies about its checksum. */
@@ -590,9 +583,9 @@ case_driver_reject (void)
   if (!e)
     return;
   MaceCacheSection *s = g_ptr_array_index (f->sections, 0);
-  MaceCacheEntry *bad = mace_cache_entry_new (
-      e->n_keys, (const char *const *) e->keys, "not a binary at all", 19,
-      e->written_us);
+  MaceCacheEntry *bad
+      = mace_cache_entry_new (e->n_keys, (const char *const *)e->keys,
+                              "not a binary at all", 19, e->written_us);
   mace_cache_section_put (s, bad);
   uint8_t bad_sum[32];
   memcpy (bad_sum, bad->sha256, 32);
@@ -603,8 +596,7 @@ case_driver_reject (void)
   bool ok;
   MaceCacheStats st = run_cache (path, NULL, two, 2, &ok);
   CHECK (ok, "run failed");
-  CHECK (st.rejected_build == 1 && st.programs_built == 1
-             && st.cache_hits == 1,
+  CHECK (st.rejected_build == 1 && st.programs_built == 1 && st.cache_hits == 1,
          "rejected_build %" G_GINT64_FORMAT " built %" G_GINT64_FORMAT
          " hits %" G_GINT64_FORMAT,
          st.rejected_build, st.programs_built, st.cache_hits);
@@ -626,8 +618,7 @@ case_unwritable (void)
    * root too, unlike a chmod'ed directory. */
   char *blocker = tmp_path ("not-a-dir");
   spit (blocker, "x", 1);
-  char *path = g_build_filename (blocker, "mace-cl-compiled-program.bin",
-                                 NULL);
+  char *path = g_build_filename (blocker, "mace-cl-compiled-program.bin", NULL);
   bool ok;
   MaceCacheStats st = run_cache (path, NULL, two, 2, &ok);
   CHECK (ok && st.programs_built == 2, "run failed");
@@ -713,8 +704,8 @@ case_rebuild (void)
   int64_t old_written = find_prog (f, &prog_add)->written_us;
   /* Another device's section survives a rebuild of ours. */
   MaceCacheSection *s = g_ptr_array_index (f->sections, 0);
-  MaceCacheSection *o = mace_cache_section_new (s->n_keys, s->labels,
-                                                s->values);
+  MaceCacheSection *o
+      = mace_cache_section_new (s->n_keys, s->labels, s->values);
   g_free (o->values[2]);
   o->values[2] = g_strdup ("Other GPU");
   const char *keys[3] = { "other", "0123", "" };
@@ -750,7 +741,7 @@ case_crash_marker (void)
   if (child == 0) {
     char *m = mace_cache_marker_begin (path);
     ssize_t w = write (pipefd[1], m ? m : "", m ? strlen (m) : 0);
-    (void) w;
+    (void)w;
     _exit (0); /* "crashes" before mace_cache_marker_end */
   }
   close (pipefd[1]);
@@ -761,7 +752,7 @@ case_crash_marker (void)
   CHECK (got > 0 && exists (marker_buf), "the child wrote no marker");
   char *marker = g_strdup (marker_buf);
   /* A marker of a live process (ours) is not a crash. */
-  char *live = g_strdup_printf ("%s.loading.%ld", path, (long) getpid ());
+  char *live = g_strdup_printf ("%s.loading.%ld", path, (long)getpid ());
   spit (live, g_get_host_name (), strlen (g_get_host_name ()));
   CHECK (mace_cache_marker_crashed (path, NULL), "marker not seen");
   bool ok;
@@ -792,17 +783,17 @@ concurrent_child (const char *path, int i)
   if (!cl_setup ())
     return 3;
   char *src = g_strdup_printf ("__kernel void k%d (__global float *x) {\n"
-                               "  x[get_global_id (0)] *= %d.0f;\n}\n", i,
-                               i + 2);
+                               "  x[get_global_id (0)] *= %d.0f;\n}\n",
+                               i, i + 2);
   char *name = g_strdup_printf ("p%d", i);
   MaceError err = { 0 };
-  MaceClProgramCache *c = mace_cl_program_cache_open (path, NULL, ctx, dev,
-                                                      &err);
+  MaceClProgramCache *c
+      = mace_cl_program_cache_open (path, NULL, ctx, dev, &err);
   if (!c)
     return 4;
   int rc = 0;
-  cl_program p = mace_cl_program_cache_get (c, "common", src_add,
-                                            "-DOFFSET=1.0f", &err);
+  cl_program p
+      = mace_cl_program_cache_get (c, "common", src_add, "-DOFFSET=1.0f", &err);
   if (!p)
     rc = 5;
   else
@@ -844,8 +835,8 @@ case_concurrent (void)
   CHECK (verify (path) == 0, "final file does not verify");
   MaceCacheFile *f = load_file (path, NULL);
   CHECK (f->sections->len == 1, "%u sections", f->sections->len);
-  CHECK (count_entries (f) == N + 1, "%d entries (want %d)",
-         count_entries (f), N + 1);
+  CHECK (count_entries (f) == N + 1, "%d entries (want %d)", count_entries (f),
+         N + 1);
   if (f->sections->len == 1) {
     MaceCacheSection *s = g_ptr_array_index (f->sections, 0);
     for (int i = 0; i < N; i++) {
@@ -853,10 +844,10 @@ case_concurrent (void)
       bool found = false;
       for (guint j = 0; j < s->entries->len; j++)
         found = found
-                || strcmp (((MaceCacheEntry *) g_ptr_array_index (s->entries,
-                                                                  j))
+                || strcmp (((MaceCacheEntry *)g_ptr_array_index (s->entries, j))
                                ->keys[0],
-                           name) == 0;
+                           name)
+                       == 0;
       CHECK (found, "program %s of child %d lost", name, i);
       g_free (name);
     }
@@ -881,13 +872,13 @@ run_poly (cl_program p, float *out, size_t n)
 {
   float *in = g_new (float, n);
   for (size_t i = 0; i < n; i++)
-    in[i] = (float) i / 37.0f - 13.0f;
+    in[i] = (float)i / 37.0f - 13.0f;
   cl_int e;
   cl_kernel k = clCreateKernel (p, "poly", &e);
   cl_mem a = clCreateBuffer (ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
                              n * sizeof (float), in, &e);
-  cl_mem b = clCreateBuffer (ctx, CL_MEM_WRITE_ONLY, n * sizeof (float), NULL,
-                             &e);
+  cl_mem b
+      = clCreateBuffer (ctx, CL_MEM_WRITE_ONLY, n * sizeof (float), NULL, &e);
   clSetKernelArg (k, 0, sizeof a, &a);
   clSetKernelArg (k, 1, sizeof b, &b);
   e = clEnqueueNDRangeKernel (queue, k, 1, NULL, &n, NULL, 0, NULL, NULL);
@@ -909,8 +900,8 @@ case_identical (void)
   float from_source[N], from_cache[N];
   MaceError err = { 0 };
   MaceCacheStats st = { 0 };
-  MaceClProgramCache *c = mace_cl_program_cache_open (path, NULL, ctx, dev,
-                                                      &err);
+  MaceClProgramCache *c
+      = mace_cl_program_cache_open (path, NULL, ctx, dev, &err);
   cl_program p = mace_cl_program_cache_get (c, "poly", src_poly, "", &err);
   CHECK (p && run_poly (p, from_source, N), "source build / run failed");
   clReleaseProgram (p);
@@ -933,8 +924,8 @@ case_build_error (void)
 {
   char *path = tmp_path ("mace-cl-compiled-program.bin");
   MaceError err = { 0 };
-  MaceClProgramCache *c = mace_cl_program_cache_open (path, NULL, ctx, dev,
-                                                      &err);
+  MaceClProgramCache *c
+      = mace_cl_program_cache_open (path, NULL, ctx, dev, &err);
   cl_program p = mace_cl_program_cache_get (
       c, "broken", "__kernel void broken (void) { undeclared_thing = 1; }",
       NULL, &err);
@@ -957,7 +948,7 @@ cli (const char *action, const char *path, char **output)
   int fd = open (out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   dup2 (fd, 1);
   close (fd);
-  char *argv[] = { (char *) "cache", (char *) action, (char *) path, NULL };
+  char *argv[] = { (char *)"cache", (char *)action, (char *)path, NULL };
   int rc = mace_run_cmd_cache (path ? 3 : 2, argv);
   fflush (stdout);
   dup2 (saved, 1);
@@ -993,8 +984,7 @@ case_cli (void)
   char *bad = tmp_path ("bad.bin");
   spit (bad, d, n);
   rc = cli ("verify", bad, &out);
-  CHECK (rc != 0 && strstr (out, "checksum"), "verify flipped: %d %s", rc,
-         out);
+  CHECK (rc != 0 && strstr (out, "checksum"), "verify flipped: %d %s", rc, out);
   g_free (out);
   rc = cli ("dump", bad, &out);
   CHECK (rc != 0 && strstr (out, "problem:") && strstr (out, "program: add"),
@@ -1111,14 +1101,14 @@ static MaceCacheFile *
 make_file (int sections, int entries, size_t size)
 {
   MaceCacheFile *f = mace_cache_file_new (MACE_CACHE_KIND_PROGRAMS);
-  char *labels[7] = { "platform name", "platform version", "device name",
-                      "vendor id", "driver version", "OpenCL C version",
-                      "pointer width" };
+  char *labels[7]
+      = { "platform name",  "platform version", "device name",  "vendor id",
+          "driver version", "OpenCL C version", "pointer width" };
   for (int s = 0; s < sections; s++) {
     char dn[32];
     snprintf (dn, sizeof dn, "Device %d", s);
-    char *values[7] = { "P", "1.0", dn, "0x1234", "drv 1", "OpenCL C 1.2",
-                        "64" };
+    char *values[7]
+        = { "P", "1.0", dn, "0x1234", "drv 1", "OpenCL C 1.2", "64" };
     MaceCacheSection *sec = mace_cache_section_new (7, labels, values);
     for (int e = 0; e < entries; e++) {
       char name[32];
@@ -1126,10 +1116,9 @@ make_file (int sections, int entries, size_t size)
       const char *keys[3] = { name, "abcd", "-O2" };
       uint8_t *data = g_malloc (size);
       for (size_t i = 0; i < size; i++)
-        data[i] = (uint8_t) (i + (size_t) e * 31 + (size_t) s);
-      g_ptr_array_add (sec->entries,
-                       mace_cache_entry_new (3, keys, data, size,
-                                             1000 + s * 100 + e));
+        data[i] = (uint8_t)(i + (size_t)e * 31 + (size_t)s);
+      g_ptr_array_add (sec->entries, mace_cache_entry_new (3, keys, data, size,
+                                                           1000 + s * 100 + e));
       g_free (data);
     }
     mace_cache_file_add_section (f, sec);
@@ -1146,8 +1135,8 @@ case_format (void)
   size_t n;
   mace_cache_file_serialize (f, &b, &n);
   int problems = -1;
-  MaceCacheFile *g = mace_cache_file_parse (b, n, MACE_CACHE_KIND_PROGRAMS,
-                                            "x", NULL, NULL, &problems);
+  MaceCacheFile *g = mace_cache_file_parse (b, n, MACE_CACHE_KIND_PROGRAMS, "x",
+                                            NULL, NULL, &problems);
   CHECK (problems == 0 && count_entries (g) == 6, "round trip");
   uint8_t *b2;
   size_t n2;
@@ -1165,23 +1154,23 @@ case_format (void)
     mace_cache_file_free (g);
   }
   /* A flipped data byte of entry 1 of section 0 drops that entry only. */
-  size_t entry_size = mace_cache_entry_file_size (
-      g_ptr_array_index (((MaceCacheSection *) g_ptr_array_index (
-                              f->sections, 0))->entries, 0));
+  size_t entry_size = mace_cache_entry_file_size (g_ptr_array_index (
+      ((MaceCacheSection *)g_ptr_array_index (f->sections, 0))->entries, 0));
   size_t sec_header = 16 + 32;
   for (int k = 0; k < 7; k++)
-    sec_header += 8 + strlen (((MaceCacheSection *) g_ptr_array_index (
-                                   f->sections, 0))->labels[k])
-                  + strlen (((MaceCacheSection *) g_ptr_array_index (
-                                 f->sections, 0))->values[k]);
-  size_t at = MACE_CACHE_HEADER_SIZE + sec_header + entry_size
-              + entry_size - 10;
+    sec_header
+        += 8
+           + strlen (((MaceCacheSection *)g_ptr_array_index (f->sections, 0))
+                         ->labels[k])
+           + strlen (((MaceCacheSection *)g_ptr_array_index (f->sections, 0))
+                         ->values[k]);
+  size_t at
+      = MACE_CACHE_HEADER_SIZE + sec_header + entry_size + entry_size - 10;
   b[at] ^= 1;
   g = mace_cache_file_parse (b, n, MACE_CACHE_KIND_PROGRAMS, "x", NULL, NULL,
                              &problems);
   CHECK (problems == 1 && count_entries (g) == 5,
-         "flipped data: %d problems, %d entries", problems,
-         count_entries (g));
+         "flipped data: %d problems, %d entries", problems, count_entries (g));
   mace_cache_file_free (g);
   b[at] ^= 1;
   /* The same in the entry's header: from there on is dropped. */
@@ -1199,8 +1188,8 @@ case_format (void)
   /* Bound: least recently written go first. */
   g = make_file (1, 10, 1000);
   int dropped = mace_cache_file_bound (g, 6000);
-  CHECK (dropped >= 4 && count_entries (g) == 10 - dropped,
-         "bound dropped %d", dropped);
+  CHECK (dropped >= 4 && count_entries (g) == 10 - dropped, "bound dropped %d",
+         dropped);
   MaceCacheSection *s = g_ptr_array_index (g->sections, 0);
   const char *k9[3] = { "prog9", "abcd", "-O2" };
   const char *k0[3] = { "prog0", "abcd", "-O2" };
@@ -1225,12 +1214,12 @@ case_format (void)
   CHECK (disk->sections->len == 2, "merge: %u sections", disk->sections->len);
   MaceCacheSection *d0 = mace_cache_file_find_section (disk, 7, os->values);
   CHECK (d0 && d0->entries->len == 1, "merge: our section");
-  char *v1[7] = { "P", "1.0", "Device 1", "0x1234", "drv 1", "OpenCL C 1.2",
-                  "64" };
+  char *v1[7]
+      = { "P", "1.0", "Device 1", "0x1234", "drv 1", "OpenCL C 1.2", "64" };
   MaceCacheSection *d1 = mace_cache_file_find_section (disk, 7, v1);
   CHECK (d1 && d1->entries->len == 2, "merge: other device kept");
-  char *v0[7] = { "P", "1.0", "Device 0", "0x1234", "drv 1", "OpenCL C 1.2",
-                  "64" };
+  char *v0[7]
+      = { "P", "1.0", "Device 0", "0x1234", "drv 1", "OpenCL C 1.2", "64" };
   CHECK (!mace_cache_file_find_section (disk, 7, v0),
          "merge: obsolete driver kept");
   mace_cache_file_free (ours);
@@ -1249,9 +1238,10 @@ case_format (void)
   mace_cache_file_merge (disk, ours);
   d0 = mace_cache_file_find_section (disk, 7, os->values);
   CHECK (d0 && d0->entries->len == 1
-             && strcmp (((MaceCacheEntry *) g_ptr_array_index (d0->entries,
-                                                               0))->keys[1],
-                        "9999") == 0,
+             && strcmp (((MaceCacheEntry *)g_ptr_array_index (d0->entries, 0))
+                            ->keys[1],
+                        "9999")
+                    == 0,
          "merge: supersede by source hash");
   mace_cache_file_free (ours);
   mace_cache_file_free (disk);
@@ -1263,11 +1253,11 @@ case_default_path (void)
 {
   /* $XDG_CACHE_HOME/gst-mace/..., created on demand. */
   g_setenv ("XDG_CACHE_HOME", tmpdir, TRUE);
-  char *want = g_build_filename (tmpdir, "gst-mace",
-                                 MACE_CL_PROGRAM_CACHE_FILE, NULL);
+  char *want
+      = g_build_filename (tmpdir, "gst-mace", MACE_CL_PROGRAM_CACHE_FILE, NULL);
   MaceError err = { 0 };
-  MaceClProgramCache *c = mace_cl_program_cache_open (NULL, NULL, ctx, dev,
-                                                      &err);
+  MaceClProgramCache *c
+      = mace_cl_program_cache_open (NULL, NULL, ctx, dev, &err);
   CHECK (c && strcmp (mace_cl_program_cache_path (c), want) == 0,
          "default path %s, want %s", c ? mace_cl_program_cache_path (c) : "-",
          want);
@@ -1286,8 +1276,8 @@ case_default_path (void)
                            MACE_CL_PROGRAM_CACHE_FILE, NULL);
   c = mace_cl_program_cache_open (NULL, "off", ctx, dev, &err);
   CHECK (c && strcmp (mace_cl_program_cache_path (c), want) == 0,
-         "fallback path %s, want %s",
-         c ? mace_cl_program_cache_path (c) : "-", want);
+         "fallback path %s, want %s", c ? mace_cl_program_cache_path (c) : "-",
+         want);
   mace_cl_program_cache_close (c);
   g_free (want);
   char *tune = mace_cache_default_path (MACE_CL_TUNING_CACHE_FILE);

@@ -58,9 +58,11 @@ copy_attrs (MaceNode *dst, const MaceNode *src)
     b->n = a->n;
     b->s = g_strdup (a->s);
     if (a->ints)
-      b->ints = g_memdup2 (a->ints, sizeof (int64_t) * (size_t) (a->n ? a->n : 1));
+      b->ints
+          = g_memdup2 (a->ints, sizeof (int64_t) * (size_t)(a->n ? a->n : 1));
     if (a->floats)
-      b->floats = g_memdup2 (a->floats, sizeof (float) * (size_t) (a->n ? a->n : 1));
+      b->floats
+          = g_memdup2 (a->floats, sizeof (float) * (size_t)(a->n ? a->n : 1));
   }
 }
 
@@ -183,7 +185,7 @@ ints (int n, const int64_t *v)
 {
   int64_t d[1] = { n };
   MaceTensor *t = th_tensor (MACE_DTYPE_INT64, 1, d);
-  memcpy (mace_tensor_data (t), v, sizeof (int64_t) * (size_t) n);
+  memcpy (mace_tensor_data (t), v, sizeof (int64_t) * (size_t)n);
   return t;
 }
 #define INTS(...) ints (TH_DIMS (__VA_ARGS__))
@@ -192,26 +194,35 @@ static MaceTensor *
 scalar (float v)
 {
   MaceTensor *t = th_tensor (MACE_DTYPE_FLOAT32, 0, NULL);
-  *(float *) mace_tensor_data (t) = v;
+  *(float *)mace_tensor_data (t) = v;
   return t;
 }
 
 static void
 unary_ops (void)
 {
-  static const struct { const char *op; float lo, hi; } u[] = {
-    { "Relu", -2, 2 },     { "Sigmoid", -6, 6 },    { "Tanh", -3, 3 },
-    { "Elu", -2, 2 },      { "Selu", -2, 2 },       { "HardSigmoid", -4, 4 },
-    { "HardSwish", -4, 4 }, { "Abs", -2, 2 },       { "Neg", -2, 2 },
-    { "Exp", -3, 3 },      { "Log", 0.1f, 5 },      { "Sqrt", 0.01f, 5 },
-    { "Reciprocal", 0.5f, 3 }, { "Floor", -5, 5 },  { "Ceil", -5, 5 },
-    { "Softplus", -5, 5 }, { "Softsign", -5, 5 },   { "Sin", -4, 4 },
-    { "Cos", -4, 4 },      { "Tan", -1, 1 },        { "Asin", -0.9f, 0.9f },
-    { "Acos", -0.9f, 0.9f }, { "Atan", -3, 3 },     { "Sinh", -3, 3 },
-    { "Cosh", -3, 3 },     { "Asinh", -3, 3 },      { "Acosh", 1.1f, 4 },
-    { "Atanh", -0.9f, 0.9f }, { "Erf", -3, 3 },     { "Round", -5, 5 },
-    { "Sign", -2, 2 },     { "ThresholdedRelu", -3, 3 }, { "Celu", -2, 2 },
-    { "Shrink", -2, 2 },   { "Mish", -4, 4 },       { "Identity", -1, 1 },
+  static const struct {
+    const char *op;
+    float lo, hi;
+  } u[] = {
+    { "Relu", -2, 2 },         { "Sigmoid", -6, 6 },
+    { "Tanh", -3, 3 },         { "Elu", -2, 2 },
+    { "Selu", -2, 2 },         { "HardSigmoid", -4, 4 },
+    { "HardSwish", -4, 4 },    { "Abs", -2, 2 },
+    { "Neg", -2, 2 },          { "Exp", -3, 3 },
+    { "Log", 0.1f, 5 },        { "Sqrt", 0.01f, 5 },
+    { "Reciprocal", 0.5f, 3 }, { "Floor", -5, 5 },
+    { "Ceil", -5, 5 },         { "Softplus", -5, 5 },
+    { "Softsign", -5, 5 },     { "Sin", -4, 4 },
+    { "Cos", -4, 4 },          { "Tan", -1, 1 },
+    { "Asin", -0.9f, 0.9f },   { "Acos", -0.9f, 0.9f },
+    { "Atan", -3, 3 },         { "Sinh", -3, 3 },
+    { "Cosh", -3, 3 },         { "Asinh", -3, 3 },
+    { "Acosh", 1.1f, 4 },      { "Atanh", -0.9f, 0.9f },
+    { "Erf", -3, 3 },          { "Round", -5, 5 },
+    { "Sign", -2, 2 },         { "ThresholdedRelu", -3, 3 },
+    { "Celu", -2, 2 },         { "Shrink", -2, 2 },
+    { "Mish", -4, 4 },         { "Identity", -1, 1 },
     { "LeakyRelu", -2, 2 },
   };
   for (size_t i = 0; i < G_N_ELEMENTS (u); i++) {
@@ -232,8 +243,8 @@ unary_ops (void)
 static void
 binary_ops (void)
 {
-  static const char *const ops[] = { "Add", "Sub", "Mul", "Div", "Pow",
-                                     "Max", "Min" };
+  static const char *const ops[]
+      = { "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min" };
   for (size_t i = 0; i < G_N_ELEMENTS (ops); i++) {
     char label[64];
     bool pos = strcmp (ops[i], "Pow") == 0 || strcmp (ops[i], "Div") == 0;
@@ -265,7 +276,12 @@ binary_ops (void)
 static void
 conv_ops (void)
 {
-  struct { const char *label; int64_t c, m, k, s, p, d, g; bool bias; int act; } cs[] = {
+  struct {
+    const char *label;
+    int64_t c, m, k, s, p, d, g;
+    bool bias;
+    int act;
+  } cs[] = {
     { "Conv general 5x5", 3, 4, 5, 1, 2, 1, 1, true, MACE_ACT_NONE },
     { "Conv 3x3 s2 relu", 4, 6, 3, 2, 1, 1, 1, true, MACE_ACT_RELU },
     { "Conv 1x1", 8, 5, 1, 1, 0, 1, 1, true, MACE_ACT_NONE },
@@ -307,8 +323,8 @@ conv_ops (void)
   int64_t st[2] = { 2, 2 };
   th_attr_ints (n, "strides", 2, st);
   th_attr_ints (n, "pads", 4, pads);
-  MaceTensor *in2[3] = { RND (-1, 1, 1, 4, 5, 6), RND (-1, 1, 4, 3, 3, 3),
-                         RND (-1, 1, 3) };
+  MaceTensor *in2[3]
+      = { RND (-1, 1, 1, 4, 5, 6), RND (-1, 1, 4, 3, 3, 3), RND (-1, 1, 3) };
   check_op ("ConvTranspose", n, 13, in2, 6);
 }
 
@@ -350,8 +366,8 @@ movement_ops (void)
 
   n = th_node_new ("Concat", 3, 1);
   th_attr_int (n, "axis", 1);
-  MaceTensor *in2[3] = { RND (-1, 1, 2, 3, 4), RND (-1, 1, 2, 1, 4),
-                         RND (-1, 1, 2, 2, 4) };
+  MaceTensor *in2[3]
+      = { RND (-1, 1, 2, 3, 4), RND (-1, 1, 2, 1, 4), RND (-1, 1, 2, 2, 4) };
   check_op ("Concat", n, 13, in2, 0);
 
   n = th_node_new ("Split", 2, 2);
@@ -410,14 +426,13 @@ movement_ops (void)
 static void
 reduce_ops (void)
 {
-  static const char *const ops[] = {
-    "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd",
-    "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp",
-    "ReduceSumSquare"
-  };
+  static const char *const ops[]
+      = { "ReduceSum",       "ReduceMean",     "ReduceMax", "ReduceMin",
+          "ReduceProd",      "ReduceL1",       "ReduceL2",  "ReduceLogSum",
+          "ReduceLogSumExp", "ReduceSumSquare" };
   for (size_t i = 0; i < G_N_ELEMENTS (ops); i++) {
     ThNode *n = th_node_new (ops[i], 2, 1);
-    th_attr_int (n, "keepdims", (int64_t) (i % 2));
+    th_attr_int (n, "keepdims", (int64_t)(i % 2));
     MaceTensor *in[2] = { RND (0.5f, 1.5f, 3, 4, 5), INTS (0, 2) };
     check_op (ops[i], n, 18, in, 2);
   }
@@ -436,8 +451,8 @@ other_ops (void)
   ThNode *n = th_node_new ("Gemm", 3, 1);
   th_attr_int (n, "transB", 1);
   th_attr_float (n, "alpha", 0.5f);
-  MaceTensor *in[3] = { RND (-1, 1, 20, 33), RND (-1, 1, 18, 33),
-                        RND (-1, 1, 18) };
+  MaceTensor *in[3]
+      = { RND (-1, 1, 20, 33), RND (-1, 1, 18, 33), RND (-1, 1, 18) };
   check_op ("Gemm transB bias", n, 13, in, 0);
   n = th_node_new ("MatMul", 2, 1);
   MaceTensor *in2[2] = { RND (-1, 1, 2, 1, 17, 19), RND (-1, 1, 3, 19, 21) };
@@ -450,13 +465,13 @@ other_ops (void)
                          RND (-1, 1, 3), RND (-1, 1, 3), RND (0.5f, 2, 3) };
   check_op ("BatchNormalization", n, 15, in4, 30);
   n = th_node_new ("InstanceNormalization", 3, 1);
-  MaceTensor *in5[3] = { RND (-1, 1, 2, 3, 4, 5), RND (0.5f, 1.5f, 3),
-                         RND (-1, 1, 3) };
+  MaceTensor *in5[3]
+      = { RND (-1, 1, 2, 3, 4, 5), RND (0.5f, 1.5f, 3), RND (-1, 1, 3) };
   check_op ("InstanceNormalization", n, 13, in5, 6);
   n = th_node_new ("LayerNormalization", 3, 1);
   th_attr_int (n, "axis", -2);
-  MaceTensor *in6[3] = { RND (-1, 1, 2, 3, 4, 5), RND (0.5f, 1.5f, 4, 5),
-                         RND (-1, 1, 4, 5) };
+  MaceTensor *in6[3]
+      = { RND (-1, 1, 2, 3, 4, 5), RND (0.5f, 1.5f, 4, 5), RND (-1, 1, 4, 5) };
   check_op ("LayerNormalization", n, 17, in6, 0);
   n = th_node_new ("LRN", 1, 1);
   th_attr_int (n, "size", 3);
@@ -488,30 +503,30 @@ typed_ops (void)
     MaceTensor *in[1] = { RND (-1, 1, 3, 7, 4) };
     check_op (arg[i], n, 13, in, 0);
   }
-  static const char *const cmp[] = { "Equal", "Less", "Greater",
-                                     "LessOrEqual", "GreaterOrEqual" };
+  static const char *const cmp[]
+      = { "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual" };
   for (int i = 0; i < 5; i++) {
     ThNode *n = th_node_new (cmp[i], 2, 1);
     MaceTensor *in[2] = { RND (-1, 1, 2, 3, 4), RND (-1, 1, 4) };
     if (i == 0) /* make some elements equal */
-      ((float *) mace_tensor_data (in[0]))[1] =
-          ((float *) mace_tensor_data (in[1]))[1];
+      ((float *)mace_tensor_data (in[0]))[1]
+          = ((float *)mace_tensor_data (in[1]))[1];
     check_op (cmp[i], n, 16, in, 0);
   }
   ThNode *n = th_node_new ("IsNaN", 1, 1);
   MaceTensor *in[1] = { RND (-1, 1, 10) };
-  ((float *) mace_tensor_data (in[0]))[3] = NAN;
+  ((float *)mace_tensor_data (in[0]))[3] = NAN;
   check_op ("IsNaN", n, 13, in, 0);
   n = th_node_new ("IsInf", 1, 1);
   MaceTensor *in1[1] = { RND (-1, 1, 10) };
-  ((float *) mace_tensor_data (in1[0]))[2] = INFINITY;
-  ((float *) mace_tensor_data (in1[0]))[5] = -INFINITY;
+  ((float *)mace_tensor_data (in1[0]))[2] = INFINITY;
+  ((float *)mace_tensor_data (in1[0]))[5] = -INFINITY;
   check_op ("IsInf", n, 13, in1, 0);
   n = th_node_new ("Where", 3, 1);
   int64_t cd[2] = { 3, 1 };
   MaceTensor *c = th_tensor (MACE_DTYPE_BOOL, 2, cd);
-  ((uint8_t *) mace_tensor_data (c))[0] = 1;
-  ((uint8_t *) mace_tensor_data (c))[2] = 1;
+  ((uint8_t *)mace_tensor_data (c))[0] = 1;
+  ((uint8_t *)mace_tensor_data (c))[2] = 1;
   MaceTensor *in2[3] = { c, RND (-1, 1, 3, 4), RND (-1, 1, 4) };
   check_op ("Where", n, 16, in2, 0);
   n = th_node_new ("Gather", 2, 1);

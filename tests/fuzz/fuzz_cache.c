@@ -30,26 +30,25 @@ static void
 check_kind (const uint8_t *data, size_t size, MaceCacheKind kind)
 {
   int problems = 0;
-  MaceCacheFile *f = mace_cache_file_parse (data, size, kind, "fuzz.bin",
-                                            NULL, NULL, &problems);
+  MaceCacheFile *f = mace_cache_file_parse (data, size, kind, "fuzz.bin", NULL,
+                                            NULL, &problems);
   uint8_t *b;
   size_t n;
   mace_cache_file_serialize (f, &b, &n);
   int again = -1;
-  MaceCacheFile *g = mace_cache_file_parse (b, n, f->kind, "fuzz.bin", NULL,
-                                            NULL, &again);
+  MaceCacheFile *g
+      = mace_cache_file_parse (b, n, f->kind, "fuzz.bin", NULL, NULL, &again);
   uint8_t *b2;
   size_t n2;
   mace_cache_file_serialize (g, &b2, &n2);
   if (again != 0 || n != n2 || memcmp (b, b2, n) != 0) {
-    fprintf (stderr, "re-serialised file differs or has %d problems\n",
-             again);
+    fprintf (stderr, "re-serialised file differs or has %d problems\n", again);
     __builtin_trap ();
   }
   /* Merge what was read into an empty file as if it were ours. */
   MaceCacheFile *empty = mace_cache_file_new (f->kind);
   if (f->sections->len > 0)
-    ((MaceCacheSection *) g_ptr_array_index (f->sections, 0))->current = true;
+    ((MaceCacheSection *)g_ptr_array_index (f->sections, 0))->current = true;
   mace_cache_file_merge (empty, f);
   mace_cache_file_bound (empty, 4096);
   mace_cache_file_free (empty);
@@ -82,14 +81,14 @@ replay_file (const char *path)
     fprintf (stderr, "cannot read %s\n", path);
     return 1;
   }
-  LLVMFuzzerTestOneInput ((const uint8_t *) data, len);
+  LLVMFuzzerTestOneInput ((const uint8_t *)data, len);
   size_t step = len > 2048 ? len / 2048 : 1;
   for (size_t cut = 0; cut < len; cut += step)
-    LLVMFuzzerTestOneInput ((const uint8_t *) data, cut);
+    LLVMFuzzerTestOneInput ((const uint8_t *)data, cut);
   /* Single flipped bits over the whole file. */
   for (size_t at = 0; at < len; at += step) {
     data[at] ^= 0x10;
-    LLVMFuzzerTestOneInput ((const uint8_t *) data, len);
+    LLVMFuzzerTestOneInput ((const uint8_t *)data, len);
     data[at] ^= 0x10;
   }
   g_free (data);

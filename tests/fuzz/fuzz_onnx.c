@@ -28,8 +28,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   MaceError err = { 0 };
   MaceGraph *g = mace_onnx_load (data, size, "fuzz.onnx", &err);
   /* Every failure must carry a status and a message naming the file. */
-  if (!g && (err.status == MACE_OK
-             || strncmp (err.message, "fuzz.onnx: ", 11) != 0)) {
+  if (!g
+      && (err.status == MACE_OK
+          || strncmp (err.message, "fuzz.onnx: ", 11) != 0)) {
     fprintf (stderr, "model failure without a proper report: %d '%s'\n",
              err.status, err.message);
     __builtin_trap ();
@@ -77,10 +78,10 @@ replay_file (const char *path)
     return 1;
   }
   /* The whole file, then every prefix (cheap for a small corpus). */
-  LLVMFuzzerTestOneInput ((const uint8_t *) data, len);
+  LLVMFuzzerTestOneInput ((const uint8_t *)data, len);
   size_t step = len > 4096 ? len / 4096 : 1;
   for (size_t cut = 0; cut < len; cut += step)
-    LLVMFuzzerTestOneInput ((const uint8_t *) data, cut);
+    LLVMFuzzerTestOneInput ((const uint8_t *)data, cut);
   g_free (data);
   return 0;
 }

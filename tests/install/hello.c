@@ -25,8 +25,8 @@ main (int argc, char **argv)
     return 1;
   }
   MaceTensor *in = mace_tensor_new_wrap (MACE_DTYPE_FLOAT32, 2, dims, x);
-  if (mace_engine_set_input (engine, 0, in) != MACE_OK ||
-      mace_engine_run (engine) != MACE_OK) {
+  if (mace_engine_set_input (engine, 0, in) != MACE_OK
+      || mace_engine_run (engine) != MACE_OK) {
     fprintf (stderr, "run failed: %s\n", mace_engine_last_error (engine));
     return 1;
   }

@@ -25,9 +25,11 @@ main (int argc, char **argv)
     return 77;
   }
   gchar *desc = g_strdup_printf (
-      "videotestsrc num-buffers=2 ! video/x-raw,format=I420,width=%d,height=%d ! "
+      "videotestsrc num-buffers=2 ! video/x-raw,format=I420,width=%d,height=%d "
+      "! "
       "macefilter name=f model=%s device=cpu threads=2 message=true ! "
-      "maceoverlay ! fakesink", w, h, argv[1]);
+      "maceoverlay ! fakesink",
+      w, h, argv[1]);
   GError *err = NULL;
   GstElement *p = gst_parse_launch (desc, &err);
   g_free (desc);
@@ -40,12 +42,13 @@ main (int argc, char **argv)
   int status = 0;
   gint64 t0 = g_get_monotonic_time ();
   for (int i = 0; i < cycles && status == 0; i++) {
-    if (gst_element_set_state (p, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    if (gst_element_set_state (p, GST_STATE_PLAYING)
+        == GST_STATE_CHANGE_FAILURE) {
       fprintf (stderr, "cycle %d: PLAYING failed\n", i);
       status = 1;
     }
-    GstMessage *m = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
-                                                GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    GstMessage *m = gst_bus_timed_pop_filtered (
+        bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
     if (!m || GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
       fprintf (stderr, "cycle %d: %s\n", i, m ? "error" : "timeout");
       status = 1;
@@ -55,7 +58,8 @@ main (int argc, char **argv)
     guint64 frames = 0;
     g_object_get (f, "frames", &frames, NULL);
     if (status == 0 && frames != 2) {
-      fprintf (stderr, "cycle %d: %" G_GUINT64_FORMAT " frames, not 2\n", i, frames);
+      fprintf (stderr, "cycle %d: %" G_GUINT64_FORMAT " frames, not 2\n", i,
+               frames);
       status = 1;
     }
     gst_element_set_state (p, GST_STATE_NULL);
@@ -63,7 +67,8 @@ main (int argc, char **argv)
     gst_bus_set_flushing (bus, TRUE);
     gst_bus_set_flushing (bus, FALSE);
   }
-  printf ("%d cycles in %.1f s\n", cycles, (g_get_monotonic_time () - t0) / 1e6);
+  printf ("%d cycles in %.1f s\n", cycles,
+          (g_get_monotonic_time () - t0) / 1e6);
   gst_object_unref (f);
   gst_object_unref (bus);
   gst_object_unref (p);

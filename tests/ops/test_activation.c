@@ -58,30 +58,30 @@ static void
 set_val (MaceTensor *t, int64_t i, double v)
 {
   switch (t->dtype) {
-    case MACE_DTYPE_FLOAT32: ((float *) t->data)[i] = (float) v; break;
-    case MACE_DTYPE_FLOAT64: ((double *) t->data)[i] = v; break;
+    case MACE_DTYPE_FLOAT32: ((float *)t->data)[i] = (float)v; break;
+    case MACE_DTYPE_FLOAT64: ((double *)t->data)[i] = v; break;
     case MACE_DTYPE_FLOAT16:
-      ((uint16_t *) t->data)[i] = mace_f32_to_half ((float) v);
+      ((uint16_t *)t->data)[i] = mace_f32_to_half ((float)v);
       break;
-    case MACE_DTYPE_INT8: ((int8_t *) t->data)[i] = (int8_t) v; break;
-    case MACE_DTYPE_INT32: ((int32_t *) t->data)[i] = (int32_t) v; break;
-    case MACE_DTYPE_INT64: ((int64_t *) t->data)[i] = (int64_t) v; break;
-    case MACE_DTYPE_UINT8: ((uint8_t *) t->data)[i] = (uint8_t) v; break;
+    case MACE_DTYPE_INT8: ((int8_t *)t->data)[i] = (int8_t)v; break;
+    case MACE_DTYPE_INT32: ((int32_t *)t->data)[i] = (int32_t)v; break;
+    case MACE_DTYPE_INT64: ((int64_t *)t->data)[i] = (int64_t)v; break;
+    case MACE_DTYPE_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
     default: break;
   }
 }
 
 static MaceTensor *
-rand_tensor (MaceDataType dt, int nd, const int64_t *dims, double lo,
-             double hi)
+rand_tensor (MaceDataType dt, int nd, const int64_t *dims, double lo, double hi)
 {
   MaceTensor *t = th_tensor (dt, nd, dims);
   for (int64_t i = 0; i < mace_tensor_numel (t); i++) {
-    double v = th_uniform ((float) lo, (float) hi);
-    set_val (t, i, dt == MACE_DTYPE_FLOAT32 || dt == MACE_DTYPE_FLOAT64
-                           || dt == MACE_DTYPE_FLOAT16
-                       ? v
-                       : floor (v));
+    double v = th_uniform ((float)lo, (float)hi);
+    set_val (t, i,
+             dt == MACE_DTYPE_FLOAT32 || dt == MACE_DTYPE_FLOAT64
+                     || dt == MACE_DTYPE_FLOAT16
+                 ? v
+                 : floor (v));
   }
   return t;
 }
@@ -117,14 +117,14 @@ check_act (const char *op, MaceDataType dt, double lo, double hi,
   set_val (x, 2, hi);
   ThNode *node = th_node_new (op, 1, 1);
   if (set_attrs && strcmp (op, "Shrink") == 0) {
-    th_attr_float (node, "lambd", (float) a.alpha);
-    th_attr_float (node, "bias", (float) a.beta);
+    th_attr_float (node, "lambd", (float)a.alpha);
+    th_attr_float (node, "bias", (float)a.beta);
   } else if (set_attrs) {
-    th_attr_float (node, "alpha", (float) a.alpha);
+    th_attr_float (node, "alpha", (float)a.alpha);
     if (strcmp (op, "HardSigmoid") == 0)
-      th_attr_float (node, "beta", (float) a.beta);
+      th_attr_float (node, "beta", (float)a.beta);
     if (strcmp (op, "Selu") == 0)
-      th_attr_float (node, "gamma", (float) a.gamma);
+      th_attr_float (node, "gamma", (float)a.gamma);
   }
   if (a.approx)
     th_attr_string (node, "approximate", "tanh");
@@ -137,8 +137,7 @@ check_act (const char *op, MaceDataType dt, double lo, double hi,
     /* Attributes are floats on the wire: reference with the same. */
     Attrs ra = a;
     /* volatile: GCC 12 -O3 was seen dropping these roundings. */
-    volatile float fa = (float) a.alpha, fb = (float) a.beta,
-                   fg = (float) a.gamma;
+    volatile float fa = (float)a.alpha, fb = (float)a.beta, fg = (float)a.gamma;
     ra.alpha = fa;
     ra.beta = fb;
     ra.gamma = fg;
@@ -157,8 +156,8 @@ test_unary (void)
 {
   static const struct {
     const char *op;
-    Attrs def;     /* the op's defaults */
-    Attrs custom;  /* set as attributes */
+    Attrs def;    /* the op's defaults */
+    Attrs custom; /* set as attributes */
   } ops[] = {
     { "Relu", { 0, 0, 0, 0 }, { 0, 0, 0, 0 } },
     { "LeakyRelu", { 0.01, 0, 0, 0 }, { 0.3, 0, 0, 0 } },
@@ -167,7 +166,8 @@ test_unary (void)
     { "HardSwish", { 0, 0, 0, 0 }, { 0, 0, 0, 0 } },
     { "Tanh", { 0, 0, 0, 0 }, { 0, 0, 0, 0 } },
     { "Elu", { 1, 0, 0, 0 }, { 0.7, 0, 0, 0 } },
-    { "Selu", { 1.67326319217681884765625, 0, 1.05070102214813232421875, 0 },
+    { "Selu",
+      { 1.67326319217681884765625, 0, 1.05070102214813232421875, 0 },
       { 2, 0, 3, 0 } },
     { "Celu", { 1, 0, 0, 0 }, { 2.5, 0, 0, 0 } },
     { "ThresholdedRelu", { 1, 0, 0, 0 }, { 0.5, 0, 0, 0 } },
@@ -177,8 +177,8 @@ test_unary (void)
     { "Mish", { 0, 0, 0, 0 }, { 0, 0, 0, 0 } },
     { "Shrink", { 0.5, 0, 0, 0 }, { 1.5, 0.7, 0, 0 } },
   };
-  static const double ranges[][2] = { { -1, 1 }, { -10, 10 }, { -100, 100 },
-                                      { -0.01, 0.01 } };
+  static const double ranges[][2]
+      = { { -1, 1 }, { -10, 10 }, { -100, 100 }, { -0.01, 0.01 } };
   for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
     for (size_t r = 0; r < 4; r++) {
       /* float32: a few ulp plus an absolute floor for results near 0. */
@@ -202,8 +202,8 @@ test_unary (void)
                1e-3, 1e-3);
   }
   /* Integer Relu. */
-  static const MaceDataType its[] = { MACE_DTYPE_INT8, MACE_DTYPE_INT32,
-                                      MACE_DTYPE_INT64 };
+  static const MaceDataType its[]
+      = { MACE_DTYPE_INT8, MACE_DTYPE_INT32, MACE_DTYPE_INT64 };
   for (int t = 0; t < 3; t++)
     check_act ("Relu", its[t], -100, 100, NULL, false, 1, 0, 0);
 }
@@ -211,8 +211,8 @@ test_unary (void)
 /* ---- Clip ------------------------------------------------------------- */
 
 static void
-check_clip (MaceDataType dt, int64_t opset, bool has_lo, bool has_hi,
-            double lo, double hi)
+check_clip (MaceDataType dt, int64_t opset, bool has_lo, bool has_hi, double lo,
+            double hi)
 {
   int64_t d[] = { 6, 50 };
   MaceTensor *x = rand_tensor (dt, 2, d, -100, 100);
@@ -221,9 +221,9 @@ check_clip (MaceDataType dt, int64_t opset, bool has_lo, bool has_hi,
   if (opset < 11) {
     node = th_node_new ("Clip", 1, 1);
     if (has_lo)
-      th_attr_float (node, "min", (float) lo);
+      th_attr_float (node, "min", (float)lo);
     if (has_hi)
-      th_attr_float (node, "max", (float) hi);
+      th_attr_float (node, "max", (float)hi);
   } else {
     node = th_node_new ("Clip", 3, 1);
     if (has_lo) {
@@ -237,8 +237,8 @@ check_clip (MaceDataType dt, int64_t opset, bool has_lo, bool has_hi,
   }
   char what[128];
   snprintf (what, sizeof what, "Clip %s opset %lld min %s%g max %s%g",
-            mace_dtype_name (dt), (long long) opset, has_lo ? "" : "none ",
-            lo, has_hi ? "" : "none ", hi);
+            mace_dtype_name (dt), (long long)opset, has_lo ? "" : "none ", lo,
+            has_hi ? "" : "none ", hi);
   MaceTensor *got = run1 (what, node, opset, in, 1);
   if (got) {
     MaceTensor *want = th_tensor (dt, 2, d);
@@ -282,8 +282,8 @@ static void
 check_prelu (MaceDataType dt, int ns, const int64_t *ds, int threads)
 {
   int64_t dx[] = { 2, 16, 24, 24 };
-  MaceTensor *in[2] = { rand_tensor (dt, 4, dx, -10, 10),
-                        rand_tensor (dt, ns, ds, -3, 3) };
+  MaceTensor *in[2]
+      = { rand_tensor (dt, 4, dx, -10, 10), rand_tensor (dt, ns, ds, -3, 3) };
   ThNode *node = th_node_new ("PRelu", 2, 1);
   char what[128], sb[64];
   snprintf (what, sizeof what, "PRelu %s slope %s", mace_dtype_name (dt),
@@ -366,8 +366,8 @@ test_apply_activation (void)
     { MACE_ACT_SIGMOID, "Sigmoid", 0, 0 },
   };
   int64_t n = 1037;
-  float *x = malloc (sizeof (float) * (size_t) n);
-  float *y = malloc (sizeof (float) * (size_t) n);
+  float *x = malloc (sizeof (float) * (size_t)n);
+  float *y = malloc (sizeof (float) * (size_t)n);
   for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
     for (int64_t i = 0; i < n; i++)
       x[i] = y[i] = th_uniform (-20, 20);
@@ -382,8 +382,10 @@ test_apply_activation (void)
       else
         w = ref_act (acts[a].op, x[i], &at);
       if (!(fabs (y[i] - w) <= 1e-7 + 2e-6 * fabs (w))) {
-        th_fail ("mace_apply_activation_f32", "act %d x %.9g: got %.9g want "
-                 "%.9g", (int) acts[a].act, x[i], y[i], w);
+        th_fail ("mace_apply_activation_f32",
+                 "act %d x %.9g: got %.9g want "
+                 "%.9g",
+                 (int)acts[a].act, x[i], y[i], w);
         break;
       }
     }

@@ -94,7 +94,7 @@ run_case (const Case *cs, int threads, bool const_w, const char *name)
       for (int64_t oz = 0; oz < O[0]; oz++)
         for (int64_t oy = 0; oy < O[1]; oy++)
           for (int64_t ox = 0; ox < O[2]; ox++) {
-            double s = b ? ((float *) b->data)[m] : 0;
+            double s = b ? ((float *)b->data)[m] : 0;
             int64_t g = m / cog;
             for (int64_t ci = 0; ci < cig; ci++)
               for (int64_t kz = 0; kz < K[0]; kz++)
@@ -103,16 +103,22 @@ run_case (const Case *cs, int threads, bool const_w, const char *name)
                     int64_t iz = oz * S[0] - P[0] + kz * D[0];
                     int64_t iy = oy * S[1] - P[1] + ky * D[1];
                     int64_t ix = ox * S[2] - P[2] + kx * D[2];
-                    if (iz < 0 || iz >= I[0] || iy < 0 || iy >= I[1] ||
-                        ix < 0 || ix >= I[2])
+                    if (iz < 0 || iz >= I[0] || iy < 0 || iy >= I[1] || ix < 0
+                        || ix >= I[2])
                       continue;
-                    s += (double) X[(((n * cs->c + g * cig + ci) * I[0] + iz) * I[1] + iy) * I[2] + ix] *
-                         W[(((m * cig + ci) * K[0] + kz) * K[1] + ky) * K[2] + kx];
+                    s += (double)
+                             X[(((n * cs->c + g * cig + ci) * I[0] + iz) * I[1]
+                                + iy)
+                                   * I[2]
+                               + ix]
+                         * W[(((m * cig + ci) * K[0] + kz) * K[1] + ky) * K[2]
+                             + kx];
                   }
-            int64_t idx = (((n * cs->m + m) * O[0] + oz) * O[1] + oy) * O[2] + ox;
+            int64_t idx
+                = (((n * cs->m + m) * O[0] + oz) * O[1] + oy) * O[2] + ox;
             if (r)
-              s += ((float *) r->data)[idx];
-            Y[idx] = (float) act_ref (cs->act, s);
+              s += ((float *)r->data)[idx];
+            Y[idx] = (float)act_ref (cs->act, s);
           }
 
   ThNode *node = th_node_new ("Conv", r ? 4 : (b ? 3 : 2), 1);
@@ -147,7 +153,7 @@ run_case (const Case *cs, int threads, bool const_w, const char *name)
     snprintf (what, sizeof what, "%s (threads %d, const_w %d)", name, threads,
               const_w);
     /* float32 sums of K products: the absolute error grows with K. */
-    double kk = (double) cig * K[0] * K[1] * K[2];
+    double kk = (double)cig * K[0] * K[1] * K[2];
     th_check_close (what, out[0], want, 1e-4, 1e-5 * (kk > 64 ? kk / 64 : 1));
   }
   mace_tensor_free (out[0]);
@@ -159,53 +165,133 @@ run_case (const Case *cs, int threads, bool const_w, const char *name)
   th_node_free (node);
 }
 
-#define C2(N, C, M, G, H, W, KH, KW, SH, SW, DH, DW, P0, P1, P2, P3, AP, B, ACT, RES) \
-  { 2, N, C, M, G, { H, W }, { KH, KW }, { SH, SW }, { DH, DW }, { P0, P1, P2, P3 }, AP, B, ACT, RES }
+#define C2(N, C, M, G, H, W, KH, KW, SH, SW, DH, DW, P0, P1, P2, P3, AP, B,    \
+           ACT, RES)                                                           \
+  {                                                                            \
+    2, N, C, M, G, { H, W }, { KH, KW }, { SH, SW }, { DH, DW },               \
+        { P0, P1, P2, P3 }, AP, B, ACT, RES                                    \
+  }
 
 static const Case cases[] = {
   /* BlazeFace-like */
-  C2 (1, 3, 24, 1, 32, 32, 5, 5, 2, 2, 1, 1, 1, 1, 2, 2, NULL, true, MACE_ACT_RELU, false),
-  C2 (1, 24, 24, 24, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_NONE, false),
-  C2 (1, 24, 24, 24, 16, 16, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, NULL, true, MACE_ACT_NONE, false),
-  C2 (1, 24, 28, 1, 16, 16, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, NULL, true, MACE_ACT_RELU, true),
-  C2 (1, 36, 36, 36, 9, 11, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, NULL, true, MACE_ACT_CLIP, true),
-  C2 (2, 42, 42, 42, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, false, MACE_ACT_LEAKYRELU, false),
-  C2 (1, 96, 96, 1, 8, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, NULL, true, MACE_ACT_RELU, true),
-  C2 (1, 5, 5, 5, 9, 13, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_RELU, true),
-  C2 (1, 5, 5, 5, 9, 13, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, NULL, true, MACE_ACT_NONE, false),
-  C2 (1, 5, 5, 5, 10, 14, 3, 3, 3, 3, 1, 1, 1, 2, 0, 1, NULL, true, MACE_ACT_NONE, false),
-  C2 (1, 4, 4, 4, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_NONE, false),
-  C2 (1, 4, 4, 4, 5, 1, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, NULL, false, MACE_ACT_NONE, false),
-  C2 (1, 4, 4, 4, 40, 70, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, NULL, true, MACE_ACT_NONE, false),
-  C2 (1, 3, 3, 3, 11, 37, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, NULL, true, MACE_ACT_RELU, true),
-  C2 (1, 3, 3, 3, 9, 70, 3, 3, 1, 1, 1, 1, 0, 1, 2, 2, NULL, true, MACE_ACT_NONE, false),
-  C2 (1, 3, 3, 3, 9, 33, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, NULL, true, MACE_ACT_LEAKYRELU, true),
-  C2 (1, 5, 7, 1, 23, 41, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, NULL, true, MACE_ACT_RELU, true),
-  C2 (2, 4, 9, 1, 19, 50, 5, 3, 1, 2, 2, 2, 3, 1, 0, 2, NULL, true, MACE_ACT_NONE, false),
-  C2 (1, 3, 8, 1, 20, 36, 5, 5, 2, 2, 1, 1, 1, 2, 2, 1, NULL, false, MACE_ACT_CLIP, false),
-  C2 (1, 3, 8, 1, 20, 36, 4, 4, 3, 1, 1, 1, 1, 2, 2, 1, NULL, true, MACE_ACT_NONE, false),
-  C2 (1, 6, 6, 6, 12, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_SIGMOID, true),
-  C2 (1, 6, 6, 6, 12, 40, 3, 3, 2, 2, 1, 1, 1, 0, 1, 1, NULL, true, MACE_ACT_HARDSWISH, true),
-  C2 (1, 6, 10, 1, 12, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_HARDSWISH, true),
-  C2 (1, 6, 10, 1, 12, 20, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, NULL, true, MACE_ACT_LEAKYRELU, true),
+  C2 (1, 3, 24, 1, 32, 32, 5, 5, 2, 2, 1, 1, 1, 1, 2, 2, NULL, true,
+      MACE_ACT_RELU, false),
+  C2 (1, 24, 24, 24, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true,
+      MACE_ACT_NONE, false),
+  C2 (1, 24, 24, 24, 16, 16, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, NULL, true,
+      MACE_ACT_NONE, false),
+  C2 (1, 24, 28, 1, 16, 16, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, NULL, true,
+      MACE_ACT_RELU, true),
+  C2 (1, 36, 36, 36, 9, 11, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, NULL, true,
+      MACE_ACT_CLIP, true),
+  C2 (2, 42, 42, 42, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, false,
+      MACE_ACT_LEAKYRELU, false),
+  C2 (1, 96, 96, 1, 8, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, NULL, true,
+      MACE_ACT_RELU, true),
+  C2 (1, 5, 5, 5, 9, 13, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, NULL, true,
+      MACE_ACT_RELU, true),
+  C2 (1, 5, 5, 5, 9, 13, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, NULL, true,
+      MACE_ACT_NONE, false),
+  C2 (1, 5, 5, 5, 10, 14, 3, 3, 3, 3, 1, 1, 1, 2, 0, 1, NULL, true,
+      MACE_ACT_NONE, false),
+  C2 (1, 4, 4, 4, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_NONE,
+      false),
+  C2 (1, 4, 4, 4, 5, 1, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, NULL, false,
+      MACE_ACT_NONE, false),
+  C2 (1, 4, 4, 4, 40, 70, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, NULL, true,
+      MACE_ACT_NONE, false),
+  C2 (1, 3, 3, 3, 11, 37, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0, NULL, true,
+      MACE_ACT_RELU, true),
+  C2 (1, 3, 3, 3, 9, 70, 3, 3, 1, 1, 1, 1, 0, 1, 2, 2, NULL, true,
+      MACE_ACT_NONE, false),
+  C2 (1, 3, 3, 3, 9, 33, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, NULL, true,
+      MACE_ACT_LEAKYRELU, true),
+  C2 (1, 5, 7, 1, 23, 41, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, NULL, true,
+      MACE_ACT_RELU, true),
+  C2 (2, 4, 9, 1, 19, 50, 5, 3, 1, 2, 2, 2, 3, 1, 0, 2, NULL, true,
+      MACE_ACT_NONE, false),
+  C2 (1, 3, 8, 1, 20, 36, 5, 5, 2, 2, 1, 1, 1, 2, 2, 1, NULL, false,
+      MACE_ACT_CLIP, false),
+  C2 (1, 3, 8, 1, 20, 36, 4, 4, 3, 1, 1, 1, 1, 2, 2, 1, NULL, true,
+      MACE_ACT_NONE, false),
+  C2 (1, 6, 6, 6, 12, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true,
+      MACE_ACT_SIGMOID, true),
+  C2 (1, 6, 6, 6, 12, 40, 3, 3, 2, 2, 1, 1, 1, 0, 1, 1, NULL, true,
+      MACE_ACT_HARDSWISH, true),
+  C2 (1, 6, 10, 1, 12, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true,
+      MACE_ACT_HARDSWISH, true),
+  C2 (1, 6, 10, 1, 12, 20, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, NULL, true,
+      MACE_ACT_LEAKYRELU, true),
   /* ESRGAN-like (smaller spatial size) */
-  C2 (1, 64, 64, 1, 13, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_RELU, false),
-  C2 (1, 72, 4, 1, 9, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_NONE, true),
-  C2 (1, 3, 64, 1, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true, MACE_ACT_NONE, false),
+  C2 (1, 64, 64, 1, 13, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true,
+      MACE_ACT_RELU, false),
+  C2 (1, 72, 4, 1, 9, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true,
+      MACE_ACT_NONE, true),
+  C2 (1, 3, 64, 1, 10, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, NULL, true,
+      MACE_ACT_NONE, false),
   /* General */
-  C2 (2, 6, 10, 2, 11, 9, 3, 2, 2, 1, 2, 1, 1, 0, 2, 1, NULL, true, MACE_ACT_HARDSWISH, false),
-  C2 (1, 8, 8, 8, 12, 13, 5, 5, 2, 3, 1, 1, 2, 1, 2, 3, NULL, true, MACE_ACT_SIGMOID, false),
-  C2 (1, 8, 8, 8, 12, 13, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, NULL, true, MACE_ACT_NONE, false),
-  C2 (1, 4, 8, 4, 7, 7, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, NULL, false, MACE_ACT_NONE, false),
-  C2 (1, 5, 7, 1, 7, 8, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, "SAME_UPPER", true, MACE_ACT_NONE, false),
-  C2 (1, 5, 7, 1, 7, 8, 4, 4, 2, 2, 1, 1, 0, 0, 0, 0, "SAME_LOWER", true, MACE_ACT_NONE, false),
-  C2 (1, 5, 7, 1, 7, 8, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, "VALID", true, MACE_ACT_NONE, false),
-  C2 (1, 16, 16, 16, 9, 9, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, "SAME_UPPER", true, MACE_ACT_RELU, false),
-  C2 (1, 3, 5, 1, 6, 7, 1, 1, 2, 2, 1, 1, 1, 0, 0, 1, NULL, true, MACE_ACT_NONE, false),
-  C2 (1, 33, 37, 1, 41, 45, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, NULL, true, MACE_ACT_NONE, true),
-  { 1, 2, 4, 6, 1, { 20 }, { 3 }, { 2 }, { 1 }, { 1, 2 }, NULL, true, MACE_ACT_NONE, false },
-  { 1, 1, 6, 6, 6, { 20 }, { 3 }, { 1 }, { 2 }, { 2, 1 }, NULL, true, MACE_ACT_RELU, false },
-  { 3, 1, 3, 4, 1, { 5, 6, 7 }, { 3, 2, 3 }, { 1, 2, 2 }, { 1, 1, 1 }, { 1, 0, 1, 1, 1, 0 }, NULL, true, MACE_ACT_NONE, false },
+  C2 (2, 6, 10, 2, 11, 9, 3, 2, 2, 1, 2, 1, 1, 0, 2, 1, NULL, true,
+      MACE_ACT_HARDSWISH, false),
+  C2 (1, 8, 8, 8, 12, 13, 5, 5, 2, 3, 1, 1, 2, 1, 2, 3, NULL, true,
+      MACE_ACT_SIGMOID, false),
+  C2 (1, 8, 8, 8, 12, 13, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, NULL, true,
+      MACE_ACT_NONE, false),
+  C2 (1, 4, 8, 4, 7, 7, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, NULL, false,
+      MACE_ACT_NONE, false),
+  C2 (1, 5, 7, 1, 7, 8, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, "SAME_UPPER", true,
+      MACE_ACT_NONE, false),
+  C2 (1, 5, 7, 1, 7, 8, 4, 4, 2, 2, 1, 1, 0, 0, 0, 0, "SAME_LOWER", true,
+      MACE_ACT_NONE, false),
+  C2 (1, 5, 7, 1, 7, 8, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0, "VALID", true,
+      MACE_ACT_NONE, false),
+  C2 (1, 16, 16, 16, 9, 9, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, "SAME_UPPER", true,
+      MACE_ACT_RELU, false),
+  C2 (1, 3, 5, 1, 6, 7, 1, 1, 2, 2, 1, 1, 1, 0, 0, 1, NULL, true, MACE_ACT_NONE,
+      false),
+  C2 (1, 33, 37, 1, 41, 45, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, NULL, true,
+      MACE_ACT_NONE, true),
+  { 1,
+    2,
+    4,
+    6,
+    1,
+    { 20 },
+    { 3 },
+    { 2 },
+    { 1 },
+    { 1, 2 },
+    NULL,
+    true,
+    MACE_ACT_NONE,
+    false },
+  { 1,
+    1,
+    6,
+    6,
+    6,
+    { 20 },
+    { 3 },
+    { 1 },
+    { 2 },
+    { 2, 1 },
+    NULL,
+    true,
+    MACE_ACT_RELU,
+    false },
+  { 3,
+    1,
+    3,
+    4,
+    1,
+    { 5, 6, 7 },
+    { 3, 2, 3 },
+    { 1, 2, 2 },
+    { 1, 1, 1 },
+    { 1, 0, 1, 1, 1, 0 },
+    NULL,
+    true,
+    MACE_ACT_NONE,
+    false },
 };
 
 /* ConvTranspose against scatter loops (2-D and 1-D). */
@@ -220,7 +306,8 @@ run_convt (int nd, int64_t n, int64_t c, int64_t m, int64_t group,
   for (int i = 0; i < nd; i++) {
     xd[2 + i] = in[i];
     wd[2 + i] = k[i];
-    o[i] = s[i] * (in[i] - 1) + opad[i] + (k[i] - 1) * d[i] + 1 - pads[i] - pads[nd + i];
+    o[i] = s[i] * (in[i] - 1) + opad[i] + (k[i] - 1) * d[i] + 1 - pads[i]
+           - pads[nd + i];
     od[2 + i] = o[i];
   }
   MaceTensor *x = th_tensor (1, nd + 2, xd), *w = th_tensor (1, nd + 2, wd);
@@ -233,7 +320,7 @@ run_convt (int nd, int64_t n, int64_t c, int64_t m, int64_t group,
   int64_t KH = nd == 2 ? k[0] : 1, KW = k[nd - 1], SH = nd == 2 ? s[0] : 1,
           SW = s[nd - 1], DH = nd == 2 ? d[0] : 1, DW = d[nd - 1];
   int64_t PT = nd == 2 ? pads[0] : 0, PL = pads[nd - 1];
-  double *acc = calloc ((size_t) (n * m * OH * OW), sizeof (double));
+  double *acc = calloc ((size_t)(n * m * OH * OW), sizeof (double));
   int64_t cig = c / group, cog = m / group;
   const float *X = x->data, *W = w->data;
   for (int64_t b0 = 0; b0 < n; b0++)
@@ -243,17 +330,18 @@ run_convt (int nd, int64_t n, int64_t c, int64_t m, int64_t group,
           for (int64_t mo = 0; mo < cog; mo++)
             for (int64_t ky = 0; ky < KH; ky++)
               for (int64_t kx = 0; kx < KW; kx++) {
-                int64_t oy = iy * SH - PT + ky * DH, ox = ix * SW - PL + kx * DW;
+                int64_t oy = iy * SH - PT + ky * DH,
+                        ox = ix * SW - PL + kx * DW;
                 if (oy < 0 || oy >= OH || ox < 0 || ox >= OW)
                   continue;
                 int64_t mm = (ci / cig) * cog + mo;
-                acc[((b0 * m + mm) * OH + oy) * OW + ox] +=
-                    (double) X[((b0 * c + ci) * IH + iy) * IW + ix] *
-                    W[((ci * cog + mo) * KH + ky) * KW + kx];
+                acc[((b0 * m + mm) * OH + oy) * OW + ox]
+                    += (double)X[((b0 * c + ci) * IH + iy) * IW + ix]
+                       * W[((ci * cog + mo) * KH + ky) * KW + kx];
               }
   for (int64_t i = 0; i < n * m * OH * OW; i++)
-    ((float *) want->data)[i] =
-        (float) (acc[i] + ((float *) b->data)[(i / (OH * OW)) % m]);
+    ((float *)want->data)[i]
+        = (float)(acc[i] + ((float *)b->data)[(i / (OH * OW)) % m]);
   free (acc);
   ThNode *node = th_node_new ("ConvTranspose", 3, 1);
   th_attr_ints (node, "kernel_shape", nd, k);

@@ -17,21 +17,23 @@ set_num (MaceTensor *t, int64_t i, double v, int64_t iv, bool use_int)
 {
   void *d = t->data;
   switch (t->dtype) {
-    case MACE_DTYPE_FLOAT32: ((float *) d)[i] = (float) v; break;
-    case MACE_DTYPE_FLOAT64: ((double *) d)[i] = v; break;
-    case MACE_DTYPE_FLOAT16: ((uint16_t *) d)[i] = mace_f32_to_half ((float) v); break;
-    case MACE_DTYPE_INT8: ((int8_t *) d)[i] = (int8_t) iv; break;
-    case MACE_DTYPE_INT16: ((int16_t *) d)[i] = (int16_t) iv; break;
-    case MACE_DTYPE_INT32: ((int32_t *) d)[i] = (int32_t) iv; break;
-    case MACE_DTYPE_INT64: ((int64_t *) d)[i] = iv; break;
-    case MACE_DTYPE_UINT8: ((uint8_t *) d)[i] = (uint8_t) iv; break;
-    case MACE_DTYPE_UINT16: ((uint16_t *) d)[i] = (uint16_t) iv; break;
-    case MACE_DTYPE_UINT32: ((uint32_t *) d)[i] = (uint32_t) iv; break;
-    case MACE_DTYPE_UINT64: ((uint64_t *) d)[i] = (uint64_t) iv; break;
-    case MACE_DTYPE_BOOL: ((uint8_t *) d)[i] = use_int ? iv != 0 : v != 0; break;
+    case MACE_DTYPE_FLOAT32: ((float *)d)[i] = (float)v; break;
+    case MACE_DTYPE_FLOAT64: ((double *)d)[i] = v; break;
+    case MACE_DTYPE_FLOAT16:
+      ((uint16_t *)d)[i] = mace_f32_to_half ((float)v);
+      break;
+    case MACE_DTYPE_INT8: ((int8_t *)d)[i] = (int8_t)iv; break;
+    case MACE_DTYPE_INT16: ((int16_t *)d)[i] = (int16_t)iv; break;
+    case MACE_DTYPE_INT32: ((int32_t *)d)[i] = (int32_t)iv; break;
+    case MACE_DTYPE_INT64: ((int64_t *)d)[i] = iv; break;
+    case MACE_DTYPE_UINT8: ((uint8_t *)d)[i] = (uint8_t)iv; break;
+    case MACE_DTYPE_UINT16: ((uint16_t *)d)[i] = (uint16_t)iv; break;
+    case MACE_DTYPE_UINT32: ((uint32_t *)d)[i] = (uint32_t)iv; break;
+    case MACE_DTYPE_UINT64: ((uint64_t *)d)[i] = (uint64_t)iv; break;
+    case MACE_DTYPE_BOOL: ((uint8_t *)d)[i] = use_int ? iv != 0 : v != 0; break;
     default: break;
   }
-  (void) use_int;
+  (void)use_int;
 }
 
 static bool
@@ -43,17 +45,16 @@ is_float (MaceDataType dt)
 
 /* Random tensor: floats uniform in [lo, hi), integers in [lo, hi]. */
 static MaceTensor *
-rand_tensor (MaceDataType dt, int nd, const int64_t *dims, double lo,
-             double hi)
+rand_tensor (MaceDataType dt, int nd, const int64_t *dims, double lo, double hi)
 {
   MaceTensor *t = th_tensor (dt, nd, dims);
   int64_t n = mace_tensor_numel (t);
   for (int64_t i = 0; i < n; i++) {
     if (is_float (dt)) {
-      set_num (t, i, th_uniform ((float) lo, (float) hi), 0, false);
+      set_num (t, i, th_uniform ((float)lo, (float)hi), 0, false);
     } else {
-      int64_t span = (int64_t) (hi - lo) + 1;
-      int64_t v = (int64_t) lo + (int64_t) (th_rand_u32 () % (uint64_t) span);
+      int64_t span = (int64_t)(hi - lo) + 1;
+      int64_t v = (int64_t)lo + (int64_t)(th_rand_u32 () % (uint64_t)span);
       set_num (t, i, 0, v, true);
     }
   }
@@ -82,7 +83,7 @@ static void
 out_shape (MaceTensor **in, int n, int *nd, int64_t *dims)
 {
   *nd = in[0]->ndim;
-  memcpy (dims, in[0]->dims, sizeof (int64_t) * (size_t) *nd);
+  memcpy (dims, in[0]->dims, sizeof (int64_t) * (size_t)*nd);
   for (int i = 1; i < n; i++)
     mace_broadcast_shape (*nd, dims, in[i]->ndim, in[i]->dims, nd, dims);
 }
@@ -119,8 +120,8 @@ check_binary (const char *op, MaceDataType dt, MaceDataType out_dt, int na,
   snprintf (what, sizeof what, "%s %s %s,%s t%d", op, mace_dtype_name (dt),
             mace_shape_str (na, da, sa, sizeof sa),
             mace_shape_str (nb, db, sb, sizeof sb), threads);
-  MaceTensor *in[2] = { rand_tensor (dt, na, da, lo, hi),
-                        rand_tensor (dt, nb, db, lo, hi) };
+  MaceTensor *in[2]
+      = { rand_tensor (dt, na, da, lo, hi), rand_tensor (dt, nb, db, lo, hi) };
   if (ri || !strcmp (op, "Div") || !strcmp (op, "Mod")) {
     /* Keep divisors away from zero. */
     int64_t n = mace_tensor_numel (in[1]);
@@ -144,11 +145,11 @@ check_binary (const char *op, MaceDataType dt, MaceDataType out_dt, int na,
       if (ri) {
         int64_t v = ri (mace_tensor_get_i64 (in[0], ia),
                         mace_tensor_get_i64 (in[1], ib));
-        set_num (want, o, (double) v, v, true);
+        set_num (want, o, (double)v, v, true);
       } else {
         double v = rf (mace_tensor_get_f64 (in[0], ia),
                        mace_tensor_get_f64 (in[1], ib));
-        set_num (want, o, v, (int64_t) v, false);
+        set_num (want, o, v, (int64_t)v, false);
       }
     }
     th_check_close (what, got, want, rtol, rtol > 0 ? 1e-6 : 0);
@@ -162,26 +163,106 @@ check_binary (const char *op, MaceDataType dt, MaceDataType out_dt, int na,
 
 /* ---- References ------------------------------------------------------- */
 
-static double r_add (double x, double y) { return x + y; }
-static double r_sub (double x, double y) { return x - y; }
-static double r_mul (double x, double y) { return x * y; }
-static double r_div (double x, double y) { return x / y; }
-static double r_pow (double x, double y) { return pow (x, y); }
-static double r_max (double x, double y) { return x > y ? x : y; }
-static double r_min (double x, double y) { return x < y ? x : y; }
-static double r_fmod (double x, double y) { return fmod (x, y); }
-static double r_eq (double x, double y) { return x == y; }
-static double r_lt (double x, double y) { return x < y; }
-static double r_gt (double x, double y) { return x > y; }
-static double r_le (double x, double y) { return x <= y; }
-static double r_ge (double x, double y) { return x >= y; }
-static int64_t i_add (int64_t x, int64_t y) { return x + y; }
-static int64_t i_sub (int64_t x, int64_t y) { return x - y; }
-static int64_t i_mul (int64_t x, int64_t y) { return x * y; }
-static int64_t i_div (int64_t x, int64_t y) { return x / y; }
-static int64_t i_max (int64_t x, int64_t y) { return x > y ? x : y; }
-static int64_t i_min (int64_t x, int64_t y) { return x < y ? x : y; }
-static int64_t i_fmod (int64_t x, int64_t y) { return x % y; }
+static double
+r_add (double x, double y)
+{
+  return x + y;
+}
+static double
+r_sub (double x, double y)
+{
+  return x - y;
+}
+static double
+r_mul (double x, double y)
+{
+  return x * y;
+}
+static double
+r_div (double x, double y)
+{
+  return x / y;
+}
+static double
+r_pow (double x, double y)
+{
+  return pow (x, y);
+}
+static double
+r_max (double x, double y)
+{
+  return x > y ? x : y;
+}
+static double
+r_min (double x, double y)
+{
+  return x < y ? x : y;
+}
+static double
+r_fmod (double x, double y)
+{
+  return fmod (x, y);
+}
+static double
+r_eq (double x, double y)
+{
+  return x == y;
+}
+static double
+r_lt (double x, double y)
+{
+  return x < y;
+}
+static double
+r_gt (double x, double y)
+{
+  return x > y;
+}
+static double
+r_le (double x, double y)
+{
+  return x <= y;
+}
+static double
+r_ge (double x, double y)
+{
+  return x >= y;
+}
+static int64_t
+i_add (int64_t x, int64_t y)
+{
+  return x + y;
+}
+static int64_t
+i_sub (int64_t x, int64_t y)
+{
+  return x - y;
+}
+static int64_t
+i_mul (int64_t x, int64_t y)
+{
+  return x * y;
+}
+static int64_t
+i_div (int64_t x, int64_t y)
+{
+  return x / y;
+}
+static int64_t
+i_max (int64_t x, int64_t y)
+{
+  return x > y ? x : y;
+}
+static int64_t
+i_min (int64_t x, int64_t y)
+{
+  return x < y ? x : y;
+}
+static int64_t
+i_fmod (int64_t x, int64_t y)
+{
+  return x % y;
+}
 static int64_t
 i_pymod (int64_t x, int64_t y)
 {
@@ -196,13 +277,41 @@ i_pow (int64_t x, int64_t y)
     r *= x;
   return r;
 }
-static int64_t i_and (int64_t x, int64_t y) { return x && y; }
-static int64_t i_or (int64_t x, int64_t y) { return x || y; }
-static int64_t i_xor (int64_t x, int64_t y) { return !x != !y; }
-static int64_t i_shl (int64_t x, int64_t y) { return (int64_t) ((uint64_t) x << y); }
-static int64_t i_shr (int64_t x, int64_t y) { return x >> y; }
-static int64_t i_eq (int64_t x, int64_t y) { return x == y; }
-static int64_t i_lt (int64_t x, int64_t y) { return x < y; }
+static int64_t
+i_and (int64_t x, int64_t y)
+{
+  return x && y;
+}
+static int64_t
+i_or (int64_t x, int64_t y)
+{
+  return x || y;
+}
+static int64_t
+i_xor (int64_t x, int64_t y)
+{
+  return !x != !y;
+}
+static int64_t
+i_shl (int64_t x, int64_t y)
+{
+  return (int64_t)((uint64_t)x << y);
+}
+static int64_t
+i_shr (int64_t x, int64_t y)
+{
+  return x >> y;
+}
+static int64_t
+i_eq (int64_t x, int64_t y)
+{
+  return x == y;
+}
+static int64_t
+i_lt (int64_t x, int64_t y)
+{
+  return x < y;
+}
 
 /* ---- Binary tests ----------------------------------------------------- */
 
@@ -232,18 +341,17 @@ test_float_binary (void)
     RefF ref;
     double lo, hi;
   } ops[] = {
-    { "Add", r_add, -5, 5 }, { "Sub", r_sub, -5, 5 },
-    { "Mul", r_mul, -5, 5 }, { "Div", r_div, 0.5, 5 },
-    { "Pow", r_pow, 0.1, 3 }, { "Max", r_max, -5, 5 },
-    { "Min", r_min, -5, 5 }, { "Mod", r_fmod, -5, 5 },
+    { "Add", r_add, -5, 5 },  { "Sub", r_sub, -5, 5 },  { "Mul", r_mul, -5, 5 },
+    { "Div", r_div, 0.5, 5 }, { "Pow", r_pow, 0.1, 3 }, { "Max", r_max, -5, 5 },
+    { "Min", r_min, -5, 5 },  { "Mod", r_fmod, -5, 5 },
   };
   for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
       for (int t = 0; t < 2; t++)
         check_binary (ops[o].op, t ? MACE_DTYPE_FLOAT64 : MACE_DTYPE_FLOAT32,
-                      t ? MACE_DTYPE_FLOAT64 : MACE_DTYPE_FLOAT32,
-                      shapes[s].na, shapes[s].a, shapes[s].nb, shapes[s].b,
-                      ops[o].lo, ops[o].hi, ops[o].ref, NULL,
+                      t ? MACE_DTYPE_FLOAT64 : MACE_DTYPE_FLOAT32, shapes[s].na,
+                      shapes[s].a, shapes[s].nb, shapes[s].b, ops[o].lo,
+                      ops[o].hi, ops[o].ref, NULL,
                       strcmp (ops[o].op, "Mod") ? -1 : 1, 1, 1e-5);
   /* Large enough to be split over threads: per channel and same shape. */
   int64_t big[] = { 2, 32, 40, 40 }, ch[] = { 32, 1, 1 }, row[] = { 40 };
@@ -260,14 +368,13 @@ test_float_binary (void)
                         th_tensor (MACE_DTYPE_FLOAT32, 0, NULL) };
   for (int k = 0; k < 3; k++) {
     float e = k == 0 ? 2.0f : k == 1 ? 0.5f : 3.0f;
-    *(float *) in[1]->data = e;
+    *(float *)in[1]->data = e;
     ThNode *node = th_node_new ("Pow", 2, 1);
     MaceTensor *got = run1 ("Pow scalar", node, 15, in, 1);
     if (got) {
       MaceTensor *want = th_tensor (MACE_DTYPE_FLOAT32, 4, big);
       for (int64_t i = 0; i < mace_tensor_numel (want); i++)
-        ((float *) want->data)[i] =
-            (float) pow (((float *) in[0]->data)[i], e);
+        ((float *)want->data)[i] = (float)pow (((float *)in[0]->data)[i], e);
       th_check_close ("Pow scalar", got, want, 1e-6, 1e-6);
       mace_tensor_free (want);
       mace_tensor_free (got);
@@ -282,7 +389,10 @@ static void
 test_int_binary (void)
 {
   static const MaceDataType types[] = {
-    MACE_DTYPE_INT32, MACE_DTYPE_INT64, MACE_DTYPE_INT8, MACE_DTYPE_INT16,
+    MACE_DTYPE_INT32,
+    MACE_DTYPE_INT64,
+    MACE_DTYPE_INT8,
+    MACE_DTYPE_INT16,
   };
   static const struct {
     const char *op;
@@ -296,13 +406,12 @@ test_int_binary (void)
   for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
     for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++)
       for (size_t s = 0; s < 6; s++)
-        check_binary (ops[o].op, types[t], types[t], shapes[s].na,
-                      shapes[s].a, shapes[s].nb, shapes[s].b, -9, 9, NULL,
-                      ops[o].ref, ops[o].fmod, 1, 0);
+        check_binary (ops[o].op, types[t], types[t], shapes[s].na, shapes[s].a,
+                      shapes[s].nb, shapes[s].b, -9, 9, NULL, ops[o].ref,
+                      ops[o].fmod, 1, 0);
   /* Unsigned */
   static const MaceDataType utypes[] = { MACE_DTYPE_UINT8, MACE_DTYPE_UINT16,
-                                         MACE_DTYPE_UINT32,
-                                         MACE_DTYPE_UINT64 };
+                                         MACE_DTYPE_UINT32, MACE_DTYPE_UINT64 };
   for (size_t t = 0; t < 4; t++) {
     check_binary ("Add", utypes[t], utypes[t], 4, shapes[3].a, 3, shapes[3].b,
                   0, 100, NULL, i_add, -1, 1, 0);
@@ -324,8 +433,8 @@ test_int_binary (void)
   if (got) {
     MaceTensor *want = th_tensor (MACE_DTYPE_FLOAT32, 2, d);
     for (int64_t i = 0; i < 12; i++)
-      ((float *) want->data)[i] = (float) pow (
-          ((float *) in[0]->data)[i], (double) ((int64_t *) in[1]->data)[i % 4]);
+      ((float *)want->data)[i] = (float)pow (
+          ((float *)in[0]->data)[i], (double)((int64_t *)in[1]->data)[i % 4]);
     th_check_close ("Pow f32^i64", got, want, 1e-6, 1e-6);
     mace_tensor_free (want);
     mace_tensor_free (got);
@@ -356,8 +465,8 @@ test_int_binary (void)
     MaceTensor *g = run1 (cases[c].op, n2, 13, pair, 1);
     if (g && memcmp (g->data, cases[c].want, sizeof av) != 0) {
       const int32_t *gv = g->data;
-      th_fail (cases[c].op, "int32 signs: got %d %d %d %d", gv[0], gv[1],
-               gv[2], gv[3]);
+      th_fail (cases[c].op, "int32 signs: got %d %d %d %d", gv[0], gv[1], gv[2],
+               gv[3]);
     }
     mace_tensor_free (g);
     th_node_free (n2);
@@ -373,18 +482,18 @@ test_compare_logic (void)
     const char *op;
     RefF ref;
   } cmp[] = {
-    { "Equal", r_eq }, { "Less", r_lt }, { "Greater", r_gt },
+    { "Equal", r_eq },       { "Less", r_lt },           { "Greater", r_gt },
     { "LessOrEqual", r_le }, { "GreaterOrEqual", r_ge },
   };
   for (size_t o = 0; o < 5; o++)
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
       /* Integers in a small range make equality common. */
-      check_binary (cmp[o].op, MACE_DTYPE_INT32, MACE_DTYPE_BOOL,
-                    shapes[s].na, shapes[s].a, shapes[s].nb, shapes[s].b, -3,
-                    3, cmp[o].ref, NULL, -1, 1, 0);
+      check_binary (cmp[o].op, MACE_DTYPE_INT32, MACE_DTYPE_BOOL, shapes[s].na,
+                    shapes[s].a, shapes[s].nb, shapes[s].b, -3, 3, cmp[o].ref,
+                    NULL, -1, 1, 0);
       check_binary (cmp[o].op, MACE_DTYPE_FLOAT32, MACE_DTYPE_BOOL,
-                    shapes[s].na, shapes[s].a, shapes[s].nb, shapes[s].b, -1,
-                    1, cmp[o].ref, NULL, -1, 1, 0);
+                    shapes[s].na, shapes[s].a, shapes[s].nb, shapes[s].b, -1, 1,
+                    cmp[o].ref, NULL, -1, 1, 0);
     }
   check_binary ("Less", MACE_DTYPE_UINT64, MACE_DTYPE_BOOL, 4, shapes[3].a, 3,
                 shapes[3].b, 0, 5, NULL, i_lt, -1, 1, 0);
@@ -396,9 +505,9 @@ test_compare_logic (void)
   } logic[] = { { "And", i_and }, { "Or", i_or }, { "Xor", i_xor } };
   for (size_t o = 0; o < 3; o++)
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
-      check_binary (logic[o].op, MACE_DTYPE_BOOL, MACE_DTYPE_BOOL,
-                    shapes[s].na, shapes[s].a, shapes[s].nb, shapes[s].b, 0,
-                    1, NULL, logic[o].ref, -1, 1, 0);
+      check_binary (logic[o].op, MACE_DTYPE_BOOL, MACE_DTYPE_BOOL, shapes[s].na,
+                    shapes[s].a, shapes[s].nb, shapes[s].b, 0, 1, NULL,
+                    logic[o].ref, -1, 1, 0);
   /* BitShift */
   static const MaceDataType ut[] = { MACE_DTYPE_UINT8, MACE_DTYPE_UINT16,
                                      MACE_DTYPE_UINT32, MACE_DTYPE_UINT64 };
@@ -413,8 +522,9 @@ test_compare_logic (void)
       if (got) {
         MaceTensor *want = th_tensor (ut[t], 2, d);
         for (int64_t i = 0; i < 15; i++) {
-          int64_t v = (dir ? i_shr : i_shl) (mace_tensor_get_i64 (in[0], i),
-                                             mace_tensor_get_i64 (in[1], i % 5));
+          int64_t v
+              = (dir ? i_shr : i_shl) (mace_tensor_get_i64 (in[0], i),
+                                       mace_tensor_get_i64 (in[1], i % 5));
           set_num (want, i, 0, v, true);
         }
         th_check_close ("BitShift", got, want, 0, 0);
@@ -432,8 +542,8 @@ test_compare_logic (void)
   MaceTensor *got = run1 ("Not", node, 13, &x, 1);
   if (got) {
     for (int64_t i = 0; i < 28; i++)
-      if (((uint8_t *) got->data)[i] != !((uint8_t *) x->data)[i])
-        th_fail ("Not", "element %lld", (long long) i);
+      if (((uint8_t *)got->data)[i] != !((uint8_t *)x->data)[i])
+        th_fail ("Not", "element %lld", (long long)i);
     mace_tensor_free (got);
   }
   th_node_free (node);
@@ -442,10 +552,26 @@ test_compare_logic (void)
 
 /* ---- Unary ------------------------------------------------------------ */
 
-static double u_neg (double x) { return -x; }
-static double u_recip (double x) { return 1 / x; }
-static double u_sign (double x) { return (x > 0) - (x < 0); }
-static double u_round (double x) { return nearbyint (x); }
+static double
+u_neg (double x)
+{
+  return -x;
+}
+static double
+u_recip (double x)
+{
+  return 1 / x;
+}
+static double
+u_sign (double x)
+{
+  return (x > 0) - (x < 0);
+}
+static double
+u_round (double x)
+{
+  return nearbyint (x);
+}
 
 static void
 test_unary (void)
@@ -481,8 +607,7 @@ test_unary (void)
       if (got) {
         MaceTensor *want = th_tensor (dt, 3, d);
         for (int64_t i = 0; i < mace_tensor_numel (x); i++)
-          set_num (want, i, ops[o].ref (mace_tensor_get_f64 (x, i)), 0,
-                   false);
+          set_num (want, i, ops[o].ref (mace_tensor_get_f64 (x, i)), 0, false);
         th_check_close (what, got, want, t ? 1e-12 : 2e-6, 1e-6);
         mace_tensor_free (want);
         mace_tensor_free (got);
@@ -499,9 +624,10 @@ test_unary (void)
     if (got) {
       MaceTensor *want = th_tensor (MACE_DTYPE_INT32, 3, d);
       for (int64_t i = 0; i < mace_tensor_numel (x); i++) {
-        int32_t v = ((int32_t *) x->data)[i];
-        ((int32_t *) want->data)[i] = o == 0 ? abs (v) : o == 1 ? -v
-                                                        : (v > 0) - (v < 0);
+        int32_t v = ((int32_t *)x->data)[i];
+        ((int32_t *)want->data)[i] = o == 0   ? abs (v)
+                                     : o == 1 ? -v
+                                              : (v > 0) - (v < 0);
       }
       th_check_close (iops[o], got, want, 0, 0);
       mace_tensor_free (want);
@@ -531,8 +657,9 @@ test_unary (void)
       th_attr_int (node, "detect_positive", cases[c].pos);
     }
     MaceTensor *got = run1 (cases[c].op, node, 20, &x, 1);
-    if (got && (got->dtype != MACE_DTYPE_BOOL
-                || memcmp (got->data, cases[c].want, 6) != 0))
+    if (got
+        && (got->dtype != MACE_DTYPE_BOOL
+            || memcmp (got->data, cases[c].want, 6) != 0))
       th_fail (cases[c].op, "case %d wrong", c);
     mace_tensor_free (got);
     th_node_free (node);
@@ -567,13 +694,14 @@ test_variadic (void)
         for (int64_t e = 0; e < mace_tensor_numel (want); e++) {
           double acc = 0;
           for (int k = 0; k < n; k++) {
-            double v = mace_tensor_get_f64 (in[k], bcast_index (in[k], nd, dims, e));
+            double v
+                = mace_tensor_get_f64 (in[k], bcast_index (in[k], nd, dims, e));
             if (k == 0 || o < 2)
               acc = k == 0 ? v : acc + v;
             else
               acc = o == 2 ? fmax (acc, v) : fmin (acc, v);
           }
-          ((float *) want->data)[e] = (float) (o == 1 ? acc / n : acc);
+          ((float *)want->data)[e] = (float)(o == 1 ? acc / n : acc);
         }
         th_check_close (what, got, want, 1e-6, 1e-6);
         mace_tensor_free (want);
@@ -597,7 +725,7 @@ test_variadic (void)
         int64_t v = mace_tensor_get_i64 (in[k], bcast_index (in[k], 3, d0, e));
         m = v > m ? v : m;
       }
-      ((int64_t *) want->data)[e] = m;
+      ((int64_t *)want->data)[e] = m;
     }
     th_check_close ("Max int64", got, want, 0, 0);
     mace_tensor_free (want);
@@ -641,10 +769,11 @@ test_where (void)
         out_shape (in, 3, &nd, dims);
         MaceTensor *want = th_tensor (types[t], nd, dims);
         for (int64_t e = 0; e < mace_tensor_numel (want); e++) {
-          bool cv = mace_tensor_get_f64 (in[0], bcast_index (in[0], nd, dims, e));
+          bool cv
+              = mace_tensor_get_f64 (in[0], bcast_index (in[0], nd, dims, e));
           MaceTensor *src = cv ? in[1] : in[2];
           double v = mace_tensor_get_f64 (src, bcast_index (src, nd, dims, e));
-          set_num (want, e, v, (int64_t) v, false);
+          set_num (want, e, v, (int64_t)v, false);
         }
         th_check_close (what, got, want, 0, 0);
         mace_tensor_free (want);
@@ -698,16 +827,15 @@ test_cast (void)
     for (int i = 0; i < 6; i++)
       if (mace_tensor_get_f64 (got, i) != cases[c].want[i])
         th_fail ("Cast", "f32->%s element %d: got %.9g want %.9g",
-                 mace_dtype_name (cases[c].to), i,
-                 mace_tensor_get_f64 (got, i), cases[c].want[i]);
+                 mace_dtype_name (cases[c].to), i, mace_tensor_get_f64 (got, i),
+                 cases[c].want[i]);
     mace_tensor_free (got);
   }
   /* Round trips: ints -> float -> ints, bool -> f32, f16 -> f32 -> f16. */
-  static const MaceDataType its[] = { MACE_DTYPE_INT8, MACE_DTYPE_INT16,
-                                      MACE_DTYPE_INT32, MACE_DTYPE_INT64,
-                                      MACE_DTYPE_UINT8, MACE_DTYPE_UINT16,
-                                      MACE_DTYPE_UINT32, MACE_DTYPE_UINT64,
-                                      MACE_DTYPE_BOOL };
+  static const MaceDataType its[]
+      = { MACE_DTYPE_INT8,   MACE_DTYPE_INT16,  MACE_DTYPE_INT32,
+          MACE_DTYPE_INT64,  MACE_DTYPE_UINT8,  MACE_DTYPE_UINT16,
+          MACE_DTYPE_UINT32, MACE_DTYPE_UINT64, MACE_DTYPE_BOOL };
   int64_t big[] = { 300, 70 };
   for (size_t t = 0; t < sizeof its / sizeof its[0]; t++) {
     MaceTensor *a = rand_tensor (its[t], 2, big, 0, 100);
@@ -719,8 +847,8 @@ test_cast (void)
     if (f16) {
       for (int64_t i = 0; i < mace_tensor_numel (a); i++)
         if (mace_tensor_get_f64 (f16, i) != mace_tensor_get_f64 (a, i)) {
-          th_fail ("Cast int->f16", "%s element %lld",
-                   mace_dtype_name (its[t]), (long long) i);
+          th_fail ("Cast int->f16", "%s element %lld", mace_dtype_name (its[t]),
+                   (long long)i);
           break;
         }
     }
@@ -734,21 +862,23 @@ test_cast (void)
   int32_t iv[] = { 300, -129, 127 };
   memcpy (i32->data, iv, sizeof iv);
   MaceTensor *i8 = run_cast (i32, MACE_DTYPE_INT8);
-  if (i8 && (((int8_t *) i8->data)[0] != 44 || ((int8_t *) i8->data)[1] != 127
-             || ((int8_t *) i8->data)[2] != 127))
+  if (i8
+      && (((int8_t *)i8->data)[0] != 44 || ((int8_t *)i8->data)[1] != 127
+          || ((int8_t *)i8->data)[2] != 127))
     th_fail ("Cast i32->i8", "no wrap");
   mace_tensor_free (i8);
   mace_tensor_free (i32);
   MaceTensor *f64 = th_tensor (MACE_DTYPE_FLOAT64, 1, (int64_t[]){ 2 });
   /* 1 + 2^-11 + 2^-40: just above a half-way point between two halves;
    * going through float32 first would round to 1.0. */
-  ((double *) f64->data)[0] = 1.0 + ldexp (1, -11) + ldexp (1, -40);
-  ((double *) f64->data)[1] = -(1.0 + ldexp (1, -11) + ldexp (1, -40));
+  ((double *)f64->data)[0] = 1.0 + ldexp (1, -11) + ldexp (1, -40);
+  ((double *)f64->data)[1] = -(1.0 + ldexp (1, -11) + ldexp (1, -40));
   MaceTensor *h = run_cast (f64, MACE_DTYPE_FLOAT16);
-  if (h && (((uint16_t *) h->data)[0] != 0x3c01
-            || ((uint16_t *) h->data)[1] != 0xbc01))
-    th_fail ("Cast f64->f16", "got %04x %04x", ((uint16_t *) h->data)[0],
-             ((uint16_t *) h->data)[1]);
+  if (h
+      && (((uint16_t *)h->data)[0] != 0x3c01
+          || ((uint16_t *)h->data)[1] != 0xbc01))
+    th_fail ("Cast f64->f16", "got %04x %04x", ((uint16_t *)h->data)[0],
+             ((uint16_t *)h->data)[1]);
   mace_tensor_free (h);
   mace_tensor_free (f64);
   /* CastLike takes the type of its second input. */
@@ -756,8 +886,8 @@ test_cast (void)
   MaceTensor *in[2] = { x, like };
   ThNode *node = th_node_new ("CastLike", 2, 1);
   MaceTensor *got = run1 ("CastLike", node, 15, in, 1);
-  if (got && (got->dtype != MACE_DTYPE_INT64
-              || ((int64_t *) got->data)[4] != 200))
+  if (got
+      && (got->dtype != MACE_DTYPE_INT64 || ((int64_t *)got->data)[4] != 200))
     th_fail ("CastLike", "wrong result");
   mace_tensor_free (got);
   th_node_free (node);
@@ -771,7 +901,8 @@ test_misc (void)
   int64_t d[] = { 3, 0, 2 }, d2[] = { 4, 5 };
   /* Identity on an empty and a non-empty tensor. */
   for (int k = 0; k < 2; k++) {
-    MaceTensor *x = rand_tensor (MACE_DTYPE_FLOAT32, k ? 2 : 3, k ? d2 : d, -1, 1);
+    MaceTensor *x
+        = rand_tensor (MACE_DTYPE_FLOAT32, k ? 2 : 3, k ? d2 : d, -1, 1);
     ThNode *node = th_node_new ("Identity", 1, 1);
     MaceTensor *got = run1 ("Identity", node, 13, &x, 1);
     if (got)
@@ -785,7 +916,7 @@ test_misc (void)
   for (int opset = 7; opset <= 13; opset += 6) {
     ThNode *node = th_node_new ("Dropout", opset >= 12 ? 2 : 1, 2);
     MaceTensor *ratio = th_tensor (MACE_DTYPE_FLOAT32, 0, NULL);
-    *(float *) ratio->data = 0.3f;
+    *(float *)ratio->data = 0.3f;
     if (opset < 12)
       th_attr_float (node, "ratio", 0.3f);
     MaceTensor *in[2] = { x, ratio };
@@ -796,7 +927,7 @@ test_misc (void)
       th_check_close ("Dropout", out[0], x, 0, 0);
       for (int64_t i = 0; i < 20; i++)
         if (mace_tensor_get_f64 (out[1], i) != 1) {
-          th_fail ("Dropout", "mask element %lld", (long long) i);
+          th_fail ("Dropout", "mask element %lld", (long long)i);
           break;
         }
     }
@@ -808,8 +939,9 @@ test_misc (void)
   /* Size */
   ThNode *node = th_node_new ("Size", 1, 1);
   MaceTensor *got = run1 ("Size", node, 13, &x, 1);
-  if (got && (got->dtype != MACE_DTYPE_INT64 || got->ndim != 0
-              || *(int64_t *) got->data != 20))
+  if (got
+      && (got->dtype != MACE_DTYPE_INT64 || got->ndim != 0
+          || *(int64_t *)got->data != 20))
     th_fail ("Size", "wrong");
   mace_tensor_free (got);
   th_node_free (node);
@@ -823,13 +955,15 @@ test_misc (void)
     ThNode *hn = th_node_new (hops[o], 2, 1);
     MaceTensor *g = run1 (hops[o], hn, 13, in, 1);
     if (g) {
-      MaceTensor *want = th_tensor (o == 3 ? MACE_DTYPE_BOOL
-                                           : MACE_DTYPE_FLOAT16, 2, dh);
+      MaceTensor *want
+          = th_tensor (o == 3 ? MACE_DTYPE_BOOL : MACE_DTYPE_FLOAT16, 2, dh);
       for (int64_t i = 0; i < 36; i++) {
-        float a = (float) mace_tensor_get_f64 (in[0], i);
-        float b = (float) mace_tensor_get_f64 (in[1], i % 9);
-        float v = o == 0 ? a + b : o == 1 ? a * b : o == 2 ? fmaxf (a, b)
-                                                           : a < b;
+        float a = (float)mace_tensor_get_f64 (in[0], i);
+        float b = (float)mace_tensor_get_f64 (in[1], i % 9);
+        float v = o == 0   ? a + b
+                  : o == 1 ? a * b
+                  : o == 2 ? fmaxf (a, b)
+                           : a < b;
         set_num (want, i, v, 0, false);
       }
       th_check_close (hops[o], g, want, 0, 0);
@@ -860,12 +994,13 @@ test_half_convert (void)
         th_fail ("f32_to_half", "%g overflow gave %g", f, back);
       continue;
     }
-    uint16_t up = (uint16_t) (h + 1), dn = (uint16_t) (h - 1);
-    double err = fabs ((double) back - f);
-    double e_up = (h & 0x7fff) == 0x7c00 ? INFINITY
-                                         : fabs ((double) mace_half_to_f32 (up) - f);
+    uint16_t up = (uint16_t)(h + 1), dn = (uint16_t)(h - 1);
+    double err = fabs ((double)back - f);
+    double e_up = (h & 0x7fff) == 0x7c00
+                      ? INFINITY
+                      : fabs ((double)mace_half_to_f32 (up) - f);
     double e_dn = (h & 0x7fff) == 0 ? INFINITY
-                                    : fabs ((double) mace_half_to_f32 (dn) - f);
+                                    : fabs ((double)mace_half_to_f32 (dn) - f);
     if (err > e_up || err > e_dn || ((err == e_up || err == e_dn) && (h & 1)))
       th_fail ("f32_to_half", "%.9g -> %04x (%.9g)", f, h, back);
   }

@@ -11,7 +11,7 @@
 static float *
 rand_buf (int64_t n)
 {
-  float *p = malloc (sizeof (float) * (size_t) (n + 1));
+  float *p = malloc (sizeof (float) * (size_t)(n + 1));
   for (int64_t i = 0; i < n; i++)
     p[i] = th_uniform (-1, 1);
   return p;
@@ -20,7 +20,8 @@ rand_buf (int64_t n)
 static void
 test_core (int threads)
 {
-  static const int64_t sizes[] = { 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 97 };
+  static const int64_t sizes[]
+      = { 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 64, 97 };
   int ns = sizeof sizes / sizeof sizes[0];
   MaceThreadPool *pool = threads > 1 ? mace_threadpool_new (threads) : NULL;
   for (int it = 0; it < 120; it++) {
@@ -33,15 +34,21 @@ test_core (int threads)
     }
     bool ta = th_rand_u32 () & 1, tb = th_rand_u32 () & 1;
     float alpha = (it % 3 == 0) ? 1.0f : th_uniform (-2, 2);
-    float beta = (it % 4 == 0) ? 0.0f : (it % 4 == 1) ? 1.0f : th_uniform (-2, 2);
+    float beta = (it % 4 == 0)   ? 0.0f
+                 : (it % 4 == 1) ? 1.0f
+                                 : th_uniform (-2, 2);
     int64_t lda = (ta ? M : K) + (it % 2), ldb = (tb ? K : N) + (it % 3);
     int64_t ldc = N + (it % 5);
-    float *A = rand_buf ((ta ? K : M) * lda), *B = rand_buf ((tb ? N : K) * ldb);
-    float *C = rand_buf (M * ldc), *bias = rand_buf (M), *res = rand_buf (M * N);
-    double *ref = malloc (sizeof (double) * (size_t) (M * N));
+    float *A = rand_buf ((ta ? K : M) * lda),
+          *B = rand_buf ((tb ? N : K) * ldb);
+    float *C = rand_buf (M * ldc), *bias = rand_buf (M),
+          *res = rand_buf (M * N);
+    double *ref = malloc (sizeof (double) * (size_t)(M * N));
     MaceEpilogue ep = { .bias = (it & 4) ? bias : NULL,
-                        .res = (it & 8) ? res : NULL, .ldr = N,
-                        .act = (MaceActivation) (it % 6), .act_alpha = -0.3f,
+                        .res = (it & 8) ? res : NULL,
+                        .ldr = N,
+                        .act = (MaceActivation)(it % 6),
+                        .act_alpha = -0.3f,
                         .act_beta = 0.4f };
     if (ep.act == MACE_ACT_LEAKYRELU)
       ep.act_alpha = 0.1f;
@@ -49,8 +56,8 @@ test_core (int threads)
       for (int64_t j = 0; j < N; j++) {
         double s = 0;
         for (int64_t k = 0; k < K; k++)
-          s += (double) (ta ? A[k * lda + i] : A[i * lda + k]) *
-               (tb ? B[j * ldb + k] : B[k * ldb + j]);
+          s += (double)(ta ? A[k * lda + i] : A[i * lda + k])
+               * (tb ? B[j * ldb + k] : B[k * ldb + j]);
         double v = alpha * s + (beta != 0.0f ? beta * C[i * ldc + j] : 0.0);
         if (ep.bias)
           v += bias[i];
@@ -60,7 +67,9 @@ test_core (int threads)
           case MACE_ACT_RELU: v = v > 0 ? v : 0; break;
           case MACE_ACT_CLIP: v = v < -0.3 ? -0.3 : v > 0.4 ? 0.4 : v; break;
           case MACE_ACT_LEAKYRELU: v = v < 0 ? v * 0.1 : v; break;
-          case MACE_ACT_HARDSWISH: v = v * fmin (fmax (v / 6 + 0.5, 0), 1); break;
+          case MACE_ACT_HARDSWISH:
+            v = v * fmin (fmax (v / 6 + 0.5, 0), 1);
+            break;
           case MACE_ACT_SIGMOID: v = 1 / (1 + exp (-v)); break;
           default: break;
         }
@@ -72,23 +81,33 @@ test_core (int threads)
       pa = malloc (sizeof (float) * (mace_gemm_packed_a_size (M, K) + 1));
       mace_gemm_pack_a (pa, A, lda, ta, M, K, alpha);
       pb = malloc (sizeof (float) * (mace_gemm_packed_b_size (K, N) + 1));
-      mace_gemm_pack_b (pb, B, ldb, tb, K, N, 0, (N + mace_gemm_nr () - 1) / mace_gemm_nr ());
+      mace_gemm_pack_b (pb, B, ldb, tb, K, N, 0,
+                        (N + mace_gemm_nr () - 1) / mace_gemm_nr ());
     }
-    mace_sgemm (pool, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
-                pa, pb, &ep);
+    mace_sgemm (pool, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pa,
+                pb, &ep);
     for (int64_t i = 0; i < M; i++)
       for (int64_t j = 0; j < N; j++) {
         double g = C[i * ldc + j], w = ref[i * N + j];
         if (!(fabs (g - w) <= 1e-4 + 1e-4 * fabs (w))) {
-          th_fail ("sgemm", "%s t=%d M=%lld N=%lld K=%lld ta=%d tb=%d: C[%lld,%lld] = %g, want %g",
-                   mace_gemm_kernel_name (), threads, (long long) M, (long long) N,
-                   (long long) K, ta, tb, (long long) i, (long long) j, g, w);
+          th_fail ("sgemm",
+                   "%s t=%d M=%lld N=%lld K=%lld ta=%d tb=%d: C[%lld,%lld] = "
+                   "%g, want %g",
+                   mace_gemm_kernel_name (), threads, (long long)M,
+                   (long long)N, (long long)K, ta, tb, (long long)i,
+                   (long long)j, g, w);
           i = M;
           break;
         }
       }
-    free (A); free (B); free (C); free (bias); free (res); free (ref);
-    free (pa); free (pb);
+    free (A);
+    free (B);
+    free (C);
+    free (bias);
+    free (res);
+    free (ref);
+    free (pa);
+    free (pb);
   }
   mace_threadpool_free (pool);
 }
@@ -103,15 +122,16 @@ ref_gemm (const MaceTensor *a, const MaceTensor *b, const MaceTensor *c,
     for (int64_t j = 0; j < N; j++) {
       double s = 0;
       for (int64_t k = 0; k < K; k++)
-        s += (double) (ta ? A[k * M + i] : A[i * K + k]) *
-             (tb ? B[j * K + k] : B[k * N + j]);
+        s += (double)(ta ? A[k * M + i] : A[i * K + k])
+             * (tb ? B[j * K + k] : B[k * N + j]);
       s *= alpha;
       if (c) {
         int64_t cm = c->ndim >= 2 ? c->dims[c->ndim - 2] : 1;
         int64_t cn = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
-        s += beta * ((float *) c->data)[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
+        s += beta
+             * ((float *)c->data)[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
       }
-      ((float *) y->data)[i * N + j] = (float) s;
+      ((float *)y->data)[i * N + j] = (float)s;
     }
 }
 
@@ -123,8 +143,10 @@ test_gemm_op (int threads)
     int64_t K = 1 + th_rand_u32 () % 50;
     bool ta = it & 1, tb = it & 2;
     float alpha = th_uniform (0.5, 2), beta = th_uniform (0.5, 2);
-    MaceTensor *a = ta ? th_tensor (1, TH_DIMS (K, M)) : th_tensor (1, TH_DIMS (M, K));
-    MaceTensor *b = tb ? th_tensor (1, TH_DIMS (N, K)) : th_tensor (1, TH_DIMS (K, N));
+    MaceTensor *a
+        = ta ? th_tensor (1, TH_DIMS (K, M)) : th_tensor (1, TH_DIMS (M, K));
+    MaceTensor *b
+        = tb ? th_tensor (1, TH_DIMS (N, K)) : th_tensor (1, TH_DIMS (K, N));
     MaceTensor *c = NULL;
     switch ((it / 4) % 5) {
       case 0: c = th_tensor (1, TH_DIMS (M, N)); break;
@@ -167,7 +189,12 @@ test_gemm_op (int threads)
 static void
 test_matmul_op (int threads)
 {
-  struct { int na; int64_t a[4]; int nb; int64_t b[4]; } cases[] = {
+  struct {
+    int na;
+    int64_t a[4];
+    int nb;
+    int64_t b[4];
+  } cases[] = {
     { 2, { 3, 4 }, 2, { 4, 5 } },
     { 1, { 4 }, 2, { 4, 5 } },
     { 2, { 3, 4 }, 1, { 4 } },
@@ -204,23 +231,28 @@ test_matmul_op (int threads)
       ab[2 - (a->ndim - 2) + d] = a->dims[d];
     for (int d = 0; d < b->ndim - 2; d++)
       bb[2 - (b->ndim - 2) + d] = b->dims[d];
-    int64_t ob[2] = { ab[0] > bb[0] ? ab[0] : bb[0], ab[1] > bb[1] ? ab[1] : bb[1] };
+    int64_t ob[2]
+        = { ab[0] > bb[0] ? ab[0] : bb[0], ab[1] > bb[1] ? ab[1] : bb[1] };
     int64_t nel = ob[0] * ob[1] * M * N;
     if (mace_tensor_numel (out[0]) != nel) {
       th_fail ("MatMul", "case %zu: %lld elements, want %lld", ci,
-               (long long) mace_tensor_numel (out[0]), (long long) nel);
+               (long long)mace_tensor_numel (out[0]), (long long)nel);
       goto next;
     }
     for (int64_t p = 0; p < ob[0]; p++)
       for (int64_t q = 0; q < ob[1]; q++) {
-        const float *A = (float *) a->data + ((ab[0] == 1 ? 0 : p) * ab[1] + (ab[1] == 1 ? 0 : q)) * M * K;
-        const float *B = (float *) b->data + ((bb[0] == 1 ? 0 : p) * bb[1] + (bb[1] == 1 ? 0 : q)) * K * N;
-        const float *Y = (float *) out[0]->data + (p * ob[1] + q) * M * N;
+        const float *A
+            = (float *)a->data
+              + ((ab[0] == 1 ? 0 : p) * ab[1] + (ab[1] == 1 ? 0 : q)) * M * K;
+        const float *B
+            = (float *)b->data
+              + ((bb[0] == 1 ? 0 : p) * bb[1] + (bb[1] == 1 ? 0 : q)) * K * N;
+        const float *Y = (float *)out[0]->data + (p * ob[1] + q) * M * N;
         for (int64_t i = 0; i < M; i++)
           for (int64_t j = 0; j < N; j++) {
             double s = 0;
             for (int64_t k = 0; k < K; k++)
-              s += (double) A[i * K + k] * B[k * N + j];
+              s += (double)A[i * K + k] * B[k * N + j];
             if (fabs (Y[i * N + j] - s) > 1e-5 + 1e-4 * fabs (s)) {
               th_fail ("MatMul", "case %zu t=%d: got %g want %g", ci, threads,
                        Y[i * N + j], s);

@@ -15,7 +15,7 @@ ints_tensor (int n, const int64_t *v)
   int64_t d = n;
   MaceTensor *t = th_tensor (MACE_DTYPE_INT64, 1, &d);
   if (n)
-    memcpy (t->data, v, sizeof (int64_t) * (size_t) n);
+    memcpy (t->data, v, sizeof (int64_t) * (size_t)n);
   return t;
 }
 
@@ -49,8 +49,7 @@ ravel (int nd, const int64_t *dims, const int64_t *idx)
 }
 
 static MaceTensor *
-run1 (const char *what, ThNode *n, int64_t opset, MaceTensor **in,
-      int threads)
+run1 (const char *what, ThNode *n, int64_t opset, MaceTensor **in, int threads)
 {
   MaceTensor *out[1] = { NULL };
   MaceStatus st = th_run_op (n, opset, in, out, threads);
@@ -75,7 +74,12 @@ expect (const char *what, MaceTensor *got, MaceTensor *want)
 static void
 test_transpose (void)
 {
-  struct { MaceDataType dt; int nd; int64_t dims[5]; int64_t perm[5]; } c[] = {
+  struct {
+    MaceDataType dt;
+    int nd;
+    int64_t dims[5];
+    int64_t perm[5];
+  } c[] = {
     { MACE_DTYPE_FLOAT32, 4, { 1, 64, 60, 70 }, { 0, 2, 3, 1 } },
     { MACE_DTYPE_FLOAT32, 4, { 1, 60, 70, 64 }, { 0, 3, 1, 2 } },
     { MACE_DTYPE_INT8, 3, { 5, 7, 9 }, { 2, 0, 1 } },
@@ -87,7 +91,7 @@ test_transpose (void)
     MaceTensor *x = rand_tensor (c[k].dt, c[k].nd, c[k].dims);
     if (c[k].dt == MACE_DTYPE_FLOAT16)
       for (int64_t i = 0; i < mace_tensor_numel (x); i++)
-        ((uint16_t *) x->data)[i] = (uint16_t) th_rand_u32 ();
+        ((uint16_t *)x->data)[i] = (uint16_t)th_rand_u32 ();
     ThNode *n = th_node_new ("Transpose", 1, 1);
     th_attr_ints (n, "perm", c[k].nd, c[k].perm);
     int64_t od[5];
@@ -100,9 +104,9 @@ test_transpose (void)
       unravel (i, c[k].nd, od, oi);
       for (int d = 0; d < c[k].nd; d++)
         ii[c[k].perm[d]] = oi[d];
-      memcpy ((uint8_t *) want->data + i * (int64_t) es,
-              (uint8_t *) x->data + ravel (c[k].nd, c[k].dims, ii) *
-                                        (int64_t) es, es);
+      memcpy ((uint8_t *)want->data + i * (int64_t)es,
+              (uint8_t *)x->data + ravel (c[k].nd, c[k].dims, ii) * (int64_t)es,
+              es);
     }
     MaceTensor *in[1] = { x };
     MaceTensor *got = run1 ("Transpose", n, 13, in, 2);
@@ -144,8 +148,8 @@ test_concat_split (void)
         idx[ax] -= chans[k];
         k++;
       }
-      ((float *) want->data)[i] =
-          ((float *) xs[k]->data)[ravel (4, xs[k]->dims, idx)];
+      ((float *)want->data)[i]
+          = ((float *)xs[k]->data)[ravel (4, xs[k]->dims, idx)];
     }
     ThNode *n = th_node_new ("Concat", 4, 1);
     th_attr_int (n, "axis", axis);
@@ -185,12 +189,12 @@ test_concat_split (void)
     for (int i = 0; i < 3; i++) {
       if (out[i]->dims[1] != widths[i])
         th_fail ("Split num_outputs", "part %d width %lld", i,
-                 (long long) out[i]->dims[1]);
+                 (long long)out[i]->dims[1]);
       else
         for (int r = 0; r < 3; r++)
           for (int j = 0; j < widths[i]; j++)
-            if (((int32_t *) out[i]->data)[r * widths[i] + j] !=
-                ((int32_t *) x->data)[r * 7 + off + j])
+            if (((int32_t *)out[i]->data)[r * widths[i] + j]
+                != ((int32_t *)x->data)[r * 7 + off + j])
               th_fail ("Split num_outputs", "part %d value", i);
       off += widths[i];
     }
@@ -252,13 +256,13 @@ test_slice (void)
   int64_t dims[4] = { 3, 10, 8, 50 };
   MaceTensor *x = rand_tensor (MACE_DTYPE_FLOAT32, 4, dims);
   for (int iter = 0; iter < 40; iter++) {
-    int na = 1 + (int) (th_rand_u32 () % 4);
+    int na = 1 + (int)(th_rand_u32 () % 4);
     int64_t axes[4], starts[4], ends[4], steps[4];
     int64_t st[4] = { 0, 0, 0, 0 }, cnt[4], step[4] = { 1, 1, 1, 1 };
     memcpy (cnt, dims, sizeof cnt);
     int perm[4] = { 0, 1, 2, 3 };
     for (int i = 3; i > 0; i--) {
-      int j = (int) (th_rand_u32 () % (uint32_t) (i + 1)), t = perm[i];
+      int j = (int)(th_rand_u32 () % (uint32_t)(i + 1)), t = perm[i];
       perm[i] = perm[j];
       perm[j] = t;
     }
@@ -266,11 +270,11 @@ test_slice (void)
       int a = perm[i];
       axes[i] = th_rand_u32 () % 2 ? a : a - 4;
       int64_t d = dims[a];
-      starts[i] = (int64_t) (th_rand_u32 () % (uint32_t) (3 * d)) - d - 2;
-      ends[i] = (int64_t) (th_rand_u32 () % (uint32_t) (3 * d)) - d;
+      starts[i] = (int64_t)(th_rand_u32 () % (uint32_t)(3 * d)) - d - 2;
+      ends[i] = (int64_t)(th_rand_u32 () % (uint32_t)(3 * d)) - d;
       if (th_rand_u32 () % 5 == 0)
         ends[i] = th_rand_u32 () % 2 ? INT64_MAX : INT64_MIN;
-      steps[i] = (int64_t) (th_rand_u32 () % 7) - 3;
+      steps[i] = (int64_t)(th_rand_u32 () % 7) - 3;
       if (steps[i] == 0)
         steps[i] = 1;
       ref_slice_axis (d, starts[i], ends[i], steps[i], &st[a], &cnt[a]);
@@ -282,7 +286,7 @@ test_slice (void)
       unravel (i, 4, cnt, idx);
       for (int d = 0; d < 4; d++)
         idx[d] = st[d] + idx[d] * step[d];
-      ((float *) want->data)[i] = ((float *) x->data)[ravel (4, dims, idx)];
+      ((float *)want->data)[i] = ((float *)x->data)[ravel (4, dims, idx)];
     }
     MaceTensor *in[5] = { x, ints_tensor (na, starts), ints_tensor (na, ends),
                           ints_tensor (na, axes), ints_tensor (na, steps) };
@@ -301,9 +305,10 @@ test_slice (void)
   int64_t wd[4] = { 2, 3, 8, 50 };
   if (got && !mace_shape_equal (got->ndim, got->dims, 4, wd))
     th_fail ("Slice-1", "shape");
-  else if (got && ((float *) got->data)[0] !=
-                      ((float *) x->data)[ravel (4, dims,
-                                                 (int64_t[]){ 1, 6, 0, 0 })])
+  else if (got
+           && ((float *)got->data)[0]
+                  != ((float *)
+                          x->data)[ravel (4, dims, (int64_t[]){ 1, 6, 0, 0 })])
     th_fail ("Slice-1", "value");
   mace_tensor_free (got);
   th_node_free (n);
@@ -336,8 +341,8 @@ test_pad (void)
     int64_t pads[8], od[4];
     for (int d = 0; d < 4; d++) {
       int64_t lim = dims[d] > 1 ? dims[d] - 1 : 0;
-      pads[d] = (int64_t) (th_rand_u32 () % (uint32_t) (lim + 1));
-      pads[d + 4] = (int64_t) (th_rand_u32 () % (uint32_t) (lim + 1));
+      pads[d] = (int64_t)(th_rand_u32 () % (uint32_t)(lim + 1));
+      pads[d + 4] = (int64_t)(th_rand_u32 () % (uint32_t)(lim + 1));
       if (!strcmp (mode, "constant") && th_rand_u32 () % 3 == 0)
         pads[d] = -pads[d] / 2; /* negative pads crop */
       od[d] = dims[d] + pads[d] + pads[d + 4];
@@ -352,11 +357,11 @@ test_pad (void)
         idx[d] = ref_pad_index (idx[d] - pads[d], dims[d], mode);
         valid &= idx[d] >= 0;
       }
-      ((float *) want->data)[i] =
-          valid ? ((float *) x->data)[ravel (4, dims, idx)] : cv;
+      ((float *)want->data)[i]
+          = valid ? ((float *)x->data)[ravel (4, dims, idx)] : cv;
     }
     MaceTensor *c = th_tensor (MACE_DTYPE_FLOAT32, 0, NULL);
-    ((float *) c->data)[0] = cv;
+    ((float *)c->data)[0] = cv;
     MaceTensor *in[3] = { x, ints_tensor (8, pads), c };
     ThNode *n = th_node_new ("Pad", 3, 1);
     th_attr_string (n, "mode", mode);
@@ -395,14 +400,14 @@ test_gathers (void)
   MaceTensor *ind = th_tensor (MACE_DTYPE_INT64, TH_DIMS (2, 3));
   int64_t *iv = ind->data;
   for (int i = 0; i < 6; i++)
-    iv[i] = (int64_t) (th_rand_u32 () % 10) - 5;
+    iv[i] = (int64_t)(th_rand_u32 () % 10) - 5;
   MaceTensor *want = th_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (3, 2, 3, 4));
   for (int a = 0; a < 3; a++)
     for (int j = 0; j < 6; j++)
       for (int c = 0; c < 4; c++) {
         int64_t k = iv[j] < 0 ? iv[j] + 5 : iv[j];
-        ((float *) want->data)[(a * 6 + j) * 4 + c] =
-            ((float *) x->data)[(a * 5 + k) * 4 + c];
+        ((float *)want->data)[(a * 6 + j) * 4 + c]
+            = ((float *)x->data)[(a * 5 + k) * 4 + c];
       }
   ThNode *n = th_node_new ("Gather", 2, 1);
   th_attr_int (n, "axis", 1);
@@ -427,16 +432,16 @@ test_gathers (void)
   for (int64_t i = 0; i < 60; i++) {
     int64_t idx[3];
     unravel (i, 3, dims, idx);
-    ((int32_t *) ge->data)[i] = (int32_t) ((idx[2] + idx[0] + idx[1]) % 4) -
-                                (th_rand_u32 () % 2 ? 4 : 0);
+    ((int32_t *)ge->data)[i] = (int32_t)((idx[2] + idx[0] + idx[1]) % 4)
+                               - (th_rand_u32 () % 2 ? 4 : 0);
   }
   want = th_tensor (MACE_DTYPE_FLOAT32, 3, dims);
   for (int64_t i = 0; i < 60; i++) {
     int64_t idx[3];
     unravel (i, 3, dims, idx);
-    int64_t k = ((int32_t *) ge->data)[i];
+    int64_t k = ((int32_t *)ge->data)[i];
     idx[2] = k < 0 ? k + 4 : k;
-    ((float *) want->data)[i] = ((float *) x->data)[ravel (3, dims, idx)];
+    ((float *)want->data)[i] = ((float *)x->data)[ravel (3, dims, idx)];
   }
   n = th_node_new ("GatherElements", 2, 1);
   th_attr_int (n, "axis", -1);
@@ -464,7 +469,7 @@ test_gathers (void)
   /* GatherND with batch_dims 1 and ScatterND. */
   MaceTensor *gi = th_tensor (MACE_DTYPE_INT64, TH_DIMS (3, 2, 1));
   for (int i = 0; i < 6; i++)
-    ((int64_t *) gi->data)[i] = th_rand_u32 () % 5;
+    ((int64_t *)gi->data)[i] = th_rand_u32 () % 5;
   n = th_node_new ("GatherND", 2, 1);
   th_attr_int (n, "batch_dims", 1);
   in[1] = gi;
@@ -472,9 +477,9 @@ test_gathers (void)
   for (int b = 0; b < 3; b++)
     for (int j = 0; j < 2; j++)
       for (int c = 0; c < 4; c++)
-        ((float *) want->data)[(b * 2 + j) * 4 + c] =
-            ((float *) x->data)[(b * 5 + ((int64_t *) gi->data)[b * 2 + j]) *
-                                4 + c];
+        ((float *)want->data)[(b * 2 + j) * 4 + c]
+            = ((float *)
+                   x->data)[(b * 5 + ((int64_t *)gi->data)[b * 2 + j]) * 4 + c];
   expect ("GatherND", run1 ("GatherND", n, 13, in, 1), want);
   th_node_free (n);
   mace_tensor_free (gi);
@@ -487,8 +492,8 @@ test_gathers (void)
   MaceTensor *upd = rand_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (2, 1, 4));
   want = th_tensor (MACE_DTYPE_FLOAT32, 3, dims);
   memcpy (want->data, x->data, 60 * sizeof (float));
-  memcpy ((float *) want->data + (2 * 5 + 0) * 4, upd->data, 16);
-  memcpy ((float *) want->data + (1 * 5 + 4) * 4, (float *) upd->data + 4, 16);
+  memcpy ((float *)want->data + (2 * 5 + 0) * 4, upd->data, 16);
+  memcpy ((float *)want->data + (1 * 5 + 4) * 4, (float *)upd->data + 4, 16);
   n = th_node_new ("ScatterND", 3, 1);
   MaceTensor *sn[3] = { x, si, upd };
   expect ("ScatterND", run1 ("ScatterND", n, 13, sn, 1), want);
@@ -509,7 +514,7 @@ test_tile (void)
     unravel (i, 3, od, idx);
     for (int d = 0; d < 3; d++)
       idx[d] %= dims[d];
-    ((uint8_t *) want->data)[i] = ((uint8_t *) x->data)[ravel (3, dims, idx)];
+    ((uint8_t *)want->data)[i] = ((uint8_t *)x->data)[ravel (3, dims, idx)];
   }
   MaceTensor *in[2] = { x, ints_tensor (3, rep) };
   ThNode *n = th_node_new ("Tile", 2, 1);
@@ -532,7 +537,7 @@ test_depth_space (void)
       unravel (i, 4, od, o);
       int64_t by = o[2] % b, bx = o[3] % b;
       int64_t c = crd ? o[1] * b * b + by * b + bx : (by * b + bx) * C + o[1];
-      ((float *) want->data)[i] = ((float *) x->data)[ravel (
+      ((float *)want->data)[i] = ((float *)x->data)[ravel (
           4, idims, (int64_t[]){ o[0], c, o[2] / b, o[3] / b })];
     }
     ThNode *n = th_node_new ("DepthToSpace", 1, 1);
@@ -573,10 +578,10 @@ test_trilu_onehot_compress (void)
         int64_t idx[3];
         unravel (i, 3, dims, idx);
         bool keep = up ? idx[2] - idx[1] >= k : idx[2] - idx[1] <= k;
-        ((float *) want->data)[i] = keep ? ((float *) x->data)[i] : 0.0f;
+        ((float *)want->data)[i] = keep ? ((float *)x->data)[i] : 0.0f;
       }
       MaceTensor *kt = th_tensor (MACE_DTYPE_INT64, 0, NULL);
-      ((int64_t *) kt->data)[0] = k;
+      ((int64_t *)kt->data)[0] = k;
       MaceTensor *in[2] = { x, kt };
       ThNode *n = th_node_new ("Trilu", 2, 1);
       th_attr_int (n, "upper", up);
@@ -590,17 +595,17 @@ test_trilu_onehot_compress (void)
   int64_t iv[6] = { 0, -1, 4, 2, -4, 9 };
   memcpy (ind->data, iv, sizeof iv);
   MaceTensor *depth = th_tensor (MACE_DTYPE_FLOAT32, 0, NULL);
-  ((float *) depth->data)[0] = 4.0f;
+  ((float *)depth->data)[0] = 4.0f;
   MaceTensor *vals = th_tensor (MACE_DTYPE_INT32, TH_DIMS (2));
-  ((int32_t *) vals->data)[0] = -1;
-  ((int32_t *) vals->data)[1] = 5;
+  ((int32_t *)vals->data)[0] = -1;
+  ((int32_t *)vals->data)[1] = 5;
   MaceTensor *want = th_tensor (MACE_DTYPE_INT32, TH_DIMS (2, 4, 3));
   for (int a = 0; a < 2; a++)
     for (int d = 0; d < 4; d++)
       for (int j = 0; j < 3; j++) {
         int64_t v = iv[a * 3 + j];
         v = v < 0 ? v + 4 : v;
-        ((int32_t *) want->data)[(a * 4 + d) * 3 + j] = v == d ? 5 : -1;
+        ((int32_t *)want->data)[(a * 4 + d) * 3 + j] = v == d ? 5 : -1;
       }
   MaceTensor *oin[3] = { ind, depth, vals };
   ThNode *n = th_node_new ("OneHot", 3, 1);
@@ -620,7 +625,7 @@ test_trilu_onehot_compress (void)
     int j = 0;
     for (int c = 0; c < 4; c++)
       if (cv[c])
-        ((float *) want->data)[a * 3 + j++] = ((float *) x->data)[a * 6 + c];
+        ((float *)want->data)[a * 3 + j++] = ((float *)x->data)[a * 6 + c];
   }
   MaceTensor *cin[2] = { x, cond };
   n = th_node_new ("Compress", 2, 1);
@@ -629,8 +634,9 @@ test_trilu_onehot_compress (void)
   th_node_free (n);
   n = th_node_new ("Compress", 2, 1);
   MaceTensor *got = run1 ("Compress flat", n, 11, cin, 1);
-  if (got && (got->ndim != 1 || got->dims[0] != 3 ||
-              ((float *) got->data)[2] != ((float *) x->data)[3]))
+  if (got
+      && (got->ndim != 1 || got->dims[0] != 3
+          || ((float *)got->data)[2] != ((float *)x->data)[3]))
     th_fail ("Compress flat", "wrong result");
   mace_tensor_free (got);
   th_node_free (n);
@@ -659,7 +665,7 @@ test_topk (void)
   MaceTensor *x = th_tensor (MACE_DTYPE_FLOAT32, 3, dims);
   /* Few distinct values: plenty of ties. */
   for (int i = 0; i < 3 * 17 * 4; i++)
-    ((float *) x->data)[i] = (float) (th_rand_u32 () % 6);
+    ((float *)x->data)[i] = (float)(th_rand_u32 () % 6);
   int64_t K = 5;
   MaceTensor *wv = th_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (3, 5, 4));
   MaceTensor *wi = th_tensor (MACE_DTYPE_INT64, TH_DIMS (3, 5, 4));
@@ -667,13 +673,13 @@ test_topk (void)
     for (int c = 0; c < 4; c++) {
       Pair p[17];
       for (int j = 0; j < 17; j++) {
-        p[j].v = ((float *) x->data)[(a * 17 + j) * 4 + c];
+        p[j].v = ((float *)x->data)[(a * 17 + j) * 4 + c];
         p[j].i = j;
       }
       qsort (p, 17, sizeof *p, cmp_desc);
       for (int j = 0; j < K; j++) {
-        ((float *) wv->data)[(a * 5 + j) * 4 + c] = p[j].v;
-        ((int64_t *) wi->data)[(a * 5 + j) * 4 + c] = p[j].i;
+        ((float *)wv->data)[(a * 5 + j) * 4 + c] = p[j].v;
+        ((int64_t *)wi->data)[(a * 5 + j) * 4 + c] = p[j].i;
       }
     }
   MaceTensor *in[2] = { x, ints_tensor (1, &K) }, *out[2] = { NULL, NULL };
@@ -706,7 +712,7 @@ test_reverse_sequence (void)
     unravel (i, 3, dims, idx);
     if (idx[0] < lens[idx[1]])
       idx[0] = lens[idx[1]] - 1 - idx[0];
-    ((int64_t *) want->data)[i] = ((int64_t *) x->data)[ravel (3, dims, idx)];
+    ((int64_t *)want->data)[i] = ((int64_t *)x->data)[ravel (3, dims, idx)];
   }
   MaceTensor *in[2] = { x, ints_tensor (3, lens) };
   ThNode *n = th_node_new ("ReverseSequence", 2, 1);

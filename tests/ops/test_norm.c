@@ -12,9 +12,9 @@ static void
 set_f64 (MaceTensor *t, int64_t i, double v)
 {
   if (t->dtype == MACE_DTYPE_FLOAT32)
-    ((float *) t->data)[i] = (float) v;
+    ((float *)t->data)[i] = (float)v;
   else
-    ((double *) t->data)[i] = v;
+    ((double *)t->data)[i] = v;
 }
 
 static double
@@ -38,7 +38,7 @@ check_bn (MaceDataType dt, int ndim, const int64_t *dims, int64_t opset,
   char what[128], shape[64];
   snprintf (what, sizeof what, "BatchNormalization %s %s opset=%lld",
             mace_dtype_name (dt), mace_shape_str (ndim, dims, shape, 64),
-            (long long) opset);
+            (long long)opset);
   int64_t c = dims[1];
   MaceTensor *x = th_tensor (dt, ndim, dims);
   MaceTensor *s = th_tensor (dt, TH_DIMS (c)), *b = th_tensor (dt, TH_DIMS (c));
@@ -57,13 +57,13 @@ check_bn (MaceDataType dt, int ndim, const int64_t *dims, int64_t opset,
     MaceTensor *want = th_tensor (dt, ndim, dims);
     int64_t inner = mace_shape_numel (ndim - 2, dims + 2);
     int64_t total = mace_tensor_numel (x);
-    double eps = (double) 1e-3f;
+    double eps = (double)1e-3f;
     for (int64_t i = 0; i < total; i++) {
       int64_t ch = (i / inner) % c;
       set_f64 (want, i,
-               (get (x, i) - get (m, ch)) / sqrt (get (v, ch) + eps) *
-                       get (s, ch) +
-                   get (b, ch));
+               (get (x, i) - get (m, ch)) / sqrt (get (v, ch) + eps)
+                       * get (s, ch)
+                   + get (b, ch));
     }
     th_check_close (what, out[0], want, tol_for (x), tol_for (x));
     mace_tensor_free (want);
@@ -98,9 +98,9 @@ check_bn_spatial0 (void)
     for (int64_t i = 0; i < 2 * c * inner; i++) {
       int64_t q = i % (c * inner);
       set_f64 (want, i,
-               (get (x, i) - get (p[2], q)) /
-                       sqrt (get (p[3], q) + (double) 1e-5f) * get (p[0], q) +
-                   get (p[1], q));
+               (get (x, i) - get (p[2], q))
+                       / sqrt (get (p[3], q) + (double)1e-5f) * get (p[0], q)
+                   + get (p[1], q));
     }
     th_check_close (what, out[0], want, 2e-5, 2e-5);
     mace_tensor_free (want);
@@ -127,8 +127,8 @@ test_batchnorm (void)
   th_attr_int (n, "training_mode", 1);
   char msg[256] = "";
   const MaceOpDef *def = mace_op_lookup ("BatchNormalization");
-  if (!def || !def->check ||
-      def->check (&n->node, 15, msg, sizeof msg) != MACE_ERROR_UNSUPPORTED)
+  if (!def || !def->check
+      || def->check (&n->node, 15, msg, sizeof msg) != MACE_ERROR_UNSUPPORTED)
     th_fail ("BatchNormalization training_mode", "not refused");
   th_node_free (n);
 }
@@ -158,15 +158,14 @@ check_instnorm (MaceDataType dt, int ndim, const int64_t *dims, int threads)
       double sum = 0, sq = 0;
       for (int64_t i = 0; i < inner; i++)
         sum += get (x, item * inner + i);
-      double mean = sum / (double) inner;
+      double mean = sum / (double)inner;
       for (int64_t i = 0; i < inner; i++)
         sq += pow (get (x, item * inner + i) - mean, 2);
-      double sd = sqrt (sq / (double) inner + (double) 1e-2f);
+      double sd = sqrt (sq / (double)inner + (double)1e-2f);
       for (int64_t i = 0; i < inner; i++)
         set_f64 (want, item * inner + i,
-                 (get (x, item * inner + i) - mean) / sd *
-                         get (s, item % c) +
-                     get (b, item % c));
+                 (get (x, item * inner + i) - mean) / sd * get (s, item % c)
+                     + get (b, item % c));
     }
     th_check_close (what, out[0], want, tol_for (x), tol_for (x));
     mace_tensor_free (want);
@@ -198,8 +197,8 @@ check_layernorm (MaceDataType dt, int ndim, const int64_t *dims, int64_t axis,
   snprintf (what, sizeof what,
             "LayerNormalization %s %s axis=%lld scale_rank=%d B=%d outs=%d",
             mace_dtype_name (dt), mace_shape_str (ndim, dims, shape, 64),
-            (long long) axis, scale_ndim, with_b, n_out);
-  int a = (int) (axis < 0 ? axis + ndim : axis);
+            (long long)axis, scale_ndim, with_b, n_out);
+  int a = (int)(axis < 0 ? axis + ndim : axis);
   int64_t outer = mace_shape_numel (a, dims);
   int64_t inner = mace_shape_numel (ndim - a, dims + a);
   MaceTensor *x = th_tensor (dt, ndim, dims);
@@ -228,17 +227,17 @@ check_layernorm (MaceDataType dt, int ndim, const int64_t *dims, int64_t axis,
       double sum = 0, sq = 0;
       for (int64_t i = 0; i < inner; i++)
         sum += get (x, o * inner + i);
-      double mean = sum / (double) inner;
+      double mean = sum / (double)inner;
       for (int64_t i = 0; i < inner; i++)
         sq += pow (get (x, o * inner + i) - mean, 2);
-      double inv = 1.0 / sqrt (sq / (double) inner + (double) 1e-4f);
+      double inv = 1.0 / sqrt (sq / (double)inner + (double)1e-4f);
       set_f64 (wmean, o, mean);
       set_f64 (winv, o, inv);
       /* The parameters cover the last scale_ndim dims: index i % pn. */
       for (int64_t i = 0; i < inner; i++)
         set_f64 (want, o * inner + i,
-                 (get (x, o * inner + i) - mean) * inv * get (s, i % pn) +
-                     (b ? get (b, i % pn) : 0));
+                 (get (x, o * inner + i) - mean) * inv * get (s, i % pn)
+                     + (b ? get (b, i % pn) : 0));
     }
     th_check_close (what, out[0], want, tol_for (x), tol_for (x));
     if (n_out > 1)
@@ -260,7 +259,7 @@ static void
 test_layernorm (void)
 {
   for (int64_t axis = -4; axis < 4; axis++) {
-    int a = (int) (axis < 0 ? axis + 4 : axis);
+    int a = (int)(axis < 0 ? axis + 4 : axis);
     check_layernorm (MACE_DTYPE_FLOAT32, TH_DIMS (2, 3, 4, 5), axis, 4 - a,
                      true, 3, 1);
     check_layernorm (MACE_DTYPE_FLOAT32, TH_DIMS (2, 3, 4, 5), axis, 4 - a,
@@ -271,8 +270,7 @@ test_layernorm (void)
   check_layernorm (MACE_DTYPE_FLOAT32, TH_DIMS (2, 3, 4, 5), 1, 2, true, 2, 1);
   check_layernorm (MACE_DTYPE_FLOAT64, TH_DIMS (3, 7), -1, 1, true, 3, 1);
   check_layernorm (MACE_DTYPE_FLOAT64, TH_DIMS (3, 7), 0, 1, false, 3, 1);
-  check_layernorm (MACE_DTYPE_FLOAT32, TH_DIMS (64, 32, 48), 2, 1, true, 1,
-                   2);
+  check_layernorm (MACE_DTYPE_FLOAT32, TH_DIMS (64, 32, 48), 2, 1, true, 1, 2);
 }
 
 /* ---- LpNormalization ------------------------------------------------- */
@@ -284,8 +282,8 @@ check_lpnorm (MaceDataType dt, int ndim, const int64_t *dims, int64_t axis,
   char what[128], shape[64];
   snprintf (what, sizeof what, "LpNormalization %s %s axis=%lld p=%d",
             mace_dtype_name (dt), mace_shape_str (ndim, dims, shape, 64),
-            (long long) axis, p);
-  int a = (int) (axis < 0 ? axis + ndim : axis);
+            (long long)axis, p);
+  int a = (int)(axis < 0 ? axis + ndim : axis);
   int64_t outer = mace_shape_numel (a, dims), len = dims[a];
   int64_t inner = mace_shape_numel (ndim - a - 1, dims + a + 1);
   MaceTensor *x = th_tensor (dt, ndim, dims);
@@ -333,8 +331,8 @@ test_lpnorm (void)
   th_attr_int (n, "p", 3);
   char msg[256] = "";
   const MaceOpDef *def = mace_op_lookup ("LpNormalization");
-  if (!def || !def->check ||
-      def->check (&n->node, 1, msg, sizeof msg) != MACE_ERROR_UNSUPPORTED)
+  if (!def || !def->check
+      || def->check (&n->node, 1, msg, sizeof msg) != MACE_ERROR_UNSUPPORTED)
     th_fail ("LpNormalization p=3", "not refused");
   th_node_free (n);
 }
@@ -369,9 +367,9 @@ check_mvn (int ndim, const int64_t *dims, int n_axes, const int64_t *axes,
     for (int d = 0; d < ndim; d++)
       if (!red[d])
         n_out *= dims[d];
-    double *sum = calloc ((size_t) n_out, sizeof (double));
-    double *sq = calloc ((size_t) n_out, sizeof (double));
-    int64_t *slot = malloc (sizeof (int64_t) * (size_t) total);
+    double *sum = calloc ((size_t)n_out, sizeof (double));
+    double *sq = calloc ((size_t)n_out, sizeof (double));
+    int64_t *slot = malloc (sizeof (int64_t) * (size_t)total);
     int64_t count = total / n_out;
     for (int64_t i = 0; i < total; i++) {
       int64_t rem = i, o = 0, mul = 1;
@@ -387,11 +385,11 @@ check_mvn (int ndim, const int64_t *dims, int n_axes, const int64_t *axes,
       sum[o] += get (x, i);
     }
     for (int64_t i = 0; i < total; i++)
-      sq[slot[i]] += pow (get (x, i) - sum[slot[i]] / (double) count, 2);
+      sq[slot[i]] += pow (get (x, i) - sum[slot[i]] / (double)count, 2);
     MaceTensor *want = th_tensor (MACE_DTYPE_FLOAT32, ndim, dims);
     for (int64_t i = 0; i < total; i++) {
-      double mean = sum[slot[i]] / (double) count;
-      double sd = sqrt (sq[slot[i]] / (double) count);
+      double mean = sum[slot[i]] / (double)count;
+      double sd = sqrt (sq[slot[i]] / (double)count);
       set_f64 (want, i, (get (x, i) - mean) / (sd + 1e-9));
     }
     th_check_close (what, out[0], want, 1e-5, 1e-5);
@@ -425,7 +423,7 @@ check_lrn (MaceDataType dt, int ndim, const int64_t *dims, int64_t size,
 {
   char what[128], shape[64];
   snprintf (what, sizeof what, "LRN %s %s size=%lld", mace_dtype_name (dt),
-            mace_shape_str (ndim, dims, shape, 64), (long long) size);
+            mace_shape_str (ndim, dims, shape, 64), (long long)size);
   float alpha = 2e-3f, beta = 0.6f, bias = 1.5f;
   MaceTensor *x = th_tensor (dt, ndim, dims);
   th_fill_uniform (x, -3.0f, 3.0f);
@@ -449,9 +447,9 @@ check_lrn (MaceDataType dt, int ndim, const int64_t *dims, int64_t size,
               sq += pow (get (x, (b * c + k) * inner + i), 2);
           int64_t idx = (b * c + ch) * inner + i;
           set_f64 (want, idx,
-                   get (x, idx) /
-                       pow ((double) bias + (double) alpha / size * sq,
-                            (double) beta));
+                   get (x, idx)
+                       / pow ((double)bias + (double)alpha / size * sq,
+                              (double)beta));
         }
     th_check_close (what, out[0], want, tol_for (x), tol_for (x));
     mace_tensor_free (want);

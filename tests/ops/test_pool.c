@@ -32,15 +32,17 @@ run_case (const Case *cs, int threads)
   th_fill_uniform (x, -1, 1);
   /* Padded copy, large enough for ceil_mode windows; NAN marks "outside
    * the input", and the padded extent is tracked separately. */
-  int64_t PH = (OH - 1) * cs->sh + eh + cs->pt + 1, PW = (OW - 1) * cs->sw + ew + cs->pl + 1;
-  float *P = malloc (sizeof (float) * (size_t) (PH * PW));
+  int64_t PH = (OH - 1) * cs->sh + eh + cs->pt + 1,
+          PW = (OW - 1) * cs->sw + ew + cs->pl + 1;
+  float *P = malloc (sizeof (float) * (size_t)(PH * PW));
   for (int64_t pl = 0; pl < cs->n * cs->c; pl++) {
     for (int64_t y = 0; y < PH; y++)
       for (int64_t xx = 0; xx < PW; xx++) {
         int64_t iy = y - cs->pt, ix = xx - cs->pl;
-        P[y * PW + xx] = iy >= 0 && iy < cs->h && ix >= 0 && ix < cs->w
-                             ? ((float *) x->data)[(pl * cs->h + iy) * cs->w + ix]
-                             : NAN;
+        P[y * PW + xx]
+            = iy >= 0 && iy < cs->h && ix >= 0 && ix < cs->w
+                  ? ((float *)x->data)[(pl * cs->h + iy) * cs->w + ix]
+                  : NAN;
       }
     for (int64_t oy = 0; oy < OH; oy++)
       for (int64_t ox = 0; ox < OW; ox++) {
@@ -48,7 +50,8 @@ run_case (const Case *cs, int threads)
         int64_t cnt = 0, cntpad = 0;
         for (int64_t ky = 0; ky < cs->kh; ky++)
           for (int64_t kx = 0; kx < cs->kw; kx++) {
-            int64_t y = oy * cs->sh + ky * cs->dh, xx = ox * cs->sw + kx * cs->dw;
+            int64_t y = oy * cs->sh + ky * cs->dh,
+                    xx = ox * cs->sw + kx * cs->dw;
             if (y < cs->h + cs->pt + cs->pb && xx < cs->w + cs->pl + cs->pr)
               cntpad++;
             float v = P[y * PW + xx];
@@ -58,8 +61,8 @@ run_case (const Case *cs, int threads)
             s += v;
             cnt++;
           }
-        ((float *) want->data)[(pl * OH + oy) * OW + ox] =
-            (float) (is_max ? m : s / (double) (cs->count_pad ? cntpad : cnt));
+        ((float *)want->data)[(pl * OH + oy) * OW + ox]
+            = (float)(is_max ? m : s / (double)(cs->count_pad ? cntpad : cnt));
       }
   }
   free (P);
@@ -75,8 +78,8 @@ run_case (const Case *cs, int threads)
   MaceTensor *in[1] = { x }, *out[1] = { NULL };
   char what[96];
   snprintf (what, sizeof what, "%s %lldx%lld k%lldx%lld (threads %d)", cs->op,
-            (long long) cs->h, (long long) cs->w, (long long) cs->kh,
-            (long long) cs->kw, threads);
+            (long long)cs->h, (long long)cs->w, (long long)cs->kh,
+            (long long)cs->kw, threads);
   if (th_run_op (node, 19, in, out, threads) != MACE_OK)
     th_fail (what, "run failed");
   else
@@ -97,11 +100,11 @@ run_global (const char *op, int threads)
   for (int64_t p = 0; p < 2 * 37; p++) {
     double s = 0, m = -INFINITY;
     for (int64_t i = 0; i < 13 * 11; i++) {
-      double v = ((float *) x->data)[p * 143 + i];
+      double v = ((float *)x->data)[p * 143 + i];
       s += v;
       m = fmax (m, v);
     }
-    ((float *) want->data)[p] = (float) (is_max ? m : s / 143);
+    ((float *)want->data)[p] = (float)(is_max ? m : s / 143);
   }
   ThNode *node = th_node_new (op, 1, 1);
   MaceTensor *in[1] = { x }, *out[1] = { NULL };

@@ -11,12 +11,12 @@ static void
 set_f64 (MaceTensor *t, int64_t i, double v)
 {
   switch (t->dtype) {
-    case MACE_DTYPE_FLOAT32: ((float *) t->data)[i] = (float) v; break;
-    case MACE_DTYPE_FLOAT64: ((double *) t->data)[i] = v; break;
-    case MACE_DTYPE_INT32: ((int32_t *) t->data)[i] = (int32_t) v; break;
-    case MACE_DTYPE_INT64: ((int64_t *) t->data)[i] = (int64_t) v; break;
-    case MACE_DTYPE_UINT8: ((uint8_t *) t->data)[i] = (uint8_t) v; break;
-    case MACE_DTYPE_INT8: ((int8_t *) t->data)[i] = (int8_t) v; break;
+    case MACE_DTYPE_FLOAT32: ((float *)t->data)[i] = (float)v; break;
+    case MACE_DTYPE_FLOAT64: ((double *)t->data)[i] = v; break;
+    case MACE_DTYPE_INT32: ((int32_t *)t->data)[i] = (int32_t)v; break;
+    case MACE_DTYPE_INT64: ((int64_t *)t->data)[i] = (int64_t)v; break;
+    case MACE_DTYPE_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
+    case MACE_DTYPE_INT8: ((int8_t *)t->data)[i] = (int8_t)v; break;
     default: break;
   }
 }
@@ -33,15 +33,15 @@ axes_tensor (int n, const int64_t *axes)
   int64_t d = n;
   MaceTensor *t = th_tensor (MACE_DTYPE_INT64, 1, &d);
   if (n)
-    memcpy (t->data, axes, sizeof (int64_t) * (size_t) n);
+    memcpy (t->data, axes, sizeof (int64_t) * (size_t)n);
   return t;
 }
 
 /* ---- Reduce* ---------------------------------------------------------- */
 
 static const char *const reduce_ops[] = {
-  "ReduceSum", "ReduceMean", "ReduceMax",       "ReduceMin",
-  "ReduceProd", "ReduceL1",  "ReduceL2",        "ReduceLogSum",
+  "ReduceSum",       "ReduceMean",      "ReduceMax", "ReduceMin",
+  "ReduceProd",      "ReduceL1",        "ReduceL2",  "ReduceLogSum",
   "ReduceLogSumExp", "ReduceSumSquare",
 };
 
@@ -59,8 +59,8 @@ ref_reduce (const char *op, const MaceTensor *x, const bool *red, bool keep)
   }
   MaceTensor *y = th_tensor (x->dtype, ond, odims);
   int64_t n_out = mace_tensor_numel (y), n_in = mace_tensor_numel (x);
-  double *acc = calloc ((size_t) n_out + 1, sizeof (double));
-  double *mx = calloc ((size_t) n_out + 1, sizeof (double));
+  double *acc = calloc ((size_t)n_out + 1, sizeof (double));
+  double *mx = calloc ((size_t)n_out + 1, sizeof (double));
   int64_t count = 1;
   for (int d = 0; d < x->ndim; d++)
     if (red[d])
@@ -94,8 +94,8 @@ ref_reduce (const char *op, const MaceTensor *x, const bool *red, bool keep)
           mx[o] = v;
         continue;
       }
-      if (!strcmp (op, "ReduceSum") || !strcmp (op, "ReduceMean") ||
-          !strcmp (op, "ReduceLogSum"))
+      if (!strcmp (op, "ReduceSum") || !strcmp (op, "ReduceMean")
+          || !strcmp (op, "ReduceLogSum"))
         acc[o] += v;
       else if (!strcmp (op, "ReduceMax"))
         acc[o] = v > acc[o] ? v : acc[o];
@@ -114,8 +114,8 @@ ref_reduce (const char *op, const MaceTensor *x, const bool *red, bool keep)
   for (int64_t o = 0; o < n_out; o++) {
     double v = acc[o];
     if (!strcmp (op, "ReduceMean"))
-      v = is_float_dtype (x->dtype) ? v / (double) count
-                                    : (double) ((int64_t) v / count);
+      v = is_float_dtype (x->dtype) ? v / (double)count
+                                    : (double)((int64_t)v / count);
     else if (!strcmp (op, "ReduceL2"))
       v = sqrt (v);
     else if (!strcmp (op, "ReduceLogSum"))
@@ -189,17 +189,16 @@ test_reduce_all (void)
     int n;
     int64_t axes[4];
   } sets[] = {
-    { 0, { 0 } },        { 1, { 1 } },       { 1, { -1 } },
-    { 2, { 0, 2 } },     { 2, { 1, 3 } },    { 2, { -3, -2 } },
-    { 3, { 0, 1, 3 } },  { 4, { 0, 1, 2, 3 } }, { 1, { 0 } },
+    { 0, { 0 } },       { 1, { 1 } },          { 1, { -1 } },
+    { 2, { 0, 2 } },    { 2, { 1, 3 } },       { 2, { -3, -2 } },
+    { 3, { 0, 1, 3 } }, { 4, { 0, 1, 2, 3 } }, { 1, { 0 } },
   };
   for (size_t o = 0; o < sizeof reduce_ops / sizeof *reduce_ops; o++) {
     const char *op = reduce_ops[o];
     MaceTensor *in = !strcmp (op, "ReduceLogSum") ? pos : x;
     for (size_t s = 0; s < sizeof sets / sizeof *sets; s++)
       for (int keep = 0; keep < 2; keep++) {
-        check_reduce (op, in, sets[s].n, sets[s].axes, keep, false, false,
-                      1);
+        check_reduce (op, in, sets[s].n, sets[s].axes, keep, false, false, 1);
         check_reduce (op, in, sets[s].n, sets[s].axes, keep, true, false, 1);
       }
     /* keepdims left at its default (1). */
@@ -225,7 +224,7 @@ test_reduce_all (void)
     check_reduce (reduce_ops[o], d, 2, a02, 0, false, false, 1);
   }
   const char *int_ops[] = { "ReduceSum", "ReduceMean", "ReduceMax",
-                            "ReduceMin", "ReduceL1", "ReduceSumSquare" };
+                            "ReduceMin", "ReduceL1",   "ReduceSumSquare" };
   for (size_t o = 0; o < sizeof int_ops / sizeof *int_ops; o++) {
     check_reduce (int_ops[o], i32, 1, a1, 1, false, false, 1);
     check_reduce (int_ops[o], i64, 2, a02, 0, false, false, 1);
@@ -291,7 +290,7 @@ check_arg (const char *op, MaceTensor *x, int64_t axis, int keep, int last)
 {
   char what[160];
   snprintf (what, sizeof what, "%s %s axis=%lld keep=%d last=%d", op,
-            mace_dtype_name (x->dtype), (long long) axis, keep, last);
+            mace_dtype_name (x->dtype), (long long)axis, keep, last);
   ThNode *n = th_node_new (op, 1, 1);
   th_attr_int (n, "axis", axis);
   th_attr_int (n, "keepdims", keep);
@@ -300,7 +299,7 @@ check_arg (const char *op, MaceTensor *x, int64_t axis, int keep, int last)
   if (th_run_op (n, 13, in, out, 1) != MACE_OK) {
     th_fail (what, "run failed");
   } else {
-    int a = (int) (axis < 0 ? axis + x->ndim : axis);
+    int a = (int)(axis < 0 ? axis + x->ndim : axis);
     int64_t outer = mace_shape_numel (a, x->dims), len = x->dims[a];
     int64_t inner = mace_shape_numel (x->ndim - a - 1, x->dims + a + 1);
     int64_t dims[MACE_MAX_DIMS];
@@ -316,13 +315,13 @@ check_arg (const char *op, MaceTensor *x, int64_t axis, int keep, int last)
         double best = mace_tensor_get_f64 (x, o * len * inner + i);
         for (int64_t k = 1; k < len; k++) {
           double v = mace_tensor_get_f64 (x, (o * len + k) * inner + i);
-          if ((is_max && (v > best || (last && v == best))) ||
-              (!is_max && (v < best || (last && v == best)))) {
+          if ((is_max && (v > best || (last && v == best)))
+              || (!is_max && (v < best || (last && v == best)))) {
             best = v;
             at = k;
           }
         }
-        ((int64_t *) want->data)[o * inner + i] = at;
+        ((int64_t *)want->data)[o * inner + i] = at;
       }
     th_check_close (what, out[0], want, 0, 0);
     mace_tensor_free (want);
@@ -359,8 +358,8 @@ check_softmax (const char *op, MaceTensor *x, int64_t opset, bool has_axis,
 {
   char what[160];
   snprintf (what, sizeof what, "%s %s opset=%lld axis=%s%lld", op,
-            mace_dtype_name (x->dtype), (long long) opset,
-            has_axis ? "" : "default ", (long long) axis);
+            mace_dtype_name (x->dtype), (long long)opset,
+            has_axis ? "" : "default ", (long long)axis);
   ThNode *n = th_node_new (op, 1, 1);
   if (has_axis)
     th_attr_int (n, "axis", axis);
@@ -370,7 +369,7 @@ check_softmax (const char *op, MaceTensor *x, int64_t opset, bool has_axis,
   if (th_run_op (n, opset, in, out, threads) != MACE_OK) {
     th_fail (what, "run failed");
   } else {
-    int a = (int) (axis < 0 ? axis + x->ndim : axis);
+    int a = (int)(axis < 0 ? axis + x->ndim : axis);
     int64_t outer = mace_shape_numel (a, x->dims), len, inner;
     if (opset < 13) {
       len = mace_shape_numel (x->ndim - a, x->dims + a);
@@ -426,7 +425,7 @@ test_softmax (void)
   MaceTensor *mask = th_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (4, 37));
   th_fill_uniform (mask, -100.0f, 3.0f);
   for (int64_t i = 0; i < 4 * 37; i += 3)
-    ((float *) mask->data)[i] = -INFINITY;
+    ((float *)mask->data)[i] = -INFINITY;
   const char *ops[] = { "Softmax", "LogSoftmax", "Hardmax" };
   for (int o = 0; o < 3; o++) {
     check_softmax (ops[o], mask, 13, false, 0, 1);
@@ -456,17 +455,17 @@ check_cumsum (MaceTensor *x, int64_t axis, int excl, int rev)
 {
   char what[160];
   snprintf (what, sizeof what, "CumSum %s axis=%lld exclusive=%d reverse=%d",
-            mace_dtype_name (x->dtype), (long long) axis, excl, rev);
+            mace_dtype_name (x->dtype), (long long)axis, excl, rev);
   ThNode *n = th_node_new ("CumSum", 2, 1);
   th_attr_int (n, "exclusive", excl);
   th_attr_int (n, "reverse", rev);
   MaceTensor *at = th_tensor (MACE_DTYPE_INT32, 0, NULL);
-  *(int32_t *) at->data = (int32_t) axis;
+  *(int32_t *)at->data = (int32_t)axis;
   MaceTensor *in[2] = { x, at }, *out[1] = { NULL };
   if (th_run_op (n, 14, in, out, 1) != MACE_OK) {
     th_fail (what, "run failed");
   } else {
-    int a = (int) (axis < 0 ? axis + x->ndim : axis);
+    int a = (int)(axis < 0 ? axis + x->ndim : axis);
     int64_t outer = mace_shape_numel (a, x->dims), len = x->dims[a];
     int64_t inner = mace_shape_numel (x->ndim - a - 1, x->dims + a + 1);
     MaceTensor *want = th_tensor (x->dtype, x->ndim, x->dims);
@@ -475,8 +474,8 @@ check_cumsum (MaceTensor *x, int64_t axis, int excl, int rev)
         for (int64_t k = 0; k < len; k++) {
           double s = 0;
           for (int64_t m = 0; m < len; m++) {
-            bool in_sum = rev ? (excl ? m > k : m >= k)
-                              : (excl ? m < k : m <= k);
+            bool in_sum
+                = rev ? (excl ? m > k : m >= k) : (excl ? m < k : m <= k);
             if (in_sum)
               s += mace_tensor_get_f64 (x, (o * len + m) * inner + i);
           }

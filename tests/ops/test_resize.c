@@ -25,7 +25,7 @@ ref_coord (const RefCfg *c, double xo, double scale, int64_t in, int64_t out)
   if (!strcmp (c->ct, "pytorch_half_pixel"))
     return out > 1 ? (xo + 0.5) / scale - 0.5 : 0.0;
   if (!strcmp (c->ct, "align_corners"))
-    return out > 1 ? xo * (double) (in - 1) / (double) (out - 1) : 0.0;
+    return out > 1 ? xo * (double)(in - 1) / (double)(out - 1) : 0.0;
   if (!strcmp (c->ct, "tf_half_pixel_for_nn"))
     return (xo + 0.5) / scale;
   return xo / scale; /* asymmetric */
@@ -47,7 +47,7 @@ static int
 ref_taps (const RefCfg *c, int64_t o, double scale, int64_t in, int64_t out,
           int64_t *idx, double *w)
 {
-  double x = ref_coord (c, (double) o, scale, in, out);
+  double x = ref_coord (c, (double)o, scale, in, out);
   if (!strcmp (c->mode, "nearest")) {
     double r;
     if (!strcmp (c->nearest, "floor"))
@@ -58,14 +58,14 @@ ref_taps (const RefCfg *c, int64_t o, double scale, int64_t in, int64_t out,
       r = floor (x + 0.5);
     else
       r = ceil (x - 0.5); /* round_prefer_floor */
-    int64_t i = (int64_t) r;
+    int64_t i = (int64_t)r;
     idx[0] = i < 0 ? 0 : i >= in ? in - 1 : i;
     w[0] = 1;
     return 1;
   }
-  int64_t x0 = (int64_t) floor (x);
+  int64_t x0 = (int64_t)floor (x);
   if (!strcmp (c->mode, "linear")) {
-    double f = x - (double) x0;
+    double f = x - (double)x0;
     idx[0] = x0 < 0 ? 0 : x0 >= in ? in - 1 : x0;
     idx[1] = x0 + 1 < 0 ? 0 : x0 + 1 >= in ? in - 1 : x0 + 1;
     w[0] = 1 - f;
@@ -75,7 +75,7 @@ ref_taps (const RefCfg *c, int64_t o, double scale, int64_t in, int64_t out,
   double sum = 0;
   for (int k = 0; k < 4; k++) {
     int64_t i = x0 - 1 + k;
-    w[k] = cubic_w (x - (double) i, c->a);
+    w[k] = cubic_w (x - (double)i, c->a);
     if (c->exclude && (i < 0 || i >= in))
       w[k] = 0;
     sum += w[k];
@@ -111,10 +111,10 @@ ref_resize (const RefCfg *c, const MaceTensor *x, const double *scale,
             for (int b = 0; b < n1; b++)
               for (int e = 0; e < n2; e++)
                 for (int f = 0; f < n3; f++)
-                  acc += w0[a] * w1[b] * w2[e] * w3[f] *
-                         s[((i0[a] * id[1] + i1[b]) * id[2] + i2[e]) * id[3] +
-                           i3[f]];
-          d[((n * od[1] + ch) * od[2] + h) * od[3] + w] = (float) acc;
+                  acc += w0[a] * w1[b] * w2[e] * w3[f]
+                         * s[((i0[a] * id[1] + i1[b]) * id[2] + i2[e]) * id[3]
+                             + i3[f]];
+          d[((n * od[1] + ch) * od[2] + h) * od[3] + w] = (float)acc;
         }
   return y;
 }
@@ -128,16 +128,16 @@ one_case (const char *what, const RefCfg *c, const int64_t *idims,
   int64_t od[4];
   double eff[4];
   for (int d = 0; d < 4; d++) {
-    od[d] = (int64_t) floor ((double) idims[d] * (float) scales[d]);
-    eff[d] = use_sizes ? (double) od[d] / (double) idims[d]
-                       : (double) (float) scales[d];
+    od[d] = (int64_t)floor ((double)idims[d] * (float)scales[d]);
+    eff[d] = use_sizes ? (double)od[d] / (double)idims[d]
+                       : (double)(float)scales[d];
   }
   MaceTensor *want = ref_resize (c, x, eff, od);
   ThNode *n = th_node_new ("Resize", 4, 1);
   th_attr_string (n, "mode", c->mode);
   th_attr_string (n, "coordinate_transformation_mode", c->ct);
   th_attr_string (n, "nearest_mode", c->nearest);
-  th_attr_float (n, "cubic_coeff_a", (float) c->a);
+  th_attr_float (n, "cubic_coeff_a", (float)c->a);
   th_attr_int (n, "exclude_outside", c->exclude);
   MaceTensor *roi = th_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (0));
   MaceTensor *sc = NULL, *sz = NULL;
@@ -147,7 +147,7 @@ one_case (const char *what, const RefCfg *c, const int64_t *idims,
   } else {
     sc = th_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (4));
     for (int d = 0; d < 4; d++)
-      ((float *) sc->data)[d] = (float) scales[d];
+      ((float *)sc->data)[d] = (float)scales[d];
   }
   MaceTensor *in[4] = { x, roi, sc, sz }, *out[1] = { NULL };
   if (th_run_op (n, 13, in, out, threads) != MACE_OK)
@@ -199,7 +199,7 @@ test_resize_modes (void)
                   cfgs[c].mode, cfgs[c].ct, cfgs[c].nearest, s,
                   sizes ? "sizes" : "scales");
         one_case (what, &cfgs[c], idims, scales[s], sizes != 0,
-                  (int) (1 + s % 3));
+                  (int)(1 + s % 3));
       }
   /* Linear over all four axes (n-d linear), big enough for the pool. */
   RefCfg lin = { "linear", "half_pixel", "round_prefer_floor", -0.75, false };
@@ -227,7 +227,7 @@ test_upsample (void)
       th_attr_string (n, "mode", modes[m]);
       MaceTensor *s = th_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (4));
       for (int d = 0; d < 4; d++)
-        ((float *) s->data)[d] = (float) sc[d];
+        ((float *)s->data)[d] = (float)sc[d];
       if (opset == 7)
         th_attr_floats (n, "scales", 4, s->data);
       MaceTensor *in[2] = { x, s }, *out[1] = { NULL };
@@ -290,8 +290,7 @@ test_edge_cases (void)
     float want_r0[4] = { 1, 1 + 2.0f / 3, -9, -9 };
     for (int j = 0; j < 4; j++)
       if (fabsf (o[j] - want_r0[j]) > 1e-5f)
-        th_fail ("Resize crop", "row 0 col %d: %g vs %g", j, o[j],
-                 want_r0[j]);
+        th_fail ("Resize crop", "row 0 col %d: %g vs %g", j, o[j], want_r0[j]);
   }
   mace_tensor_free (out[0]);
   th_node_free (n);

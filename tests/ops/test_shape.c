@@ -14,7 +14,7 @@ ints_tensor (int n, const int64_t *v)
   int64_t d = n;
   MaceTensor *t = th_tensor (MACE_DTYPE_INT64, 1, &d);
   if (n)
-    memcpy (t->data, v, sizeof (int64_t) * (size_t) n);
+    memcpy (t->data, v, sizeof (int64_t) * (size_t)n);
   return t;
 }
 
@@ -30,8 +30,7 @@ attr_tensor (ThNode *n, const char *name, MaceTensor *t)
 }
 
 static bool
-check_shape (const char *what, const MaceTensor *t, int nd,
-             const int64_t *dims)
+check_shape (const char *what, const MaceTensor *t, int nd, const int64_t *dims)
 {
   char a[128], b[128];
   if (!mace_shape_equal (t->ndim, t->dims, nd, dims)) {
@@ -60,8 +59,8 @@ run1 (const char *what, ThNode *n, int64_t opset, MaceTensor **in)
 static bool
 same_bytes (const char *what, const MaceTensor *a, const MaceTensor *b)
 {
-  if (mace_tensor_nbytes (a) != mace_tensor_nbytes (b) ||
-      memcmp (a->data, b->data, mace_tensor_nbytes (a))) {
+  if (mace_tensor_nbytes (a) != mace_tensor_nbytes (b)
+      || memcmp (a->data, b->data, mace_tensor_nbytes (a))) {
     th_fail (what, "data differs");
     return false;
   }
@@ -72,7 +71,12 @@ static void
 test_shape (void)
 {
   MaceTensor *x = th_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (2, 3, 4, 5));
-  struct { int64_t s, e; bool has_s, has_e; int n; int64_t want[4]; } c[] = {
+  struct {
+    int64_t s, e;
+    bool has_s, has_e;
+    int n;
+    int64_t want[4];
+  } c[] = {
     { 0, 0, false, false, 4, { 2, 3, 4, 5 } },
     { 1, 0, true, false, 3, { 3, 4, 5 } },
     { 0, -1, false, true, 3, { 2, 3, 4 } },
@@ -89,7 +93,7 @@ test_shape (void)
     MaceTensor *o = run1 ("Shape", n, 15, in);
     if (o && check_shape ("Shape", o, 1, (int64_t[]){ c[i].n })) {
       for (int k = 0; k < c[i].n; k++)
-        if (((int64_t *) o->data)[k] != c[i].want[k])
+        if (((int64_t *)o->data)[k] != c[i].want[k])
           th_fail ("Shape", "case %zu element %d", i, k);
     }
     mace_tensor_free (o);
@@ -103,8 +107,14 @@ test_reshape (void)
 {
   MaceTensor *x = th_tensor (MACE_DTYPE_FLOAT32, TH_DIMS (2, 3, 4));
   th_fill_uniform (x, -1, 1);
-  struct { int n; int64_t req[4]; bool allowzero; int nd; int64_t want[4];
-           bool ok; } c[] = {
+  struct {
+    int n;
+    int64_t req[4];
+    bool allowzero;
+    int nd;
+    int64_t want[4];
+    bool ok;
+  } c[] = {
     { 2, { 0, -1 }, false, 2, { 2, 12 }, true },
     { 3, { 4, 0, 2 }, false, 3, { 4, 3, 2 }, true },
     { 1, { -1 }, false, 1, { 24 }, true },
@@ -161,8 +171,8 @@ test_flatten (void)
     MaceTensor *in[1] = { x };
     MaceTensor *o = run1 ("Flatten", n, 13, in);
     int64_t a = axes[i] < 0 ? axes[i] + 4 : axes[i];
-    int64_t want[2] = { mace_shape_numel ((int) a, x->dims),
-                        mace_shape_numel (4 - (int) a, x->dims + a) };
+    int64_t want[2] = { mace_shape_numel ((int)a, x->dims),
+                        mace_shape_numel (4 - (int)a, x->dims + a) };
     if (o && check_shape ("Flatten", o, 2, want))
       same_bytes ("Flatten", o, x);
     mace_tensor_free (o);
@@ -217,8 +227,7 @@ test_squeeze_unsqueeze (void)
   n = th_node_new ("Unsqueeze", 2, 1);
   in[1] = ints_tensor (3, (int64_t[]){ 6, 0, -3 });
   o = run1 ("Unsqueeze", n, 13, in);
-  if (o && check_shape ("Unsqueeze", o, 7,
-                        (int64_t[]){ 1, 1, 3, 1, 1, 5, 1 }))
+  if (o && check_shape ("Unsqueeze", o, 7, (int64_t[]){ 1, 1, 3, 1, 1, 5, 1 }))
     same_bytes ("Unsqueeze", o, x);
   mace_tensor_free (o);
   th_node_free (n);
@@ -234,12 +243,12 @@ test_squeeze_unsqueeze (void)
 
   /* Scalar to 1-D. */
   MaceTensor *sc = th_tensor (MACE_DTYPE_INT64, 0, NULL);
-  ((int64_t *) sc->data)[0] = 42;
+  ((int64_t *)sc->data)[0] = 42;
   n = th_node_new ("Unsqueeze", 2, 1);
   MaceTensor *in2[2] = { sc, ints_tensor (1, (int64_t[]){ 0 }) };
   o = run1 ("Unsqueeze scalar", n, 13, in2);
-  if (o && check_shape ("Unsqueeze scalar", o, 1, (int64_t[]){ 1 }) &&
-      ((int64_t *) o->data)[0] != 42)
+  if (o && check_shape ("Unsqueeze scalar", o, 1, (int64_t[]){ 1 })
+      && ((int64_t *)o->data)[0] != 42)
     th_fail ("Unsqueeze scalar", "value");
   mace_tensor_free (o);
   th_node_free (n);
@@ -259,7 +268,7 @@ test_constant_of_shape (void)
     if (o->dtype != MACE_DTYPE_FLOAT32)
       th_fail ("ConstantOfShape", "default dtype");
     for (int i = 0; i < 24; i++)
-      if (((float *) o->data)[i] != 0.0f)
+      if (((float *)o->data)[i] != 0.0f)
         th_fail ("ConstantOfShape", "default value");
   }
   mace_tensor_free (o);
@@ -267,14 +276,14 @@ test_constant_of_shape (void)
 
   n = th_node_new ("ConstantOfShape", 1, 1);
   MaceTensor *v = th_tensor (MACE_DTYPE_INT32, TH_DIMS (1));
-  ((int32_t *) v->data)[0] = -7;
+  ((int32_t *)v->data)[0] = -7;
   attr_tensor (n, "value", v);
   o = run1 ("ConstantOfShape int", n, 9, in);
   if (o) {
     if (o->dtype != MACE_DTYPE_INT32)
       th_fail ("ConstantOfShape", "dtype from value");
     for (int i = 0; i < 24; i++)
-      if (((int32_t *) o->data)[i] != -7)
+      if (((int32_t *)o->data)[i] != -7)
         th_fail ("ConstantOfShape", "value -7");
   }
   mace_tensor_free (o);
@@ -305,7 +314,12 @@ test_constant_of_shape (void)
 static void
 test_expand (void)
 {
-  struct { int nx; int64_t x[4]; int ns; int64_t s[4]; } c[] = {
+  struct {
+    int nx;
+    int64_t x[4];
+    int ns;
+    int64_t s[4];
+  } c[] = {
     { 2, { 3, 1 }, 3, { 2, 1, 6 } },
     { 1, { 4 }, 2, { 3, 1 } },
     { 3, { 2, 1, 3 }, 3, { 2, 50, 3 } },
@@ -335,8 +349,8 @@ test_expand (void)
               mul *= c[i].x[xd];
             }
           }
-          if (((float *) o->data)[e] != ((float *) x->data)[src]) {
-            th_fail ("Expand", "case %zu element %lld", i, (long long) e);
+          if (((float *)o->data)[e] != ((float *)x->data)[src]) {
+            th_fail ("Expand", "case %zu element %lld", i, (long long)e);
             break;
           }
         }
@@ -352,7 +366,11 @@ test_expand (void)
 static void
 test_range (void)
 {
-  struct { MaceDataType dt; double s, l, d; int64_t n; } c[] = {
+  struct {
+    MaceDataType dt;
+    double s, l, d;
+    int64_t n;
+  } c[] = {
     { MACE_DTYPE_INT32, 10, 4, -3, 2 },
     { MACE_DTYPE_INT64, 0, 10, 3, 4 },
     { MACE_DTYPE_INT64, 5, 5, 1, 0 },
@@ -367,19 +385,23 @@ test_range (void)
     for (int k = 0; k < 3; k++) {
       in[k] = th_tensor (c[i].dt, 0, NULL);
       switch (c[i].dt) {
-        case MACE_DTYPE_INT32: ((int32_t *) in[k]->data)[0] = (int32_t) v[k]; break;
-        case MACE_DTYPE_INT64: ((int64_t *) in[k]->data)[0] = (int64_t) v[k]; break;
-        case MACE_DTYPE_FLOAT32: ((float *) in[k]->data)[0] = (float) v[k]; break;
-        default: ((double *) in[k]->data)[0] = v[k]; break;
+        case MACE_DTYPE_INT32:
+          ((int32_t *)in[k]->data)[0] = (int32_t)v[k];
+          break;
+        case MACE_DTYPE_INT64:
+          ((int64_t *)in[k]->data)[0] = (int64_t)v[k];
+          break;
+        case MACE_DTYPE_FLOAT32: ((float *)in[k]->data)[0] = (float)v[k]; break;
+        default: ((double *)in[k]->data)[0] = v[k]; break;
       }
     }
     ThNode *n = th_node_new ("Range", 3, 1);
     MaceTensor *o = run1 ("Range", n, 11, in);
     if (o && check_shape ("Range", o, 1, &c[i].n)) {
       for (int64_t k = 0; k < c[i].n; k++)
-        if (fabs (mace_tensor_get_f64 (o, k) - (c[i].s + (double) k * c[i].d))
+        if (fabs (mace_tensor_get_f64 (o, k) - (c[i].s + (double)k * c[i].d))
             > 1e-6)
-          th_fail ("Range", "case %zu element %lld", i, (long long) k);
+          th_fail ("Range", "case %zu element %lld", i, (long long)k);
     }
     mace_tensor_free (o);
     for (int k = 0; k < 3; k++)
@@ -406,7 +428,7 @@ test_eyelike (void)
       for (int r = 0; r < 4; r++)
         for (int cc = 0; cc < 6; cc++)
           if (mace_tensor_get_f64 (o, r * 6 + cc) != (cc - r == ks[i]))
-            th_fail ("EyeLike", "k %lld at %d,%d", (long long) ks[i], r, cc);
+            th_fail ("EyeLike", "k %lld at %d,%d", (long long)ks[i], r, cc);
     }
     mace_tensor_free (o);
     th_node_free (n);
@@ -421,8 +443,8 @@ test_constant (void)
   th_attr_ints (n, "value_ints", 3, (int64_t[]){ 4, -5, 6 });
   MaceTensor *in[1] = { NULL };
   MaceTensor *o = run1 ("Constant ints", n, 13, in);
-  if (o && check_shape ("Constant ints", o, 1, (int64_t[]){ 3 }) &&
-      ((int64_t *) o->data)[1] != -5)
+  if (o && check_shape ("Constant ints", o, 1, (int64_t[]){ 3 })
+      && ((int64_t *)o->data)[1] != -5)
     th_fail ("Constant ints", "value");
   mace_tensor_free (o);
   th_node_free (n);
@@ -430,8 +452,8 @@ test_constant (void)
   n = th_node_new ("Constant", 0, 1);
   th_attr_float (n, "value_float", 2.5f);
   o = run1 ("Constant float", n, 13, in);
-  if (o && check_shape ("Constant float", o, 0, NULL) &&
-      ((float *) o->data)[0] != 2.5f)
+  if (o && check_shape ("Constant float", o, 0, NULL)
+      && ((float *)o->data)[0] != 2.5f)
     th_fail ("Constant float", "value");
   mace_tensor_free (o);
   th_node_free (n);

@@ -23,17 +23,20 @@ src_path (const char *rel)
 static gchar *
 face_model (void)
 {
-  return src_path ("models/blazeface/face_detection_front_128x128_barracuda.onnx");
+  return src_path (
+      "models/blazeface/face_detection_front_128x128_barracuda.onnx");
 }
 
-#define REQUIRE_FILE(p)                                                      \
-  G_STMT_START {                                                             \
-    if (!g_file_test ((p), G_FILE_TEST_EXISTS)) {                            \
-      GST_WARNING ("%s missing (run models/fetch): skipping", (p));          \
-      g_free (p);                                                            \
-      return;                                                                \
-    }                                                                        \
-  } G_STMT_END
+#define REQUIRE_FILE(p)                                                        \
+  G_STMT_START                                                                 \
+  {                                                                            \
+    if (!g_file_test ((p), G_FILE_TEST_EXISTS)) {                              \
+      GST_WARNING ("%s missing (run models/fetch): skipping", (p));            \
+      g_free (p);                                                              \
+      return;                                                                  \
+    }                                                                          \
+  }                                                                            \
+  G_STMT_END
 
 /* Astronaut as a packed RGB buffer of its own size. */
 static GstBuffer *
@@ -53,9 +56,10 @@ astronaut_rgb (int *w, int *h)
   GstVideoFrame f;
   gst_video_frame_map (&f, &info, buf, GST_MAP_WRITE);
   for (int y = 0; y < *h; y++) {
-    guint8 *dst = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f, 0) +
-                  y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0);
-    const guint8 *s = gdk_pixbuf_get_pixels (pb) + y * gdk_pixbuf_get_rowstride (pb);
+    guint8 *dst = (guint8 *)GST_VIDEO_FRAME_PLANE_DATA (&f, 0)
+                  + y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0);
+    const guint8 *s
+        = gdk_pixbuf_get_pixels (pb) + y * gdk_pixbuf_get_rowstride (pb);
     for (int x = 0; x < *w; x++)
       memcpy (dst + 3 * x, s + nch * x, 3);
   }
@@ -77,9 +81,11 @@ check_astronaut_model (const char *device, gchar *model)
     g_free (model);
     return;
   }
-  gchar *desc = g_strdup_printf ("macefilter model=%s device=%s", model, device);
+  gchar *desc
+      = g_strdup_printf ("macefilter model=%s device=%s", model, device);
   GstHarness *hh = gst_harness_new_parse (desc);
-  gchar *caps = g_strdup_printf ("video/x-raw,format=RGB,width=%d,height=%d,framerate=30/1", w, h);
+  gchar *caps = g_strdup_printf (
+      "video/x-raw,format=RGB,width=%d,height=%d,framerate=30/1", w, h);
   gst_harness_set_src_caps_str (hh, caps);
   GstBuffer *out = gst_harness_push_and_pull (hh, in);
   fail_unless (out != NULL);
@@ -88,9 +94,11 @@ check_astronaut_model (const char *device, gchar *model)
   gpointer st = NULL;
   GstMeta *m;
   int n = 0;
-  while ((m = gst_buffer_iterate_meta_filtered (out, &st, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *r = (GstVideoRegionOfInterestMeta *) m;
-    GstStructure *d = gst_video_region_of_interest_meta_get_param (r, "detection");
+  while ((m = gst_buffer_iterate_meta_filtered (
+              out, &st, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *r = (GstVideoRegionOfInterestMeta *)m;
+    GstStructure *d
+        = gst_video_region_of_interest_meta_get_param (r, "detection");
     fail_unless (d != NULL);
     double c = 0;
     fail_unless (gst_structure_get_double (d, "confidence", &c));
@@ -132,7 +140,9 @@ GST_START_TEST (test_astronaut_back_model)
 {
   /* The 256x256 back model, no config: the anchor layout is found from
    * the model's outputs. */
-  check_astronaut_model ("cpu", src_path ("models/blazeface/face_detection_back_256x256_barracuda.onnx"));
+  check_astronaut_model (
+      "cpu",
+      src_path ("models/blazeface/face_detection_back_256x256_barracuda.onnx"));
 }
 GST_END_TEST;
 
@@ -148,11 +158,11 @@ GST_START_TEST (test_properties)
   GstElement *e = gst_element_factory_make ("macefilter", NULL);
   fail_unless (e != NULL);
   g_object_set (e, "model", "/x/y.onnx", "config", "/x/y.json", "threads", 3,
-                "program-cache", "/tmp/p.bin", "program-cache-mode", "read-only",
-                "tuning-cache", "/tmp/t.bin", "tune", TRUE, "threshold", 0.7f,
-                "iou-threshold", 0.4f, "max-detections", 5,
-                "inference-interval", 3, "drop-when-busy", TRUE, "message", TRUE,
-                "cl-device", "1", NULL);
+                "program-cache", "/tmp/p.bin", "program-cache-mode",
+                "read-only", "tuning-cache", "/tmp/t.bin", "tune", TRUE,
+                "threshold", 0.7f, "iou-threshold", 0.4f, "max-detections", 5,
+                "inference-interval", 3, "drop-when-busy", TRUE, "message",
+                TRUE, "cl-device", "1", NULL);
   gchar *model, *config, *pc, *mode, *tc, *cl;
   gint threads, maxd, interval;
   gfloat th, iou;
@@ -169,9 +179,15 @@ GST_START_TEST (test_properties)
   fail_unless_equals_string (mode, "read-only");
   fail_unless_equals_string (tc, "/tmp/t.bin");
   fail_unless_equals_string (cl, "1");
-  fail_unless (threads == 3 && maxd == 5 && interval == 3 && tune && drop && msg);
+  fail_unless (threads == 3 && maxd == 5 && interval == 3 && tune && drop
+               && msg);
   fail_unless (th > 0.69f && th < 0.71f && iou > 0.39f && iou < 0.41f);
-  g_free (model); g_free (config); g_free (pc); g_free (mode); g_free (tc); g_free (cl);
+  g_free (model);
+  g_free (config);
+  g_free (pc);
+  g_free (mode);
+  g_free (tc);
+  g_free (cl);
   guint64 frames;
   g_object_get (e, "frames", &frames, NULL);
   fail_unless (frames == 0);
@@ -182,7 +198,8 @@ GST_END_TEST;
 static GstStateChangeReturn
 start_with (const char *props, GstMessage **err_msg)
 {
-  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 ! macefilter %s ! fakesink", props);
+  gchar *desc = g_strdup_printf (
+      "videotestsrc num-buffers=1 ! macefilter %s ! fakesink", props);
   GstElement *p = gst_parse_launch (desc, NULL);
   g_free (desc);
   fail_unless (p != NULL);
@@ -202,7 +219,8 @@ expect_error (const char *props, const char *needle)
 {
   GstMessage *m = NULL;
   GstStateChangeReturn r = start_with (props, &m);
-  fail_unless (r == GST_STATE_CHANGE_FAILURE, "state change should fail for %s", props);
+  fail_unless (r == GST_STATE_CHANGE_FAILURE, "state change should fail for %s",
+               props);
   fail_unless (m != NULL, "no error message for %s", props);
   GError *e = NULL;
   gchar *dbg = NULL;
@@ -223,7 +241,8 @@ GST_START_TEST (test_errors)
   /* A corrupt model: random bytes. */
   gchar *dir = g_dir_make_tmp ("macefilter-XXXXXX", NULL);
   gchar *bad = g_build_filename (dir, "bad.onnx", NULL);
-  g_file_set_contents (bad, "\x12\x34garbage that is not protobuf\xff\xff\xff", 32, NULL);
+  g_file_set_contents (bad, "\x12\x34garbage that is not protobuf\xff\xff\xff",
+                       32, NULL);
   gchar *props = g_strdup_printf ("model=%s", bad);
   expect_error (props, "bad.onnx");
   g_free (props);
@@ -231,7 +250,8 @@ GST_START_TEST (test_errors)
   gchar *model = face_model ();
   if (g_file_test (model, G_FILE_TEST_EXISTS)) {
     gchar *cfg = g_build_filename (dir, "bad.json", NULL);
-    g_file_set_contents (cfg, "{\"input\": {\"layout\": \"sideways\"}}", -1, NULL);
+    g_file_set_contents (cfg, "{\"input\": {\"layout\": \"sideways\"}}", -1,
+                         NULL);
     props = g_strdup_printf ("model=%s config=%s", model, cfg);
     expect_error (props, "sideways");
     g_free (props);
@@ -250,11 +270,15 @@ GST_START_TEST (test_interval_and_formats)
 {
   gchar *model = face_model ();
   REQUIRE_FILE (model);
-  const char *formats[] = { "RGB", "BGR", "RGBA", "BGRA", "RGBx", "BGRx", "I420", "NV12" };
+  const char *formats[]
+      = { "RGB", "BGR", "RGBA", "BGRA", "RGBx", "BGRx", "I420", "NV12" };
   for (guint i = 0; i < G_N_ELEMENTS (formats); i++) {
-    gchar *desc = g_strdup_printf ("macefilter model=%s device=cpu inference-interval=3", model);
+    gchar *desc = g_strdup_printf (
+        "macefilter model=%s device=cpu inference-interval=3", model);
     GstHarness *hh = gst_harness_new_parse (desc);
-    gchar *caps = g_strdup_printf ("video/x-raw,format=%s,width=160,height=120,framerate=30/1", formats[i]);
+    gchar *caps = g_strdup_printf (
+        "video/x-raw,format=%s,width=160,height=120,framerate=30/1",
+        formats[i]);
     gst_harness_set_src_caps_str (hh, caps);
     for (int k = 0; k < 7; k++) {
       GstVideoInfo vi;
@@ -271,7 +295,8 @@ GST_START_TEST (test_interval_and_formats)
     guint64 frames, inferences;
     g_object_get (e, "frames", &frames, "inferences", &inferences, NULL);
     fail_unless (frames == 7 && inferences == 3,
-                 "%s: frames %" G_GUINT64_FORMAT " inferences %" G_GUINT64_FORMAT,
+                 "%s: frames %" G_GUINT64_FORMAT
+                 " inferences %" G_GUINT64_FORMAT,
                  formats[i], frames, inferences);
     gst_object_unref (e);
     gst_harness_teardown (hh);
@@ -299,14 +324,16 @@ offered_cl_pool (GstHarness *h, const char *caps_str)
   GstCaps *caps = gst_caps_from_string (caps_str);
   GstQuery *q = gst_query_new_allocation (caps, TRUE);
   GstBufferPool *pool = NULL;
-  if (gst_pad_peer_query (h->srcpad, q) && gst_query_get_n_allocation_pools (q) > 0) {
+  if (gst_pad_peer_query (h->srcpad, q)
+      && gst_query_get_n_allocation_pools (q) > 0) {
     guint size, min, max;
     gst_query_parse_nth_allocation_pool (q, 0, &pool, &size, &min, &max);
     if (pool) {
       GstStructure *config = gst_buffer_pool_get_config (pool);
       GstAllocator *alloc = NULL;
       gst_buffer_pool_config_get_allocator (config, &alloc, NULL);
-      if (!alloc || strcmp (G_OBJECT_TYPE_NAME (alloc), "GstMaceClAllocator") != 0)
+      if (!alloc
+          || strcmp (G_OBJECT_TYPE_NAME (alloc), "GstMaceClAllocator") != 0)
         gst_clear_object (&pool);
       gst_structure_free (config);
     }
@@ -323,11 +350,13 @@ best_confidence (GstBuffer *out, int *cx, int *cy)
   gpointer st = NULL;
   GstMeta *m;
   double best = 0;
-  while ((m = gst_buffer_iterate_meta_filtered (out, &st, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
-    GstVideoRegionOfInterestMeta *r = (GstVideoRegionOfInterestMeta *) m;
+  while ((m = gst_buffer_iterate_meta_filtered (
+              out, &st, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *r = (GstVideoRegionOfInterestMeta *)m;
     double c = 0;
-    gst_structure_get_double (gst_video_region_of_interest_meta_get_param (r, "detection"),
-                              "confidence", &c);
+    gst_structure_get_double (
+        gst_video_region_of_interest_meta_get_param (r, "detection"),
+        "confidence", &c);
     if (c > best) {
       best = c;
       *cx = r->x + r->w / 2;
@@ -343,12 +372,14 @@ fill_astronaut_rgba (GstBuffer *dst, const GstVideoInfo *info, GstBuffer *rgb)
 {
   GstVideoFrame f;
   GstMapInfo in;
-  fail_unless (gst_video_frame_map (&f, (GstVideoInfo *) info, dst, GST_MAP_WRITE));
+  fail_unless (
+      gst_video_frame_map (&f, (GstVideoInfo *)info, dst, GST_MAP_WRITE));
   fail_unless (gst_buffer_map (rgb, &in, GST_MAP_READ));
   int w = GST_VIDEO_INFO_WIDTH (info), h = GST_VIDEO_INFO_HEIGHT (info);
   int rs = GST_ROUND_UP_4 (w * 3);
   for (int y = 0; y < h; y++) {
-    guint8 *d = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&f, 0) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0);
+    guint8 *d = (guint8 *)GST_VIDEO_FRAME_PLANE_DATA (&f, 0)
+                + y * GST_VIDEO_FRAME_PLANE_STRIDE (&f, 0);
     for (int x = 0; x < w; x++) {
       memcpy (d + 4 * x, in.data + y * rs + 3 * x, 3);
       d[4 * x + 3] = 255;
@@ -367,7 +398,8 @@ GST_START_TEST (test_zero_copy_pool)
   fail_unless (rgb != NULL);
   gchar *desc = g_strdup_printf ("macefilter model=%s device=auto", model);
   GstHarness *hh = gst_harness_new_parse (desc);
-  gchar *caps = g_strdup_printf ("video/x-raw,format=RGBA,width=%d,height=%d,framerate=30/1", w, h);
+  gchar *caps = g_strdup_printf (
+      "video/x-raw,format=RGBA,width=%d,height=%d,framerate=30/1", w, h);
   gst_harness_set_src_caps_str (hh, caps);
   GstBufferPool *pool = offered_cl_pool (hh, caps);
   if (!pool) {
@@ -380,21 +412,24 @@ GST_START_TEST (test_zero_copy_pool)
     fail_unless (gst_buffer_pool_set_active (pool, TRUE));
     for (int i = 0; i < 3; i++) {
       GstBuffer *b = NULL;
-      fail_unless (gst_buffer_pool_acquire_buffer (pool, &b, NULL) == GST_FLOW_OK);
+      fail_unless (gst_buffer_pool_acquire_buffer (pool, &b, NULL)
+                   == GST_FLOW_OK);
       fill_astronaut_rgba (b, &info, rgb);
       GstBuffer *out = gst_harness_push_and_pull (hh, b);
       fail_unless (out != NULL);
       int cx = 0, cy = 0;
       double conf = best_confidence (out, &cx, &cy);
       fail_unless (conf > 0.8 && cx > 175 && cx < 300 && cy > 40 && cy < 215,
-                   "pool frame %d: confidence %.3f at (%d, %d)", i, conf, cx, cy);
+                   "pool frame %d: confidence %.3f at (%d, %d)", i, conf, cx,
+                   cy);
       gst_buffer_unref (out);
     }
     GstElement *e = gst_harness_find_element (hh, "macefilter");
     guint64 copies = 99;
     gboolean zc = FALSE;
     g_object_get (e, "copies", &copies, "zero-copy", &zc, NULL);
-    fail_unless (copies == 0 && zc, "pool buffers: copies %" G_GUINT64_FORMAT ", zero-copy %d",
+    fail_unless (copies == 0 && zc,
+                 "pool buffers: copies %" G_GUINT64_FORMAT ", zero-copy %d",
                  copies, zc);
     gst_object_unref (e);
     gst_buffer_pool_set_active (pool, FALSE);
@@ -420,9 +455,11 @@ GST_START_TEST (test_foreign_memory)
   REQUIRE_FILE (model);
   const char *devices[] = { "cpu", "auto" };
   for (int d = 0; d < 2; d++) {
-    gchar *desc = g_strdup_printf ("macefilter model=%s device=%s", model, devices[d]);
+    gchar *desc
+        = g_strdup_printf ("macefilter model=%s device=%s", model, devices[d]);
     GstHarness *hh = gst_harness_new_parse (desc);
-    const char *caps = "video/x-raw,format=RGBx,width=160,height=120,framerate=30/1";
+    const char *caps
+        = "video/x-raw,format=RGBx,width=160,height=120,framerate=30/1";
     gst_harness_set_src_caps_str (hh, caps);
     GstBufferPool *pool = offered_cl_pool (hh, caps);
     gboolean cl = pool != NULL;
@@ -446,21 +483,25 @@ GST_START_TEST (test_foreign_memory)
     gst_buffer_memset (b, 0, 120, size);
     gst_buffer_unref (gst_harness_push_and_pull (hh, b));
     g_object_get (e, "copies", &copies, "zero-copy", &zc, NULL);
-    fail_unless (copies == 0 && zc, "%s aligned: copies %" G_GUINT64_FORMAT " zero-copy %d",
+    fail_unless (copies == 0 && zc,
+                 "%s aligned: copies %" G_GUINT64_FORMAT " zero-copy %d",
                  devices[d], copies, zc);
     /* Memory one byte off alignment: uploaded once on OpenCL; read in
      * place on the CPU. */
     guint8 *block = NULL;
-    fail_unless (posix_memalign ((void **) &block, 4096, size + 64) == 0);
+    fail_unless (posix_memalign ((void **)&block, 4096, size + 64) == 0);
     memset (block, 120, size + 64);
-    b = gst_buffer_new_wrapped_full (0, block, size + 64, 1, size, block, free_block);
+    b = gst_buffer_new_wrapped_full (0, block, size + 64, 1, size, block,
+                                     free_block);
     gst_buffer_unref (gst_harness_push_and_pull (hh, b));
     g_object_get (e, "copies", &copies, "zero-copy", &zc, NULL);
     if (cl)
-      fail_unless (copies == 1 && !zc, "misaligned: copies %" G_GUINT64_FORMAT " zero-copy %d",
+      fail_unless (copies == 1 && !zc,
+                   "misaligned: copies %" G_GUINT64_FORMAT " zero-copy %d",
                    copies, zc);
     else
-      fail_unless (copies == 0 && zc, "cpu misaligned: copies %" G_GUINT64_FORMAT, copies);
+      fail_unless (copies == 0 && zc,
+                   "cpu misaligned: copies %" G_GUINT64_FORMAT, copies);
     gst_object_unref (e);
     gst_harness_teardown (hh);
     g_free (desc);
@@ -477,7 +518,7 @@ random_frame (const GstVideoInfo *info, guint32 seed)
   gst_buffer_map (b, &m, GST_MAP_WRITE);
   GRand *r = g_rand_new_with_seed (seed);
   for (gsize i = 0; i < m.size; i++)
-    m.data[i] = (guint8) g_rand_int_range (r, 0, 256);
+    m.data[i] = (guint8)g_rand_int_range (r, 0, 256);
   g_rand_free (r);
   gst_buffer_unmap (b, &m);
   return b;
@@ -487,7 +528,8 @@ random_frame (const GstVideoInfo *info, guint32 seed)
 static GstBuffer *
 push_size (GstHarness *hh, int w, int h, guint32 seed)
 {
-  gchar *caps = g_strdup_printf ("video/x-raw,format=RGB,width=%d,height=%d,framerate=30/1", w, h);
+  gchar *caps = g_strdup_printf (
+      "video/x-raw,format=RGB,width=%d,height=%d,framerate=30/1", w, h);
   gst_harness_set_src_caps_str (hh, caps);
   GstVideoInfo info;
   GstCaps *c = gst_caps_from_string (caps);
@@ -516,17 +558,21 @@ GST_START_TEST (test_resolution_change)
   REQUIRE_FILE (model);
   const char *devices[] = { "cpu", "auto" };
   for (int d = 0; d < 2; d++) {
-    gchar *desc = g_strdup_printf ("macefilter model=%s device=%s", model, devices[d]);
+    gchar *desc
+        = g_strdup_printf ("macefilter model=%s device=%s", model, devices[d]);
     GstHarness *hh = gst_harness_new_parse (desc);
     const int sizes[3][2] = { { 40, 30 }, { 20, 16 }, { 64, 36 } };
     for (int i = 0; i < 3; i++) {
       GstBuffer *out = push_size (hh, sizes[i][0], sizes[i][1], 7 + i);
-      fail_unless (out != NULL, "%s: no output for %dx%d", devices[d], sizes[i][0], sizes[i][1]);
+      fail_unless (out != NULL, "%s: no output for %dx%d", devices[d],
+                   sizes[i][0], sizes[i][1]);
       int ow, oh;
       out_size (hh, &ow, &oh);
       fail_unless (ow == 2 * sizes[i][0] && oh == 2 * sizes[i][1],
-                   "%s: %dx%d gave %dx%d", devices[d], sizes[i][0], sizes[i][1], ow, oh);
-      fail_unless (gst_buffer_get_size (out) == (gsize) GST_ROUND_UP_4 (ow * 3) * oh);
+                   "%s: %dx%d gave %dx%d", devices[d], sizes[i][0], sizes[i][1],
+                   ow, oh);
+      fail_unless (gst_buffer_get_size (out)
+                   == (gsize)GST_ROUND_UP_4 (ow * 3) * oh);
       gst_buffer_unref (out);
     }
     GstElement *e = gst_harness_find_element (hh, "macefilter");
@@ -556,10 +602,11 @@ GST_END_TEST;
 
 /* The output of `model` on one w x h RGB frame (seeded), as bytes. */
 static GstBuffer *
-image_output (const char *model, const char *device, const char *extra, int w, int h,
-              int *ow, int *oh)
+image_output (const char *model, const char *device, const char *extra, int w,
+              int h, int *ow, int *oh)
 {
-  gchar *desc = g_strdup_printf ("macefilter model=%s device=%s %s", model, device, extra);
+  gchar *desc = g_strdup_printf ("macefilter model=%s device=%s %s", model,
+                                 device, extra);
   GstHarness *hh = gst_harness_new_parse (desc);
   GstBuffer *out = push_size (hh, w, h, 99);
   fail_unless (out != NULL, "%s on %s: no output", model, device);
@@ -574,7 +621,8 @@ GST_START_TEST (test_tiles)
   /* A fixed 16x16-input model (2x nearest Resize + 3x3 Conv) on a 40x30
    * frame in overlapping tiles equals the same weights with a dynamic
    * input on the whole frame. */
-  gchar *fixed = frame_model ("tile-fixed.onnx"), *dyn = frame_model ("tile-dyn.onnx");
+  gchar *fixed = frame_model ("tile-fixed.onnx"),
+        *dyn = frame_model ("tile-dyn.onnx");
   REQUIRE_FILE (dyn);
   int rw, rh;
   GstBuffer *ref = image_output (dyn, "cpu", "", 40, 30, &rw, &rh);
@@ -584,7 +632,8 @@ GST_START_TEST (test_tiles)
   for (int d = 0; d < 2; d++)
     for (int o = 0; o < 2; o++) {
       int w, h;
-      GstBuffer *out = image_output (fixed, devices[d], overlaps[o], 40, 30, &w, &h);
+      GstBuffer *out
+          = image_output (fixed, devices[d], overlaps[o], 40, 30, &w, &h);
       fail_unless (w == 80 && h == 60, "tiled output %dx%d", w, h);
       GstMapInfo a, b;
       gst_buffer_map (ref, &a, GST_MAP_READ);
@@ -592,26 +641,28 @@ GST_START_TEST (test_tiles)
       fail_unless (a.size == b.size);
       int worst = 0, n_diff = 0;
       for (gsize i = 0; i < a.size; i++) {
-        int dd = abs ((int) a.data[i] - (int) b.data[i]);
+        int dd = abs ((int)a.data[i] - (int)b.data[i]);
         worst = MAX (worst, dd);
         n_diff += dd != 0;
       }
       gst_buffer_unmap (ref, &a);
       gst_buffer_unmap (out, &b);
-      GST_INFO ("%s %s: max diff %d, %d bytes differ", devices[d], overlaps[o], worst, n_diff);
-      fail_unless (worst <= 1, "%s %s: tiles differ from the whole frame by %d", devices[d],
-                   overlaps[o], worst);
+      GST_INFO ("%s %s: max diff %d, %d bytes differ", devices[d], overlaps[o],
+                worst, n_diff);
+      fail_unless (worst <= 1, "%s %s: tiles differ from the whole frame by %d",
+                   devices[d], overlaps[o], worst);
       gst_buffer_unref (out);
     }
   /* Without overlap the seams show: the test can tell. */
   int w, h;
-  GstBuffer *out = image_output (fixed, "cpu", "tile-overlap=0", 40, 30, &w, &h);
+  GstBuffer *out
+      = image_output (fixed, "cpu", "tile-overlap=0", 40, 30, &w, &h);
   GstMapInfo a, b;
   gst_buffer_map (ref, &a, GST_MAP_READ);
   gst_buffer_map (out, &b, GST_MAP_READ);
   int worst = 0;
   for (gsize i = 0; i < a.size && i < b.size; i++)
-    worst = MAX (worst, abs ((int) a.data[i] - (int) b.data[i]));
+    worst = MAX (worst, abs ((int)a.data[i] - (int)b.data[i]));
   gst_buffer_unmap (ref, &a);
   gst_buffer_unmap (out, &b);
   fail_unless (worst > 1, "tiles without overlap should show seams");
@@ -629,16 +680,18 @@ GST_START_TEST (test_tensor_meta)
   REQUIRE_FILE (model);
   const char *devices[] = { "cpu", "auto" };
   for (int d = 0; d < 2; d++) {
-    gchar *desc = g_strdup_printf ("macefilter model=%s device=%s", model, devices[d]);
+    gchar *desc
+        = g_strdup_printf ("macefilter model=%s device=%s", model, devices[d]);
     GstHarness *hh = gst_harness_new_parse (desc);
-    gst_harness_set_src_caps_str (hh, "video/x-raw,format=BGRx,width=32,height=24,framerate=30/1");
+    gst_harness_set_src_caps_str (
+        hh, "video/x-raw,format=BGRx,width=32,height=24,framerate=30/1");
     GstBuffer *b = gst_buffer_new_allocate (NULL, 32 * 24 * 4, NULL);
     GstMapInfo m;
     gst_buffer_map (b, &m, GST_MAP_WRITE);
     for (int i = 0; i < 32 * 24; i++) {
-      m.data[4 * i] = 30;      /* B */
-      m.data[4 * i + 1] = 20;  /* G */
-      m.data[4 * i + 2] = 10;  /* R */
+      m.data[4 * i] = 30;     /* B */
+      m.data[4 * i + 1] = 20; /* G */
+      m.data[4 * i + 2] = 10; /* R */
     }
     gst_buffer_unmap (b, &m);
     GstBuffer *out = gst_harness_push_and_pull (hh, b);
@@ -652,21 +705,26 @@ GST_START_TEST (test_tensor_meta)
     fail_unless (outs && gst_value_array_get_size (outs) == 2);
     gboolean seen_mean = FALSE;
     for (guint i = 0; i < 2; i++) {
-      const GstStructure *t = gst_value_get_structure (gst_value_array_get_value (outs, i));
+      const GstStructure *t
+          = gst_value_get_structure (gst_value_array_get_value (outs, i));
       const gchar *name = gst_structure_get_string (t, "name");
       const GValue *shape = gst_structure_get_value (t, "shape");
       GBytes *bytes = NULL;
       fail_unless (gst_structure_get (t, "data", G_TYPE_BYTES, &bytes, NULL));
-      fail_unless_equals_string (gst_structure_get_string (t, "dtype"), "float32");
+      fail_unless_equals_string (gst_structure_get_string (t, "dtype"),
+                                 "float32");
       gsize len;
       const float *v = g_bytes_get_data (bytes, &len);
       if (strcmp (name, "mean") == 0) {
         seen_mean = TRUE;
-        fail_unless (gst_value_array_get_size (shape) == 2 && len == 3 * sizeof (float));
-        fail_unless (g_value_get_int64 (gst_value_array_get_value (shape, 1)) == 3);
+        fail_unless (gst_value_array_get_size (shape) == 2
+                     && len == 3 * sizeof (float));
+        fail_unless (g_value_get_int64 (gst_value_array_get_value (shape, 1))
+                     == 3);
         /* RGB (10, 20, 30), mean 0, scale 1. */
-        fail_unless (fabsf (v[0] - 10) < 1e-3 && fabsf (v[1] - 20) < 1e-3 &&
-                     fabsf (v[2] - 30) < 1e-3, "mean %g %g %g", v[0], v[1], v[2]);
+        fail_unless (fabsf (v[0] - 10) < 1e-3 && fabsf (v[1] - 20) < 1e-3
+                         && fabsf (v[2] - 30) < 1e-3,
+                     "mean %g %g %g", v[0], v[1], v[2]);
       } else {
         fail_unless_equals_string (name, "relu");
         fail_unless (len == 3 * 8 * 8 * sizeof (float));

@@ -11,13 +11,15 @@ static void
 expect_state_change_error (const char *props, const char *const *needles,
                            GQuark domain)
 {
-  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 ! macefilter %s ! fakesink", props);
+  gchar *desc = g_strdup_printf (
+      "videotestsrc num-buffers=1 ! macefilter %s ! fakesink", props);
   GstElement *p = gst_parse_launch (desc, NULL);
   fail_unless (p != NULL);
   GstStateChangeReturn r = gst_element_set_state (p, GST_STATE_PAUSED);
   if (r == GST_STATE_CHANGE_ASYNC)
     r = gst_element_get_state (p, NULL, NULL, 20 * GST_SECOND);
-  fail_unless (r == GST_STATE_CHANGE_FAILURE, "READY->PAUSED should fail for %s", props);
+  fail_unless (r == GST_STATE_CHANGE_FAILURE,
+               "READY->PAUSED should fail for %s", props);
   GstBus *bus = gst_element_get_bus (p);
   GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   fail_unless (m != NULL, "no error message for %s", props);
@@ -30,7 +32,8 @@ expect_state_change_error (const char *props, const char *const *needles,
     fail_unless (strstr (e->message, needles[i]) != NULL,
                  "'%s' not in the error message '%s' (debug: %s)", needles[i],
                  e->message, dbg);
-  fail_unless (e->domain == domain, "error domain %s", g_quark_to_string (e->domain));
+  fail_unless (e->domain == domain, "error domain %s",
+               g_quark_to_string (e->domain));
   g_free (all);
   g_error_free (e);
   g_free (dbg);

@@ -11,9 +11,9 @@ static gchar *
 face_model (void)
 {
   const char *root = g_getenv ("MACE_SOURCE_ROOT");
-  return g_build_filename (root ? root : ".",
-                           "models/blazeface/face_detection_front_128x128_barracuda.onnx",
-                           NULL);
+  return g_build_filename (
+      root ? root : ".",
+      "models/blazeface/face_detection_front_128x128_barracuda.onnx", NULL);
 }
 
 GST_START_TEST (test_gpu_fails)
@@ -24,12 +24,14 @@ GST_START_TEST (test_gpu_fails)
     return;
   }
   gchar *desc = g_strdup_printf (
-      "videotestsrc num-buffers=1 ! macefilter model=%s device=gpu ! fakesink", model);
+      "videotestsrc num-buffers=1 ! macefilter model=%s device=gpu ! fakesink",
+      model);
   GstElement *p = gst_parse_launch (desc, NULL);
   GstStateChangeReturn r = gst_element_set_state (p, GST_STATE_PAUSED);
   if (r == GST_STATE_CHANGE_ASYNC)
     r = gst_element_get_state (p, NULL, NULL, 20 * GST_SECOND);
-  fail_unless (r == GST_STATE_CHANGE_FAILURE, "device=gpu without OpenCL must fail");
+  fail_unless (r == GST_STATE_CHANGE_FAILURE,
+               "device=gpu without OpenCL must fail");
   GstBus *bus = gst_element_get_bus (p);
   GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   fail_unless (m != NULL);
@@ -38,8 +40,8 @@ GST_START_TEST (test_gpu_fails)
   gst_message_parse_error (m, &e, &dbg);
   GST_INFO ("device=gpu: %s (%s)", e->message, dbg);
   fail_unless (g_error_matches (e, GST_LIBRARY_ERROR, GST_LIBRARY_ERROR_INIT),
-               "expected LIBRARY/INIT, got %s %d: %s", g_quark_to_string (e->domain),
-               e->code, e->message);
+               "expected LIBRARY/INIT, got %s %d: %s",
+               g_quark_to_string (e->domain), e->code, e->message);
   fail_unless (strstr (e->message, "OpenCL") != NULL, "'%s'", e->message);
   g_error_free (e);
   g_free (dbg);
@@ -61,22 +63,25 @@ GST_START_TEST (test_auto_falls_back)
   }
   gchar *desc = g_strdup_printf (
       "videotestsrc num-buffers=3 ! video/x-raw,width=160,height=120 ! "
-      "macefilter name=f model=%s device=auto ! fakesink", model);
+      "macefilter name=f model=%s device=auto ! fakesink",
+      model);
   GstElement *p = gst_parse_launch (desc, NULL);
-  fail_unless (gst_element_set_state (p, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
+  fail_unless (gst_element_set_state (p, GST_STATE_PLAYING)
+               != GST_STATE_CHANGE_FAILURE);
   GstBus *bus = gst_element_get_bus (p);
   gboolean warned = FALSE, eos = FALSE;
   while (!eos) {
     GstMessage *m = gst_bus_timed_pop_filtered (
-        bus, 30 * GST_SECOND, GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+        bus, 30 * GST_SECOND,
+        GST_MESSAGE_WARNING | GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
     fail_unless (m != NULL, "timeout");
     if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING) {
       GError *e = NULL;
       gchar *dbg = NULL;
       gst_message_parse_warning (m, &e, &dbg);
       GST_INFO ("warning: %s (%s)", e->message, dbg);
-      if (strstr (e->message, "CPU") && strstr (e->message, "OpenCL") &&
-          g_str_has_prefix (GST_OBJECT_NAME (GST_MESSAGE_SRC (m)), "f"))
+      if (strstr (e->message, "CPU") && strstr (e->message, "OpenCL")
+          && g_str_has_prefix (GST_OBJECT_NAME (GST_MESSAGE_SRC (m)), "f"))
         warned = TRUE;
       g_error_free (e);
       g_free (dbg);

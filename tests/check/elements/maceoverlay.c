@@ -23,8 +23,8 @@
 static const double landmarks[12] = { 0.40, 0.40, 0.60, 0.40, 0.50, 0.55,
                                       0.50, 0.65, 0.30, 0.45, 0.70, 0.45 };
 
-static const char *formats[] = { "RGBA", "BGRA", "RGBx", "BGRx",
-                                 "RGB",  "BGR",  "I420", "NV12" };
+static const char *formats[]
+    = { "RGBA", "BGRA", "RGBx", "BGRx", "RGB", "BGR", "I420", "NV12" };
 
 GST_START_TEST (test_properties)
 {
@@ -45,9 +45,9 @@ GST_START_TEST (test_properties)
   fail_unless_equals_int (color, 0xff00ff00u);
   fail_unless (drawn == 0);
   /* round trip */
-  g_object_set (e, "mask", "/x/mask.png", "draw-boxes", FALSE,
-                "draw-landmarks", FALSE, "draw-mask", FALSE, "mask-scale", 3.5f,
-                "color", 0x80123456u, NULL);
+  g_object_set (e, "mask", "/x/mask.png", "draw-boxes", FALSE, "draw-landmarks",
+                FALSE, "draw-mask", FALSE, "mask-scale", 3.5f, "color",
+                0x80123456u, NULL);
   g_object_get (e, "mask", &mask, "draw-boxes", &boxes, "draw-landmarks", &lms,
                 "draw-mask", &masks, "mask-scale", &scale, "color", &color,
                 NULL);
@@ -61,9 +61,10 @@ GST_START_TEST (test_properties)
   g_object_get (e, "mask", &mask, NULL);
   fail_unless (mask == NULL);
   /* ranges: mask-scale is clamped to 0.5 .. 10 by GObject */
-  GParamSpec *ps = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "mask-scale");
-  fail_unless (G_PARAM_SPEC_FLOAT (ps)->minimum == 0.5f &&
-               G_PARAM_SPEC_FLOAT (ps)->maximum == 10.0f);
+  GParamSpec *ps
+      = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "mask-scale");
+  fail_unless (G_PARAM_SPEC_FLOAT (ps)->minimum == 0.5f
+               && G_PARAM_SPEC_FLOAT (ps)->maximum == 10.0f);
   ps = g_object_class_find_property (G_OBJECT_GET_CLASS (e), "masks-drawn");
   fail_unless (!(ps->flags & G_PARAM_WRITABLE));
   gst_object_unref (e);
@@ -82,8 +83,9 @@ grey_frame (GstVideoInfo *vi)
 static void
 add_detection (GstBuffer *b, double conf)
 {
-  GstVideoRegionOfInterestMeta *m = gst_buffer_add_video_region_of_interest_meta (
-      b, "face", BOX_X, BOX_Y, BOX_W, BOX_H);
+  GstVideoRegionOfInterestMeta *m
+      = gst_buffer_add_video_region_of_interest_meta (b, "face", BOX_X, BOX_Y,
+                                                      BOX_W, BOX_H);
   GValue kps = G_VALUE_INIT;
   gst_value_array_init (&kps, 12);
   for (int i = 0; i < 12; i++) {
@@ -93,9 +95,9 @@ add_detection (GstBuffer *b, double conf)
     gst_value_array_append_and_take_value (&kps, &v);
   }
   GstStructure *s = gst_structure_new (
-      "detection", "x", G_TYPE_DOUBLE, BOX_X / (double) W, "y", G_TYPE_DOUBLE,
-      BOX_Y / (double) H, "w", G_TYPE_DOUBLE, BOX_W / (double) W, "h",
-      G_TYPE_DOUBLE, BOX_H / (double) H, "confidence", G_TYPE_DOUBLE, conf,
+      "detection", "x", G_TYPE_DOUBLE, BOX_X / (double)W, "y", G_TYPE_DOUBLE,
+      BOX_Y / (double)H, "w", G_TYPE_DOUBLE, BOX_W / (double)W, "h",
+      G_TYPE_DOUBLE, BOX_H / (double)H, "confidence", G_TYPE_DOUBLE, conf,
       "label_id", G_TYPE_INT, 0, "label", G_TYPE_STRING, "face", NULL);
   gst_structure_take_value (s, "landmarks", &kps);
   gst_video_region_of_interest_meta_add_param (m, s);
@@ -111,11 +113,19 @@ pixel_rgb (GstVideoFrame *f, int x, int y, int rgb[3])
   int r = 0, g = 1, b = 2, ps = 0;
   switch (fmt) {
     case GST_VIDEO_FORMAT_RGB: ps = 3; break;
-    case GST_VIDEO_FORMAT_BGR: r = 2; b = 0; ps = 3; break;
+    case GST_VIDEO_FORMAT_BGR:
+      r = 2;
+      b = 0;
+      ps = 3;
+      break;
     case GST_VIDEO_FORMAT_RGBA:
     case GST_VIDEO_FORMAT_RGBx: ps = 4; break;
     case GST_VIDEO_FORMAT_BGRA:
-    case GST_VIDEO_FORMAT_BGRx: r = 2; b = 0; ps = 4; break;
+    case GST_VIDEO_FORMAT_BGRx:
+      r = 2;
+      b = 0;
+      ps = 4;
+      break;
     default: break;
   }
   if (ps) {
@@ -138,15 +148,16 @@ pixel_rgb (GstVideoFrame *f, int x, int y, int rgb[3])
     V = p1[(y / 2) * s1 + (x / 2) * 2 + 1];
   }
   double c = 1.164383 * (Y - 16), d = U - 128, e = V - 128;
-  rgb[0] = CLAMP ((int) (c + 1.596027 * e), 0, 255);
-  rgb[1] = CLAMP ((int) (c - 0.391762 * d - 0.812968 * e), 0, 255);
-  rgb[2] = CLAMP ((int) (c + 2.017232 * d), 0, 255);
+  rgb[0] = CLAMP ((int)(c + 1.596027 * e), 0, 255);
+  rgb[1] = CLAMP ((int)(c - 0.391762 * d - 0.812968 * e), 0, 255);
+  rgb[2] = CLAMP ((int)(c + 2.017232 * d), 0, 255);
 }
 
 static gboolean
 near_rgb (const int a[3], int r, int g, int b, int tol)
 {
-  return ABS (a[0] - r) <= tol && ABS (a[1] - g) <= tol && ABS (a[2] - b) <= tol;
+  return ABS (a[0] - r) <= tol && ABS (a[1] - g) <= tol
+         && ABS (a[2] - b) <= tol;
 }
 
 /* Pushes a grey frame with one detection through maceoverlay (with the
@@ -213,14 +224,15 @@ changed (Run *r, int x, int y)
 
 /* The whole frame except a rectangle (with margin) is untouched. */
 static void
-check_untouched_outside (Run *r, const char *fmt, int x0, int y0, int x1, int y1)
+check_untouched_outside (Run *r, const char *fmt, int x0, int y0, int x1,
+                         int y1)
 {
   for (int y = 0; y < H; y++)
     for (int x = 0; x < W; x++) {
       if (x >= x0 && x < x1 && y >= y0 && y < y1)
         continue;
-      fail_if (changed (r, x, y), "%s: pixel (%d, %d) far from the detection changed",
-               fmt, x, y);
+      fail_if (changed (r, x, y),
+               "%s: pixel (%d, %d) far from the detection changed", fmt, x, y);
     }
 }
 
@@ -235,26 +247,32 @@ GST_START_TEST (test_formats_box_and_landmarks)
     /* Left edge of the box, an even row (chroma sited there): green. */
     pixel_rgb (&r.fout, BOX_X, BOX_Y + 20, px);
     fail_unless (px[1] > 200 && px[0] < 70 && px[2] < 70,
-                 "%s: box edge is (%d,%d,%d), not green", fmt, px[0], px[1], px[2]);
+                 "%s: box edge is (%d,%d,%d), not green", fmt, px[0], px[1],
+                 px[2]);
     pixel_rgb (&r.fout, BOX_X + BOX_W - 2, BOX_Y + 20, px);
-    fail_unless (px[1] > 200 && px[0] < 70, "%s: right box edge not green", fmt);
+    fail_unless (px[1] > 200 && px[0] < 70, "%s: right box edge not green",
+                 fmt);
     pixel_rgb (&r.fout, BOX_X + 20, BOX_Y + BOX_H - 2, px);
-    fail_unless (px[1] > 200 && px[0] < 70, "%s: bottom box edge not green", fmt);
+    fail_unless (px[1] > 200 && px[0] < 70, "%s: bottom box edge not green",
+                 fmt);
     /* The confidence bar above the box: 90% of its width. */
-    fail_unless (changed (&r, BOX_X + 10, BOX_Y - 4), "%s: no confidence bar", fmt);
+    fail_unless (changed (&r, BOX_X + 10, BOX_Y - 4), "%s: no confidence bar",
+                 fmt);
     fail_if (changed (&r, BOX_X + BOX_W - 4, BOX_Y - 4),
              "%s: confidence bar longer than 0.9", fmt);
     /* Inside the box, away from edges and landmarks: untouched. */
-    fail_if (changed (&r, BOX_X + 12, BOX_Y + 12), "%s: inside of box changed", fmt);
+    fail_if (changed (&r, BOX_X + 12, BOX_Y + 12), "%s: inside of box changed",
+             fmt);
     /* Every landmark: a red dot. */
     for (int k = 0; k < 6; k++) {
-      int lx = (int) (landmarks[2 * k] * W), ly = (int) (landmarks[2 * k + 1] * H);
+      int lx = (int)(landmarks[2 * k] * W),
+          ly = (int)(landmarks[2 * k + 1] * H);
       lx &= ~1;
       ly &= ~1;
       pixel_rgb (&r.fout, lx, ly, px);
       fail_unless (px[0] > 180 && px[1] < 90 && px[2] < 90,
-                   "%s: landmark %d at (%d, %d) is (%d,%d,%d), not red", fmt, k, lx,
-                   ly, px[0], px[1], px[2]);
+                   "%s: landmark %d at (%d, %d) is (%d,%d,%d), not red", fmt, k,
+                   lx, ly, px[0], px[1], px[2]);
     }
     /* Far away (margin for chroma siting): untouched. */
     check_untouched_outside (&r, fmt, BOX_X - 2, BOX_Y - 8, BOX_X + BOX_W + 2,
@@ -273,13 +291,13 @@ GST_START_TEST (test_formats_mask)
     run_overlay (&r, fmt, "draw-boxes=false draw-landmarks=false", TRUE);
     /* Between the eyes: the built-in mask's band (120, 30, 160 at alpha
      * 230 over grey). */
-    int px[3], mx = (int) (0.5 * W) & ~1, my = (int) (0.40 * H) & ~1;
+    int px[3], mx = (int)(0.5 * W) & ~1, my = (int)(0.40 * H) & ~1;
     pixel_rgb (&r.fout, mx, my, px);
     fail_unless (near_rgb (px, 123, 37, 154, 14),
                  "%s: between the eyes (%d,%d,%d), not the mask's purple", fmt,
                  px[0], px[1], px[2]);
     /* The eye holes stay clear. */
-    int ex = (int) (0.40 * W), ey = (int) (0.40 * H);
+    int ex = (int)(0.40 * W), ey = (int)(0.40 * H);
     fail_if (changed (&r, ex, ey), "%s: the right eye hole was painted", fmt);
     fail_unless (masks_drawn (&r) == 1);
     /* The mask is 2.4 x the eye distance (32 px) wide: inside +-40 px. */
@@ -314,10 +332,11 @@ GST_START_TEST (test_custom_mask)
   gchar *png = write_blue_mask (dir);
   for (guint i = 0; i < G_N_ELEMENTS (formats); i++) {
     const char *fmt = formats[i];
-    gchar *props = g_strdup_printf ("mask=%s draw-boxes=false draw-landmarks=false", png);
+    gchar *props = g_strdup_printf (
+        "mask=%s draw-boxes=false draw-landmarks=false", png);
     Run r;
     run_overlay (&r, fmt, props, TRUE);
-    int px[3], mx = (int) (0.5 * W) & ~1, my = (int) (0.40 * H) & ~1;
+    int px[3], mx = (int)(0.5 * W) & ~1, my = (int)(0.40 * H) & ~1;
     pixel_rgb (&r.fout, mx, my, px);
     fail_unless (near_rgb (px, 0, 0, 255, 24),
                  "%s: between the eyes (%d,%d,%d), not the PNG's blue", fmt,
@@ -354,12 +373,14 @@ GST_START_TEST (test_rotated_mask)
   gchar *desc = g_strdup ("maceoverlay draw-boxes=false draw-landmarks=false");
   r.h = gst_harness_new_parse (desc);
   g_free (desc);
-  gst_harness_set_src_caps_str (r.h, "video/x-raw,format=RGB,width=160,height=120,framerate=30/1");
+  gst_harness_set_src_caps_str (
+      r.h, "video/x-raw,format=RGB,width=160,height=120,framerate=30/1");
   gst_video_info_set_format (&r.vi, GST_VIDEO_FORMAT_RGB, W, H);
   GstBuffer *b = grey_frame (&r.vi);
   r.in = gst_buffer_copy (b);
-  GstVideoRegionOfInterestMeta *m =
-      gst_buffer_add_video_region_of_interest_meta (b, "face", 40, 20, 80, 80);
+  GstVideoRegionOfInterestMeta *m
+      = gst_buffer_add_video_region_of_interest_meta (b, "face", 40, 20, 80,
+                                                      80);
   GstStructure *s = gst_structure_new_empty ("detection");
   GValue kps = G_VALUE_INIT;
   /* eyes at (64, 44) and (88, 68): 45 degrees, 34 px apart */
@@ -377,18 +398,19 @@ GST_START_TEST (test_rotated_mask)
   gst_video_frame_map (&r.fin, &r.vi, r.in, GST_MAP_READ);
   gst_video_frame_map (&r.fout, &r.vi, r.out, GST_MAP_READ);
   /* along the eye line beyond the eyes: painted; across it: not */
-  fail_unless (changed (&r, 76, 56));       /* midpoint */
+  fail_unless (changed (&r, 76, 56));           /* midpoint */
   fail_unless (changed (&r, 76 - 24, 56 - 24)); /* beyond the right eye */
-  fail_if (changed (&r, 76 + 30, 56 - 30)); /* perpendicular, far */
+  fail_if (changed (&r, 76 + 30, 56 - 30));     /* perpendicular, far */
   run_done (&r);
 }
 GST_END_TEST;
 
 GST_START_TEST (test_bad_mask)
 {
-  GstElement *p = gst_parse_launch (
-      "videotestsrc num-buffers=1 ! maceoverlay mask=/nonexistent/dir/no-mask.png ! fakesink",
-      NULL);
+  GstElement *p
+      = gst_parse_launch ("videotestsrc num-buffers=1 ! maceoverlay "
+                          "mask=/nonexistent/dir/no-mask.png ! fakesink",
+                          NULL);
   fail_unless (p != NULL);
   GstStateChangeReturn ret = gst_element_set_state (p, GST_STATE_PAUSED);
   if (ret == GST_STATE_CHANGE_ASYNC)
@@ -414,7 +436,8 @@ GST_START_TEST (test_bad_mask)
   gchar *dir = g_dir_make_tmp ("maceoverlay-XXXXXX", NULL);
   gchar *bad = g_build_filename (dir, "garbage.png", NULL);
   g_file_set_contents (bad, "not a png at all", -1, NULL);
-  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 ! maceoverlay mask=%s ! fakesink", bad);
+  gchar *desc = g_strdup_printf (
+      "videotestsrc num-buffers=1 ! maceoverlay mask=%s ! fakesink", bad);
   p = gst_parse_launch (desc, NULL);
   ret = gst_element_set_state (p, GST_STATE_PAUSED);
   if (ret == GST_STATE_CHANGE_ASYNC)
@@ -443,12 +466,14 @@ GST_END_TEST;
 GST_START_TEST (test_wild_landmarks)
 {
   GstHarness *h = gst_harness_new_parse ("maceoverlay");
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=I420,width=160,height=120,framerate=30/1");
+  gst_harness_set_src_caps_str (
+      h, "video/x-raw,format=I420,width=160,height=120,framerate=30/1");
   GstVideoInfo vi;
   gst_video_info_set_format (&vi, GST_VIDEO_FORMAT_I420, W, H);
   GstBuffer *b = grey_frame (&vi);
-  GstVideoRegionOfInterestMeta *m =
-      gst_buffer_add_video_region_of_interest_meta (b, "face", 150, 110, 400, 400);
+  GstVideoRegionOfInterestMeta *m
+      = gst_buffer_add_video_region_of_interest_meta (b, "face", 150, 110, 400,
+                                                      400);
   GstStructure *s = gst_structure_new_empty ("detection");
   GValue kps = G_VALUE_INIT;
   const double lm[4] = { -3000.0, -2000.0, 5000.0, 4000.0 };
@@ -465,7 +490,9 @@ GST_START_TEST (test_wild_landmarks)
   GstBuffer *o = gst_harness_push_and_pull (h, b);
   fail_unless (o != NULL);
   gint64 ms = (g_get_monotonic_time () - t0) / 1000;
-  fail_unless (ms < 2000, "a frame with far-away landmarks took %" G_GINT64_FORMAT " ms", ms);
+  fail_unless (ms < 2000,
+               "a frame with far-away landmarks took %" G_GINT64_FORMAT " ms",
+               ms);
   gst_buffer_unref (o);
   gst_harness_teardown (h);
 }
