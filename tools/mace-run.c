@@ -483,7 +483,7 @@ cmd_info (MaceRunOptions *o)
     mace_engine_foreach_op (e, print_op, &p);
     fprintf (f, "unsupported ops: none\n");
     fprintf (f, "parameters: %lld\n", (long long)info.num_parameters);
-    if (info.planned_peak_bytes > 0 || info.num_nodes > 0)
+    if (info.planned_peak_bytes > 0)
       fprintf (f,
                "nodes after optimisation: %lld\nplanned peak memory: %lld "
                "bytes (%.2f MiB)\n",
