@@ -519,6 +519,17 @@ engine_from_bytes (uint8_t *bytes, size_t n, const char *path,
   e->info.num_nodes_original = g->n_nodes_original;
   e->info.num_nodes = g->n_nodes;
   e->info.num_parameters = g->n_params;
+  /* Exporters such as paddle2onnx keep weights in Constant nodes. */
+  for (int i = 0; i < g->n_nodes; i++) {
+    const MaceAttr *a = strcmp (g->nodes[i].op_type, "Constant") == 0
+                            ? mace_node_attr (&g->nodes[i], "value")
+                            : NULL;
+    if (a && a->t && (a->t->dtype == MACE_DTYPE_FLOAT32 ||
+                      a->t->dtype == MACE_DTYPE_FLOAT16 ||
+                      a->t->dtype == MACE_DTYPE_FLOAT64 ||
+                      a->t->dtype == MACE_DTYPE_BFLOAT16))
+      e->info.num_parameters += mace_tensor_numel (a->t);
+  }
   e->info.opset = g->opset;
   e->inputs = g_new0 (MaceTensor *, e->n_inputs + 1);
   e->outputs = g_new0 (MaceTensor *, e->n_outputs + 1);
