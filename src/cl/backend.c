@@ -452,6 +452,35 @@ cl_free (MaceBackend *b)
   g_free (b);
 }
 
+/* A node planned as one whole copy of its input into its output
+ * (Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout...) needs no
+ * launch: the output shares the input's buffer.  Safe because every
+ * value has a buffer of its own that only its producer writes, and the
+ * output's buffer is new (its producer is being planned; its consumers
+ * come later). */
+static void
+alias_copy (MaceBackend *b, MaceNode *n, NodePlan *p)
+{
+  if (p->launches->len != 1 || n->n_in < 1 || n->n_out < 1 || n->in[0] < 0
+      || n->out[0] < 0)
+    return;
+  for (int k = 1; k < n->n_out; k++)
+    if (n->out[k] >= 0)
+      return;
+  MaceClLaunch *l = &g_array_index (p->launches, MaceClLaunch, 0);
+  int vi = n->in[0], vo = n->out[0];
+  size_t bytes = value_bytes (&b->graph->values[vo]);
+  if (l->kernel || !b->mem[vi] || !b->mem[vo] || l->src != b->mem[vi]
+      || l->dst != b->mem[vo] || l->src_off || l->dst_off || !bytes
+      || l->bytes != bytes || value_bytes (&b->graph->values[vi]) != bytes)
+    return;
+  clRetainMemObject (b->mem[vi]);
+  clReleaseMemObject (b->mem[vo]);
+  b->mem[vo] = b->mem[vi];
+  g_free (l->name);
+  g_array_set_size (p->launches, 0);
+}
+
 static MaceStatus
 cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
             MaceThreadPool *pool, MaceError *err)
@@ -535,6 +564,8 @@ cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
           }
         }
       }
+      if (ps == MACE_OK)
+        alias_copy (b, n, p);
       if (ps == MACE_ERROR_UNSUPPORTED) {
         g_strlcpy (why, ctx.why[0] ? ctx.why : "not supported", sizeof why);
         plan_clear (p);
@@ -589,8 +620,14 @@ cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
     mace_cl_tuner_flush (b->tuner);
     /* The program cache is written after the first run (warm-up), when
      * drivers that finish compiling at the first launch have done so. */
-    mace_log (MACE_LOG_DEBUG, "OpenCL: %d nodes planned, %lld on the CPU",
-              g->n_nodes, (long long) b->nodes_on_cpu);
+    int n_launches = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+      if (b->plans[i].launches)
+        n_launches += (int) b->plans[i].launches->len;
+    mace_log (MACE_LOG_DEBUG,
+              "OpenCL: %d nodes planned, %lld on the CPU, %d launches per "
+              "run",
+              g->n_nodes, (long long) b->nodes_on_cpu, n_launches);
     *out = b;
   } else {
     cl_free (b);
@@ -625,14 +662,17 @@ enqueue (MaceBackend *b, MaceNode *n, MaceClLaunch *l, MaceError *err)
   return MACE_OK;
 }
 
+/* blocking false: dst is filled by the time the queue is finished. */
 static MaceStatus
-read_value (MaceBackend *b, int vi, void *dst, MaceError *err)
+read_value_async (MaceBackend *b, int vi, void *dst, bool blocking,
+                  MaceError *err)
 {
   size_t bytes = value_bytes (&b->graph->values[vi]);
   if (!bytes)
     return MACE_OK;
-  cl_int rc = clEnqueueReadBuffer (b->dev->queue, b->mem[vi], CL_TRUE, 0,
-                                   bytes, dst, 0, NULL, NULL);
+  cl_int rc = clEnqueueReadBuffer (b->dev->queue, b->mem[vi],
+                                   blocking ? CL_TRUE : CL_FALSE, 0, bytes,
+                                   dst, 0, NULL, NULL);
   if (rc != CL_SUCCESS) {
     mace_set_error (err, MACE_ERROR_BACKEND,
                     "%s: reading '%s' from the device failed: %s",
@@ -644,14 +684,23 @@ read_value (MaceBackend *b, int vi, void *dst, MaceError *err)
 }
 
 static MaceStatus
-write_value (MaceBackend *b, int vi, const void *src, MaceError *err)
+read_value (MaceBackend *b, int vi, void *dst, MaceError *err)
+{
+  return read_value_async (b, vi, dst, true, err);
+}
+
+/* blocking false: src must stay as it is until the queue is finished
+ * (cl_run's inputs do: run finishes the queue before it returns). */
+static MaceStatus
+write_value_async (MaceBackend *b, int vi, const void *src, bool blocking,
+                   MaceError *err)
 {
   size_t bytes = value_bytes (&b->graph->values[vi]);
   if (!bytes)
     return MACE_OK;
-  /* Blocking: the host copy may change before the queue runs. */
-  cl_int rc = clEnqueueWriteBuffer (b->dev->queue, b->mem[vi], CL_TRUE, 0,
-                                    bytes, src, 0, NULL, NULL);
+  cl_int rc = clEnqueueWriteBuffer (b->dev->queue, b->mem[vi],
+                                    blocking ? CL_TRUE : CL_FALSE, 0, bytes,
+                                    src, 0, NULL, NULL);
   if (rc != CL_SUCCESS) {
     mace_set_error (err, MACE_ERROR_BACKEND,
                     "%s: writing '%s' to the device failed: %s",
@@ -660,6 +709,13 @@ write_value (MaceBackend *b, int vi, const void *src, MaceError *err)
     return MACE_ERROR_BACKEND;
   }
   return MACE_OK;
+}
+
+static MaceStatus
+write_value (MaceBackend *b, int vi, const void *src, MaceError *err)
+{
+  /* Blocking: the host copy may change before the queue runs. */
+  return write_value_async (b, vi, src, true, err);
 }
 
 /* The host tensor of value vi for a fallback node (downloaded if the
@@ -765,7 +821,7 @@ cl_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
     if (b->input_frame && b->input_frame[i])
       b->input_frame[i] = false; /* already on the device */
     else if (b->mem[vi])
-      st = write_value (b, vi, inputs[i]->data, err);
+      st = write_value_async (b, vi, inputs[i]->data, false, err);
   }
   for (int i = 0; i < g->n_nodes && st == MACE_OK; i++) {
     MaceNode *n = &g->nodes[i];
@@ -792,7 +848,8 @@ cl_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
       break;
     }
     if (b->source[vi] == SRC_CL) {
-      st = read_value (b, vi, outputs[i]->data, err);
+      /* Finished by the clFinish below, before run returns. */
+      st = read_value_async (b, vi, outputs[i]->data, false, err);
     } else {
       MaceTensor *h = host_value (b, vi, err);
       if (!h)
