@@ -597,6 +597,9 @@ post_progress (GstMaceFilter *self, const char *stage, const char *detail)
                             gst_message_new_element (GST_OBJECT (self), s));
 }
 
+static gboolean probe_output (GstMaceFilter *self, int64_t *od, int *ond,
+                              GError **error);
+
 /* Decides decoder, layout and the output groups from the model. */
 static gboolean
 inspect_model (GstMaceFilter *self, GError **error)
@@ -653,12 +656,21 @@ inspect_model (GstMaceFilter *self, GError **error)
   gboolean looks_blazeface = ns >= 1 && ns == nr && ns <= 2 && n_out == 2 * ns;
   MaceDecoderType dec = self->cfg.decoder;
   if (dec == MACE_DECODER_AUTO) {
-    if (looks_blazeface)
+    if (looks_blazeface) {
       dec = MACE_DECODER_BLAZEFACE;
-    else if (n_out == 1)
-      dec = MACE_DECODER_IMAGE;
-    else
+    } else if (n_out == 1) {
+      /* One 3-channel 4-D output is an image; anything else a tensor. */
+      int64_t od[MACE_MAX_DIMS];
+      int ond = mace_engine_output_info (e, 0, &dt, od);
+      if (ond == 4 && self->in_h == 0 && !probe_output (self, od, &ond, error))
+        return FALSE;
+      int och = ond == 4 ? (int) (self->layout == MACE_LAYOUT_NCHW ? od[1]
+                                                                  : od[3])
+                         : 0;
+      dec = och == 3 ? MACE_DECODER_IMAGE : MACE_DECODER_TENSOR;
+    } else {
       dec = MACE_DECODER_TENSOR;
+    }
     /* Guessed normalisation when no config says otherwise. */
     if (!self->cfg.path && dec == MACE_DECODER_BLAZEFACE)
       for (int k = 0; k < 3; k++) {
@@ -753,30 +765,48 @@ inspect_model (GstMaceFilter *self, GError **error)
 
 /* For dynamic image models: the output/input size ratio, from a small
  * probe shape. */
+/* Dynamic-size models are probed with a square input this big: a multiple
+ * of 32, which detection and segmentation backbones need. */
+#define PROBE_SIZE 64
+
 static gboolean
-probe_scale (GstMaceFilter *self, GError **error)
+probe_output (GstMaceFilter *self, int64_t *od, int *ond, GError **error)
 {
   MaceError err = { 0 };
-  MaceEngine *p = load_engine (
-      self, FALSE, mace_engine_input_name (self->engine, 0), 16, 16, &err);
+  MaceEngine *p = load_engine (self, FALSE,
+                               mace_engine_input_name (self->engine, 0),
+                               PROBE_SIZE, PROBE_SIZE, &err);
   if (!p) {
-    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "%s",
-                 err.message);
+    g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
+                 "%s: cannot prepare the model for a %dx%d input: %s",
+                 self->model, PROBE_SIZE, PROBE_SIZE, err.message);
     return FALSE;
   }
   MaceDataType dt;
-  int64_t od[MACE_MAX_DIMS];
-  int nd = mace_engine_output_info (p, 0, &dt, od);
-  int oh
-      = nd == 4 ? (int)(self->layout == MACE_LAYOUT_NCHW ? od[2] : od[1]) : -1;
+  *ond = mace_engine_output_info (p, 0, &dt, od);
   mace_engine_free (p);
-  if (oh <= 0 || oh % 16 != 0) {
+  return TRUE;
+}
+
+static gboolean
+probe_scale (GstMaceFilter *self, GError **error)
+{
+  int64_t od[MACE_MAX_DIMS];
+  int nd;
+  if (!probe_output (self, od, &nd, error))
+    return FALSE;
+  int oh = nd == 4 ? (int) (self->layout == MACE_LAYOUT_NCHW ? od[2] : od[1])
+                   : -1;
+  int ow = nd == 4 ? (int) (self->layout == MACE_LAYOUT_NCHW ? od[3] : od[2])
+                   : -1;
+  if (oh <= 0 || oh % PROBE_SIZE != 0 || ow != oh) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
-                 "%s: cannot tell the output scale of this image model",
-                 self->model);
+                 "%s: cannot tell the output scale of this image model "
+                 "(a %dx%d input gives %dx%d)",
+                 self->model, PROBE_SIZE, PROBE_SIZE, ow, oh);
     return FALSE;
   }
-  self->scale = oh / 16;
+  self->scale = oh / PROBE_SIZE;
   return TRUE;
 }
 
