@@ -664,9 +664,9 @@ inspect_model (GstMaceFilter *self, GError **error)
       int ond = mace_engine_output_info (e, 0, &dt, od);
       if (ond == 4 && self->in_h == 0 && !probe_output (self, od, &ond, error))
         return FALSE;
-      int och = ond == 4 ? (int) (self->layout == MACE_LAYOUT_NCHW ? od[1]
-                                                                  : od[3])
-                         : 0;
+      int och = ond == 4
+                    ? (int)(self->layout == MACE_LAYOUT_NCHW ? od[1] : od[3])
+                    : 0;
       dec = och == 3 ? MACE_DECODER_IMAGE : MACE_DECODER_TENSOR;
     } else {
       dec = MACE_DECODER_TENSOR;
@@ -773,9 +773,9 @@ static gboolean
 probe_output (GstMaceFilter *self, int64_t *od, int *ond, GError **error)
 {
   MaceError err = { 0 };
-  MaceEngine *p = load_engine (self, FALSE,
-                               mace_engine_input_name (self->engine, 0),
-                               PROBE_SIZE, PROBE_SIZE, &err);
+  MaceEngine *p
+      = load_engine (self, FALSE, mace_engine_input_name (self->engine, 0),
+                     PROBE_SIZE, PROBE_SIZE, &err);
   if (!p) {
     g_set_error (error, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS,
                  "%s: cannot prepare the model for a %dx%d input: %s",
@@ -795,10 +795,10 @@ probe_scale (GstMaceFilter *self, GError **error)
   int nd;
   if (!probe_output (self, od, &nd, error))
     return FALSE;
-  int oh = nd == 4 ? (int) (self->layout == MACE_LAYOUT_NCHW ? od[2] : od[1])
-                   : -1;
-  int ow = nd == 4 ? (int) (self->layout == MACE_LAYOUT_NCHW ? od[3] : od[2])
-                   : -1;
+  int oh
+      = nd == 4 ? (int)(self->layout == MACE_LAYOUT_NCHW ? od[2] : od[1]) : -1;
+  int ow
+      = nd == 4 ? (int)(self->layout == MACE_LAYOUT_NCHW ? od[3] : od[2]) : -1;
   if (oh <= 0 || oh % PROBE_SIZE != 0 || ow != oh) {
     g_set_error (error, GST_STREAM_ERROR, GST_STREAM_ERROR_FORMAT,
                  "%s: cannot tell the output scale of this image model "

@@ -524,10 +524,11 @@ engine_from_bytes (uint8_t *bytes, size_t n, const char *path,
     const MaceAttr *a = strcmp (g->nodes[i].op_type, "Constant") == 0
                             ? mace_node_attr (&g->nodes[i], "value")
                             : NULL;
-    if (a && a->t && (a->t->dtype == MACE_DTYPE_FLOAT32 ||
-                      a->t->dtype == MACE_DTYPE_FLOAT16 ||
-                      a->t->dtype == MACE_DTYPE_FLOAT64 ||
-                      a->t->dtype == MACE_DTYPE_BFLOAT16))
+    if (a && a->t
+        && (a->t->dtype == MACE_DTYPE_FLOAT32
+            || a->t->dtype == MACE_DTYPE_FLOAT16
+            || a->t->dtype == MACE_DTYPE_FLOAT64
+            || a->t->dtype == MACE_DTYPE_BFLOAT16))
       e->info.num_parameters += mace_tensor_numel (a->t);
   }
   e->info.opset = g->opset;

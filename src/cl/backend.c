@@ -17,7 +17,7 @@
 
 typedef struct {
   bool on_cpu;
-  GArray *launches; /* MaceClLaunch */
+  GArray *launches;  /* MaceClLaunch */
   GPtrArray *params; /* cl_mem owned by the plan */
 } NodePlan;
 
@@ -34,17 +34,17 @@ struct MaceBackend {
   MaceGraph *graph;
   MaceThreadPool *pool;
   MaceClTuner *tuner;
-  bool warmed_up;       /* the program cache was written after a first run */
-  cl_mem *mem;          /* per value, NULL when not on the device */
-  ValueSource *source;  /* who fills each value */
-  MaceTensor *host;     /* per value host copies (fallback nodes) */
-  bool *host_fresh;     /* host copy valid in this run */
+  bool warmed_up;          /* the program cache was written after a first run */
+  cl_mem *mem;             /* per value, NULL when not on the device */
+  ValueSource *source;     /* who fills each value */
+  MaceTensor *host;        /* per value host copies (fallback nodes) */
+  bool *host_fresh;        /* host copy valid in this run */
   MaceTensor **cur_inputs; /* per value: this run's input tensor */
   NodePlan *plans;
   int64_t nodes_on_cpu;
-  bool *input_frame;       /* per graph input: filled by the preprocess
-                              kernel, not uploaded by run */
-  MaceClPreprocess *pre;   /* frame preprocessing, made on first use */
+  bool *input_frame;     /* per graph input: filled by the preprocess
+                            kernel, not uploaded by run */
+  MaceClPreprocess *pre; /* frame preprocessing, made on first use */
 };
 
 static const MaceClOp *const op_tables[] = {
@@ -121,7 +121,7 @@ mace_cl_out (MaceClOpCtx *ctx, int k)
 static size_t
 value_bytes (const MaceValue *v)
 {
-  return (size_t) mace_shape_numel (v->t.ndim, v->t.dims)
+  return (size_t)mace_shape_numel (v->t.ndim, v->t.dims)
          * mace_dtype_size (v->t.dtype);
 }
 
@@ -148,8 +148,8 @@ value_mem (MaceBackend *b, int vi, MaceError *err)
                       "OpenCL: constant '%s' has no data", v->name);
       return NULL;
     }
-    rc = clEnqueueWriteBuffer (b->dev->queue, m, CL_TRUE, 0, bytes,
-                               v->t.data, 0, NULL, NULL);
+    rc = clEnqueueWriteBuffer (b->dev->queue, m, CL_TRUE, 0, bytes, v->t.data,
+                               0, NULL, NULL);
     if (rc != CL_SUCCESS) {
       clReleaseMemObject (m);
       mace_set_error (err, MACE_ERROR_BACKEND,
@@ -195,7 +195,7 @@ mace_cl_const_ints (MaceClOpCtx *ctx, int k, int64_t *v, int max)
     return -1;
   for (int64_t i = 0; i < n; i++)
     v[i] = mace_tensor_get_i64 (&val->t, i);
-  return (int) n;
+  return (int)n;
 }
 
 int
@@ -208,8 +208,8 @@ mace_cl_const_floats (MaceClOpCtx *ctx, int k, float *v, int max)
   if (n > max)
     return -1;
   for (int64_t i = 0; i < n; i++)
-    v[i] = (float) mace_tensor_get_f64 (&val->t, i);
-  return (int) n;
+    v[i] = (float)mace_tensor_get_f64 (&val->t, i);
+  return (int)n;
 }
 
 MaceClLaunch *
@@ -249,7 +249,7 @@ mace_cl_copy (MaceClOpCtx *ctx, cl_mem src, size_t src_off, cl_mem dst,
 static void
 set_arg (MaceClLaunch *l, size_t size, const void *v)
 {
-  cl_int rc = clSetKernelArg (l->kernel, (cl_uint) l->n_args, size, v);
+  cl_int rc = clSetKernelArg (l->kernel, (cl_uint)l->n_args, size, v);
   if (rc != CL_SUCCESS && l->arg_rc == CL_SUCCESS)
     l->arg_rc = rc;
   l->n_args++;
@@ -283,8 +283,8 @@ create_ro_buffer (cl_context context, const void *p, size_t bytes, cl_mem *m)
   static const int zero = 0;
   cl_int rc = CL_SUCCESS;
   *m = clCreateBuffer (context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
-                       bytes ? bytes : sizeof zero,
-                       (void *) (bytes ? p : &zero), &rc);
+                       bytes ? bytes : sizeof zero, (void *)(bytes ? p : &zero),
+                       &rc);
   return *m ? CL_SUCCESS : (rc != CL_SUCCESS ? rc : CL_OUT_OF_RESOURCES);
 }
 
@@ -307,13 +307,13 @@ arg_buffer (MaceClOpCtx *ctx, MaceClLaunch *l, const void *p, size_t bytes)
 void
 mace_cl_arg_ints (MaceClOpCtx *ctx, MaceClLaunch *l, const int *p, int n)
 {
-  arg_buffer (ctx, l, p, sizeof (int) * (size_t) n);
+  arg_buffer (ctx, l, p, sizeof (int) * (size_t)n);
 }
 
 void
 mace_cl_arg_floats (MaceClOpCtx *ctx, MaceClLaunch *l, const float *p, int n)
 {
-  arg_buffer (ctx, l, p, sizeof (float) * (size_t) n);
+  arg_buffer (ctx, l, p, sizeof (float) * (size_t)n);
 }
 
 void
@@ -333,7 +333,7 @@ mace_cl_axis (int64_t axis, int ndim)
     axis += ndim;
   if (axis < 0 || axis >= ndim)
     return -1;
-  return (int) axis;
+  return (int)axis;
 }
 
 /* ---- Plans ---- */
@@ -410,9 +410,15 @@ cpu_prepare (MaceBackend *b, MaceNode *n, MaceError *err)
     in[k] = n->in[k] >= 0 ? &b->graph->values[n->in[k]].t : NULL;
   for (int k = 0; k < n->n_out; k++)
     out[k] = n->out[k] >= 0 ? &b->graph->values[n->out[k]].t : NULL;
-  MaceOpCtx ctx = { .node = n, .graph = b->graph, .opset = b->graph->opset,
-                    .n_in = n->n_in, .n_out = n->n_out, .in = in,
-                    .out = out, .pool = b->pool, .err = err };
+  MaceOpCtx ctx = { .node = n,
+                    .graph = b->graph,
+                    .opset = b->graph->opset,
+                    .n_in = n->n_in,
+                    .n_out = n->n_out,
+                    .in = in,
+                    .out = out,
+                    .pool = b->pool,
+                    .err = err };
   MaceStatus st = n->def->prepare (&ctx);
   g_free (in);
   g_free (out);
@@ -500,8 +506,8 @@ cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
   MaceBackend *b = g_new0 (MaceBackend, 1);
   b->graph = g;
   b->pool = pool;
-  MaceStatus st = mace_cl_device_open (config ? config->cl_device : NULL,
-                                       &b->dev, err);
+  MaceStatus st
+      = mace_cl_device_open (config ? config->cl_device : NULL, &b->dev, err);
   if (st != MACE_OK) {
     g_free (b);
     return st;
@@ -533,8 +539,8 @@ cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
     if (n->dead)
       continue;
     char why[300] = "";
-    const MaceClOp *op = default_domain (n) ? mace_cl_op_lookup (n->op_type)
-                                            : NULL;
+    const MaceClOp *op
+        = default_domain (n) ? mace_cl_op_lookup (n->op_type) : NULL;
     if (!op) {
       snprintf (why, sizeof why, "no OpenCL kernel for %s", n->op_type);
     } else if (op->typed || check_types (b, n, why, sizeof why)) {
@@ -578,16 +584,14 @@ cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
       p->on_cpu = true;
       b->nodes_on_cpu++;
       g_string_append_printf (refused, "%snode '%s' (%s): %s",
-                              n_refused ? "; " : "", n->name, n->op_type,
-                              why);
+                              n_refused ? "; " : "", n->name, n->op_type, why);
       n_refused++;
       for (int k = 0; k < n->n_out; k++)
         if (n->out[k] >= 0)
           b->source[n->out[k]] = SRC_CPU;
       if (allow)
-        mace_log (MACE_LOG_INFO,
-                  "OpenCL: node '%s' (%s) runs on the CPU: %s", n->name,
-                  n->op_type, why);
+        mace_log (MACE_LOG_INFO, "OpenCL: node '%s' (%s) runs on the CPU: %s",
+                  n->name, n->op_type, why);
     } else {
       for (int k = 0; k < n->n_out; k++)
         if (n->out[k] >= 0)
@@ -598,8 +602,8 @@ cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
     mace_set_error (err, MACE_ERROR_UNSUPPORTED,
                     "%s: %d node%s cannot run on OpenCL device '%s' and CPU "
                     "fallback is off: %s",
-                    g->path, n_refused, n_refused > 1 ? "s" : "",
-                    b->dev->name, refused->str);
+                    g->path, n_refused, n_refused > 1 ? "s" : "", b->dev->name,
+                    refused->str);
     st = MACE_ERROR_UNSUPPORTED;
   }
   g_string_free (refused, TRUE);
@@ -623,11 +627,11 @@ cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
     int n_launches = 0;
     for (int i = 0; i < g->n_nodes; i++)
       if (b->plans[i].launches)
-        n_launches += (int) b->plans[i].launches->len;
+        n_launches += (int)b->plans[i].launches->len;
     mace_log (MACE_LOG_DEBUG,
               "OpenCL: %d nodes planned, %lld on the CPU, %d launches per "
               "run",
-              g->n_nodes, (long long) b->nodes_on_cpu, n_launches);
+              g->n_nodes, (long long)b->nodes_on_cpu, n_launches);
     *out = b;
   } else {
     cl_free (b);
@@ -648,9 +652,8 @@ enqueue (MaceBackend *b, MaceNode *n, MaceClLaunch *l, MaceError *err)
     for (cl_uint d = 0; d < l->dim; d++)
       if (l->gws[d] == 0)
         return MACE_OK;
-    rc = clEnqueueNDRangeKernel (b->dev->queue, l->kernel, l->dim, NULL,
-                                 l->gws, l->lws[0] ? l->lws : NULL, 0, NULL,
-                                 NULL);
+    rc = clEnqueueNDRangeKernel (b->dev->queue, l->kernel, l->dim, NULL, l->gws,
+                                 l->lws[0] ? l->lws : NULL, 0, NULL, NULL);
   }
   if (rc != CL_SUCCESS) {
     mace_set_error (err, MACE_ERROR_BACKEND,
@@ -671,13 +674,12 @@ read_value_async (MaceBackend *b, int vi, void *dst, bool blocking,
   if (!bytes)
     return MACE_OK;
   cl_int rc = clEnqueueReadBuffer (b->dev->queue, b->mem[vi],
-                                   blocking ? CL_TRUE : CL_FALSE, 0, bytes,
-                                   dst, 0, NULL, NULL);
+                                   blocking ? CL_TRUE : CL_FALSE, 0, bytes, dst,
+                                   0, NULL, NULL);
   if (rc != CL_SUCCESS) {
-    mace_set_error (err, MACE_ERROR_BACKEND,
-                    "%s: reading '%s' from the device failed: %s",
-                    b->graph->path, b->graph->values[vi].name,
-                    mace_cl_error_string (rc));
+    mace_set_error (
+        err, MACE_ERROR_BACKEND, "%s: reading '%s' from the device failed: %s",
+        b->graph->path, b->graph->values[vi].name, mace_cl_error_string (rc));
     return MACE_ERROR_BACKEND;
   }
   return MACE_OK;
@@ -703,9 +705,8 @@ write_value_async (MaceBackend *b, int vi, const void *src, bool blocking,
                                     src, 0, NULL, NULL);
   if (rc != CL_SUCCESS) {
     mace_set_error (err, MACE_ERROR_BACKEND,
-                    "%s: writing '%s' to the device failed: %s",
-                    b->graph->path, b->graph->values[vi].name,
-                    mace_cl_error_string (rc));
+                    "%s: writing '%s' to the device failed: %s", b->graph->path,
+                    b->graph->values[vi].name, mace_cl_error_string (rc));
     return MACE_ERROR_BACKEND;
   }
   return MACE_OK;
@@ -725,12 +726,9 @@ host_value (MaceBackend *b, int vi, MaceError *err)
 {
   MaceValue *v = &b->graph->values[vi];
   switch (b->source[vi]) {
-    case SRC_CONST:
-      return &v->t;
-    case SRC_INPUT:
-      return b->cur_inputs[vi];
-    case SRC_CPU:
-      return &b->host[vi];
+    case SRC_CONST: return &v->t;
+    case SRC_INPUT: return b->cur_inputs[vi];
+    case SRC_CPU: return &b->host[vi];
     case SRC_CL:
       if (!b->host_fresh[vi]) {
         MaceTensor *h = &b->host[vi];
@@ -772,15 +770,21 @@ run_cpu_node (MaceBackend *b, MaceNode *n, MaceError *err)
     out[k] = &b->host[n->out[k]];
     mace_tensor_init (out[k], v->t.dtype, v->t.ndim, v->t.dims);
     if (mace_tensor_alloc (out[k]) != MACE_OK) {
-      mace_set_error (err, MACE_ERROR_OUT_OF_MEMORY,
-                      "out of memory for '%s'", v->name);
+      mace_set_error (err, MACE_ERROR_OUT_OF_MEMORY, "out of memory for '%s'",
+                      v->name);
       st = MACE_ERROR_OUT_OF_MEMORY;
     }
   }
   if (st == MACE_OK) {
-    MaceOpCtx ctx = { .node = n, .graph = b->graph, .opset = b->graph->opset,
-                      .n_in = n->n_in, .n_out = n->n_out, .in = in,
-                      .out = out, .pool = b->pool, .err = err };
+    MaceOpCtx ctx = { .node = n,
+                      .graph = b->graph,
+                      .opset = b->graph->opset,
+                      .n_in = n->n_in,
+                      .n_out = n->n_out,
+                      .in = in,
+                      .out = out,
+                      .pool = b->pool,
+                      .err = err };
     st = n->def->run (&ctx);
   }
   for (int k = 0; k < n->n_out && st == MACE_OK; k++)
@@ -799,7 +803,7 @@ cl_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
 {
   MaceGraph *g = b->graph;
   MaceStatus st = MACE_OK;
-  memset (b->host_fresh, 0, sizeof (bool) * (size_t) g->n_values);
+  memset (b->host_fresh, 0, sizeof (bool) * (size_t)g->n_values);
   for (int i = 0; i < g->n_inputs && st == MACE_OK; i++) {
     int vi = g->inputs[i];
     MaceValue *v = &g->values[vi];
@@ -807,14 +811,14 @@ cl_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
         || !mace_shape_equal (inputs[i]->ndim, inputs[i]->dims, v->t.ndim,
                               v->t.dims)) {
       char a[128], c[128];
-      mace_set_error (err, MACE_ERROR_INVALID_ARG,
-                      "%s: input '%s' is %s %s, the prepared graph expects "
-                      "%s %s",
-                      g->path, v->name, mace_dtype_name (inputs[i]->dtype),
-                      mace_shape_str (inputs[i]->ndim, inputs[i]->dims, a,
-                                      sizeof a),
-                      mace_dtype_name (v->t.dtype),
-                      mace_shape_str (v->t.ndim, v->t.dims, c, sizeof c));
+      mace_set_error (
+          err, MACE_ERROR_INVALID_ARG,
+          "%s: input '%s' is %s %s, the prepared graph expects "
+          "%s %s",
+          g->path, v->name, mace_dtype_name (inputs[i]->dtype),
+          mace_shape_str (inputs[i]->ndim, inputs[i]->dims, a, sizeof a),
+          mace_dtype_name (v->t.dtype),
+          mace_shape_str (v->t.ndim, v->t.dims, c, sizeof c));
       return MACE_ERROR_INVALID_ARG;
     }
     b->cur_inputs[vi] = inputs[i];
@@ -908,7 +912,7 @@ cl_set_input_frame (MaceBackend *b, int index, const MaceFrame *frame,
         st = read_value (b, vi, host->data, err);
         if (st == MACE_OK) {
           stats->copies++;
-          stats->bytes_copied += (int64_t) value_bytes (&g->values[vi]);
+          stats->bytes_copied += (int64_t)value_bytes (&g->values[vi]);
           stats->last_zero_copy = 0;
         }
         return st;
@@ -925,8 +929,7 @@ cl_forget_input_frame (MaceBackend *b, int index)
 }
 
 static MaceStatus
-cl_get_cl_handles (MaceBackend *b, void **context, void **device,
-                   void **queue)
+cl_get_cl_handles (MaceBackend *b, void **context, void **device, void **queue)
 {
   if (context)
     *context = b->dev->context;

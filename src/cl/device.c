@@ -34,20 +34,20 @@ mace_cl_error_string (cl_int code)
 #define E(x)                                                                   \
   case x: return #x;
     E (CL_SUCCESS)
-    E (CL_DEVICE_NOT_FOUND) E (CL_DEVICE_NOT_AVAILABLE) E (
-        CL_COMPILER_NOT_AVAILABLE) E (CL_MEM_OBJECT_ALLOCATION_FAILURE)
-        E (CL_OUT_OF_RESOURCES) E (CL_OUT_OF_HOST_MEMORY) E (
-            CL_BUILD_PROGRAM_FAILURE) E (CL_INVALID_VALUE) E (CL_INVALID_DEVICE)
-            E (CL_INVALID_CONTEXT) E (CL_INVALID_MEM_OBJECT)
-                E (CL_INVALID_PROGRAM) E (CL_INVALID_PROGRAM_EXECUTABLE)
-                    E (CL_INVALID_KERNEL_NAME) E (CL_INVALID_KERNEL)
-                        E (CL_INVALID_ARG_INDEX) E (CL_INVALID_ARG_VALUE)
-                            E (CL_INVALID_ARG_SIZE) E (CL_INVALID_KERNEL_ARGS)
-                                E (CL_INVALID_WORK_DIMENSION)
-                                    E (CL_INVALID_WORK_GROUP_SIZE) E (
-                                        CL_INVALID_WORK_ITEM_SIZE)
-                                        E (CL_INVALID_GLOBAL_OFFSET) E (
-                                            CL_INVALID_BUFFER_SIZE)
+    E (CL_DEVICE_NOT_FOUND)
+    E (CL_DEVICE_NOT_AVAILABLE) E (CL_COMPILER_NOT_AVAILABLE)
+        E (CL_MEM_OBJECT_ALLOCATION_FAILURE) E (CL_OUT_OF_RESOURCES)
+            E (CL_OUT_OF_HOST_MEMORY) E (CL_BUILD_PROGRAM_FAILURE) E (
+                CL_INVALID_VALUE) E (CL_INVALID_DEVICE) E (CL_INVALID_CONTEXT)
+                E (CL_INVALID_MEM_OBJECT) E (CL_INVALID_PROGRAM) E (
+                    CL_INVALID_PROGRAM_EXECUTABLE) E (CL_INVALID_KERNEL_NAME)
+                    E (CL_INVALID_KERNEL) E (CL_INVALID_ARG_INDEX) E (
+                        CL_INVALID_ARG_VALUE) E (CL_INVALID_ARG_SIZE)
+                        E (CL_INVALID_KERNEL_ARGS) E (CL_INVALID_WORK_DIMENSION)
+                            E (CL_INVALID_WORK_GROUP_SIZE)
+                                E (CL_INVALID_WORK_ITEM_SIZE)
+                                    E (CL_INVALID_GLOBAL_OFFSET)
+                                        E (CL_INVALID_BUFFER_SIZE)
                                             E (CL_INVALID_GLOBAL_WORK_SIZE) E (
                                                 CL_INVALID_COMMAND_QUEUE)
                                                 E (CL_INVALID_OPERATION) E (

@@ -38,10 +38,10 @@ conv_shape (MaceClOpCtx *ctx, ConvShape *s, bool transpose)
     k[d] = w->t.dims[2 + d];
   const int64_t *a = mace_attr_ints (n, "strides", &cnt);
   if (a && cnt == ns)
-    memcpy (st, a, sizeof (int64_t) * (size_t) ns);
+    memcpy (st, a, sizeof (int64_t) * (size_t)ns);
   a = mace_attr_ints (n, "dilations", &cnt);
   if (a && cnt == ns)
-    memcpy (dil, a, sizeof (int64_t) * (size_t) ns);
+    memcpy (dil, a, sizeof (int64_t) * (size_t)ns);
   const char *ap = mace_attr_string (n, "auto_pad", "NOTSET");
   bool same = strcmp (ap, "SAME_UPPER") == 0 || strcmp (ap, "SAME_LOWER") == 0;
   int np = 0;
@@ -98,11 +98,10 @@ conv_shape (MaceClOpCtx *ctx, ConvShape *s, bool transpose)
 static void
 conv_params (const ConvShape *s, int *p)
 {
-  int64_t v[16] = { s->N,  s->C,  s->H,  s->W,  s->M,  s->OH,
-                    s->OW, s->KH, s->KW, s->sh, s->sw, s->ph,
-                    s->pw, s->dh, s->dw, s->group };
+  int64_t v[16] = { s->N,  s->C,  s->H,  s->W,  s->M,  s->OH, s->OW, s->KH,
+                    s->KW, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->group };
   for (int i = 0; i < 16; i++)
-    p[i] = (int) v[i];
+    p[i] = (int)v[i];
 }
 
 /* Register-blocked variants (kernels/conv.cl, conv2d_rb_*): kernel size,
@@ -154,11 +153,11 @@ plan_conv_rb (MaceClOpCtx *ctx, const ConvShape *s0, cl_mem xm, cl_mem bm,
   const MaceValue *wv = mace_cl_in (ctx, 1);
   int mode = conv_mode ();
   *st = MACE_OK;
-  if (mode == 0 || s0->group != 1 || s0->sh != 1 || s0->sw != 1
-      || s0->dh != 1 || s0->dw != 1 || s0->KH != s0->KW || !wv->is_const
-      || !wv->t.data || wv->t.dtype != MACE_DTYPE_FLOAT32)
+  if (mode == 0 || s0->group != 1 || s0->sh != 1 || s0->sw != 1 || s0->dh != 1
+      || s0->dw != 1 || s0->KH != s0->KW || !wv->is_const || !wv->t.data
+      || wv->t.dtype != MACE_DTYPE_FLOAT32)
     return false;
-  if (mode == 1 && s0->N * s0->M * s0->OH * s0->OW < ((int64_t) 1 << 20))
+  if (mode == 1 && s0->N * s0->M * s0->OH * s0->OW < ((int64_t)1 << 20))
     return false;
   const RbVariant *v = NULL;
   for (size_t i = 0; i < G_N_ELEMENTS (rb_variants); i++)
@@ -180,16 +179,16 @@ plan_conv_rb (MaceClOpCtx *ctx, const ConvShape *s0, cl_mem xm, cl_mem bm,
   int64_t mt = RB_PM * gz, mpad = ceil_div (s.M, mt) * mt;
   int64_t cpad = ceil_div (s.C, v->ct) * v->ct, kk = s.KH * s.KW;
   /* Packed weights: wp[(c * KK + k) * Mpad + m]. */
-  size_t np = (size_t) (cpad * kk * mpad);
+  size_t np = (size_t)(cpad * kk * mpad);
   float *wp = g_new0 (float, np);
   const float *w = wv->t.data;
   for (int64_t m = 0; m < s.M; m++)
     for (int64_t c = 0; c < s.C; c++)
       for (int64_t k = 0; k < kk; k++)
         wp[(c * kk + k) * mpad + m] = w[(m * s.C + c) * kk + k];
-  size_t gws[3] = { (size_t) (ceil_div (s.OW, v->lx * RB_PX) * v->lx),
-                    (size_t) (ceil_div (s.OH, v->ly) * v->ly),
-                    (size_t) (s.N * (mpad / mt) * gz) };
+  size_t gws[3] = { (size_t)(ceil_div (s.OW, v->lx * RB_PX) * v->lx),
+                    (size_t)(ceil_div (s.OH, v->ly) * v->ly),
+                    (size_t)(s.N * (mpad / mt) * gz) };
   MaceClLaunch *l = mace_cl_launch (ctx, "conv", v->name, 3, gws);
   if (!l) {
     g_free (wp);
@@ -197,22 +196,22 @@ plan_conv_rb (MaceClOpCtx *ctx, const ConvShape *s0, cl_mem xm, cl_mem bm,
     return true;
   }
   l->fixed_lws = true;
-  l->lws[0] = (size_t) v->lx;
-  l->lws[1] = (size_t) v->ly;
-  l->lws[2] = (size_t) gz;
+  l->lws[0] = (size_t)v->lx;
+  l->lws[1] = (size_t)v->ly;
+  l->lws[2] = (size_t)gz;
   mace_cl_arg_mem (l, xm);
-  mace_cl_arg_floats (ctx, l, wp, (int) np);
+  mace_cl_arg_floats (ctx, l, wp, (int)np);
   g_free (wp);
   mace_cl_arg_mem (l, bm);
   mace_cl_arg_mem (l, rm);
   mace_cl_arg_mem (l, ym);
-  int iv[9] = { (int) s.C,  (int) s.H,  (int) s.W,  (int) s.M,   (int) s.OH,
-                (int) s.OW, (int) s.ph, (int) s.pw, (int) mpad };
+  int iv[9] = { (int)s.C,  (int)s.H,  (int)s.W,  (int)s.M, (int)s.OH,
+                (int)s.OW, (int)s.ph, (int)s.pw, (int)mpad };
   for (int i = 0; i < 9; i++)
     mace_cl_arg_int (l, iv[i]);
   mace_cl_arg_int (l, has_bias);
   mace_cl_arg_int (l, cr);
-  mace_cl_arg_int (l, (int) n->act);
+  mace_cl_arg_int (l, (int)n->act);
   mace_cl_arg_float (l, n->act_alpha);
   mace_cl_arg_float (l, n->act_beta);
   return true;
@@ -231,8 +230,8 @@ plan_conv (MaceClOpCtx *ctx)
     return mace_cl_unsupported (ctx, "weight shape does not match");
   /* Input 2 is the bias unless the residual took its place. */
   const MaceValue *bias = n->fused_add != 2 ? mace_cl_in (ctx, 2) : NULL;
-  const MaceValue *res = n->fused_add >= 0 ? mace_cl_in (ctx, n->fused_add)
-                                           : NULL;
+  const MaceValue *res
+      = n->fused_add >= 0 ? mace_cl_in (ctx, n->fused_add) : NULL;
   const MaceValue *y = mace_cl_out (ctx, 0);
   /* The residual has the output's shape, or fewer channels (a channel
    * padding fused into the conv): channels >= its count get none. */
@@ -245,7 +244,7 @@ plan_conv (MaceClOpCtx *ctx)
       ok = res->t.dims[d] == y->t.dims[d];
     if (!ok)
       return mace_cl_unsupported (ctx, "fused residual is broadcast");
-    cr = (int) res->t.dims[1];
+    cr = (int)res->t.dims[1];
   }
   if (res && res->t.dtype != MACE_DTYPE_FLOAT32)
     return mace_cl_unsupported (ctx, "fused residual is not float32");
@@ -265,12 +264,12 @@ plan_conv (MaceClOpCtx *ctx)
   conv_params (&s, p);
   const char *kname;
   size_t gws[3];
-  if (s.KH == 1 && s.KW == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0
-      && s.pw == 0 && s.group == 1 && s.OH == s.H && s.OW == s.W) {
+  if (s.KH == 1 && s.KW == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0
+      && s.group == 1 && s.OH == s.H && s.OW == s.W) {
     kname = "conv2d_1x1";
-    gws[0] = (size_t) (s.OH * s.OW);
-    gws[1] = (size_t) s.M;
-    gws[2] = (size_t) s.N;
+    gws[0] = (size_t)(s.OH * s.OW);
+    gws[1] = (size_t)s.M;
+    gws[2] = (size_t)s.N;
   } else {
     if (s.group == s.C && s.group == s.M)
       kname = "conv2d_dw";
@@ -278,9 +277,9 @@ plan_conv (MaceClOpCtx *ctx)
       kname = "conv2d_3x3";
     else
       kname = "conv2d";
-    gws[0] = (size_t) s.OW;
-    gws[1] = (size_t) s.OH;
-    gws[2] = (size_t) (s.N * s.M);
+    gws[0] = (size_t)s.OW;
+    gws[1] = (size_t)s.OH;
+    gws[2] = (size_t)(s.N * s.M);
   }
   MaceClLaunch *l = mace_cl_launch (ctx, "conv", kname, 3, gws);
   if (!l)
@@ -293,7 +292,7 @@ plan_conv (MaceClOpCtx *ctx)
   mace_cl_arg_ints (ctx, l, p, 16);
   mace_cl_arg_int (l, bias != NULL);
   mace_cl_arg_int (l, cr);
-  mace_cl_arg_int (l, (int) n->act);
+  mace_cl_arg_int (l, (int)n->act);
   mace_cl_arg_float (l, n->act_alpha);
   mace_cl_arg_float (l, n->act_beta);
   return MACE_OK;
@@ -320,7 +319,7 @@ plan_conv_transpose (MaceClOpCtx *ctx)
     return ctx->err->status;
   int p[16];
   conv_params (&s, p);
-  size_t gws[3] = { (size_t) s.OW, (size_t) s.OH, (size_t) (s.N * s.M) };
+  size_t gws[3] = { (size_t)s.OW, (size_t)s.OH, (size_t)(s.N * s.M) };
   MaceClLaunch *l = mace_cl_launch (ctx, "conv", "conv_transpose2d", 3, gws);
   if (!l)
     return ctx->err->status;

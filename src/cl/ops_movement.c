@@ -14,9 +14,9 @@ numel (const MaceValue *v)
 
 /* One copy_strided launch over dims (nd axes). */
 static MaceStatus
-plan_strided (MaceClOpCtx *ctx, cl_mem x, cl_mem y, int nd,
-              const int64_t *dims, const int64_t *sstr, const int64_t *dstr,
-              int64_t soff, int64_t doff)
+plan_strided (MaceClOpCtx *ctx, cl_mem x, cl_mem y, int nd, const int64_t *dims,
+              const int64_t *sstr, const int64_t *dstr, int64_t soff,
+              int64_t doff)
 {
   int64_t n = mace_shape_numel (nd, dims);
   if (n == 0)
@@ -27,26 +27,26 @@ plan_strided (MaceClOpCtx *ctx, cl_mem x, cl_mem y, int nd,
     p[1] = 1;
     p[2] = 0;
     p[3] = 0;
-    p[4] = (int) soff;
-    p[5] = (int) doff;
+    p[4] = (int)soff;
+    p[5] = (int)doff;
     nd = 1;
   } else {
     p[0] = nd;
     for (int d = 0; d < nd; d++) {
-      p[1 + d] = (int) dims[d];
-      p[1 + nd + d] = (int) sstr[d];
-      p[1 + 2 * nd + d] = (int) dstr[d];
+      p[1 + d] = (int)dims[d];
+      p[1 + nd + d] = (int)sstr[d];
+      p[1 + 2 * nd + d] = (int)dstr[d];
     }
-    p[1 + 3 * nd] = (int) soff;
-    p[2 + 3 * nd] = (int) doff;
+    p[1 + 3 * nd] = (int)soff;
+    p[2 + 3 * nd] = (int)doff;
   }
-  size_t gws = (size_t) n;
+  size_t gws = (size_t)n;
   MaceClLaunch *l = mace_cl_launch (ctx, "movement", "copy_strided", 1, &gws);
   if (!l)
     return ctx->err->status;
   mace_cl_arg_mem (l, x);
   mace_cl_arg_mem (l, y);
-  mace_cl_arg_int (l, (int) n);
+  mace_cl_arg_int (l, (int)n);
   mace_cl_arg_ints (ctx, l, p, 3 + 3 * nd);
   return MACE_OK;
 }
@@ -74,7 +74,7 @@ plan_reshape (MaceClOpCtx *ctx)
   if (numel (mace_cl_in (ctx, 0)) != numel (mace_cl_out (ctx, 0)))
     return mace_cl_unsupported (ctx, "element counts differ");
   mace_cl_copy (ctx, x, 0, y, 0,
-                (size_t) numel (mace_cl_out (ctx, 0)) * sizeof (float));
+                (size_t)numel (mace_cl_out (ctx, 0)) * sizeof (float));
   return MACE_OK;
 }
 
@@ -91,8 +91,7 @@ plan_transpose (MaceClOpCtx *ctx)
   int64_t perm[MACE_MAX_DIMS], dims[MACE_MAX_DIMS], istr[MACE_MAX_DIMS];
   int64_t sstr[MACE_MAX_DIMS], dstr[MACE_MAX_DIMS];
   if (perm_attr && np != nd)
-    return mace_cl_unsupported (ctx, "perm has %d entries for rank %d", np,
-                                nd);
+    return mace_cl_unsupported (ctx, "perm has %d entries for rank %d", np, nd);
   for (int d = 0; d < nd; d++) {
     perm[d] = perm_attr ? mace_cl_axis (perm_attr[d], nd) : nd - 1 - d;
     if (perm[d] < 0)
@@ -200,14 +199,14 @@ plan_slice (MaceClOpCtx *ctx)
     const int64_t *a;
     if (!(a = mace_attr_ints (ctx->node, "starts", &ns)) || ns > nd)
       return mace_cl_unsupported (ctx, "bad starts");
-    memcpy (starts, a, sizeof (int64_t) * (size_t) ns);
+    memcpy (starts, a, sizeof (int64_t) * (size_t)ns);
     if (!(a = mace_attr_ints (ctx->node, "ends", &ne)) || ne != ns)
       return mace_cl_unsupported (ctx, "bad ends");
-    memcpy (ends, a, sizeof (int64_t) * (size_t) ne);
+    memcpy (ends, a, sizeof (int64_t) * (size_t)ne);
     if ((a = mace_attr_ints (ctx->node, "axes", &na))) {
       if (na != ns)
         return mace_cl_unsupported (ctx, "bad axes");
-      memcpy (axes, a, sizeof (int64_t) * (size_t) na);
+      memcpy (axes, a, sizeof (int64_t) * (size_t)na);
     } else {
       na = -1;
     }
@@ -284,7 +283,7 @@ plan_pad (MaceClOpCtx *ctx)
     const int64_t *a = mace_attr_ints (ctx->node, "pads", &npads);
     if (!a || npads != 2 * nd)
       return mace_cl_unsupported (ctx, "bad pads");
-    memcpy (pads, a, sizeof (int64_t) * (size_t) npads);
+    memcpy (pads, a, sizeof (int64_t) * (size_t)npads);
     value = mace_attr_float (ctx->node, "value", 0.0f);
   } else {
     npads = mace_cl_const_ints (ctx, 1, pads, 2 * MACE_MAX_DIMS);
@@ -306,8 +305,8 @@ plan_pad (MaceClOpCtx *ctx)
     }
   } else {
     if (npads != 2 * nd)
-      return mace_cl_unsupported (ctx, "pads has %d entries for rank %d",
-                                  npads, nd);
+      return mace_cl_unsupported (ctx, "pads has %d entries for rank %d", npads,
+                                  nd);
     for (int d = 0; d < nd; d++)
       lead[d] = pads[d];
   }
@@ -318,17 +317,17 @@ plan_pad (MaceClOpCtx *ctx)
   int p[1 + 3 * MACE_MAX_DIMS];
   p[0] = nd;
   for (int d = 0; d < nd; d++) {
-    p[1 + d] = (int) out->dims[d];
-    p[1 + nd + d] = (int) in->dims[d];
-    p[1 + 2 * nd + d] = (int) lead[d];
+    p[1 + d] = (int)out->dims[d];
+    p[1 + nd + d] = (int)in->dims[d];
+    p[1 + 2 * nd + d] = (int)lead[d];
   }
-  size_t gws = (size_t) mace_shape_numel (nd, out->dims);
+  size_t gws = (size_t)mace_shape_numel (nd, out->dims);
   MaceClLaunch *l = mace_cl_launch (ctx, "movement", "pad", 1, &gws);
   if (!l)
     return ctx->err->status;
   mace_cl_arg_mem (l, x);
   mace_cl_arg_mem (l, y);
-  mace_cl_arg_int (l, (int) gws);
+  mace_cl_arg_int (l, (int)gws);
   mace_cl_arg_int (l, mode);
   mace_cl_arg_float (l, value);
   mace_cl_arg_ints (ctx, l, p, 1 + 3 * nd);
@@ -352,16 +351,16 @@ plan_tile (MaceClOpCtx *ctx)
   int p[1 + 2 * MACE_MAX_DIMS];
   p[0] = nd;
   for (int d = 0; d < nd; d++) {
-    p[1 + d] = (int) out->dims[d];
-    p[1 + nd + d] = (int) in->dims[d];
+    p[1 + d] = (int)out->dims[d];
+    p[1 + nd + d] = (int)in->dims[d];
   }
-  size_t gws = (size_t) mace_shape_numel (nd, out->dims);
+  size_t gws = (size_t)mace_shape_numel (nd, out->dims);
   MaceClLaunch *l = mace_cl_launch (ctx, "movement", "tile", 1, &gws);
   if (!l)
     return ctx->err->status;
   mace_cl_arg_mem (l, x);
   mace_cl_arg_mem (l, y);
-  mace_cl_arg_int (l, (int) gws);
+  mace_cl_arg_int (l, (int)gws);
   mace_cl_arg_ints (ctx, l, p, 1 + 2 * nd);
   return MACE_OK;
 }
@@ -408,8 +407,7 @@ plan_depth_space (MaceClOpCtx *ctx)
     if (C % (b * b))
       return mace_cl_unsupported (ctx, "channels not divisible");
     int64_t Co = C / (b * b);
-    bool crd = strcmp (mace_attr_string (ctx->node, "mode", "DCR"), "CRD")
-               == 0;
+    bool crd = strcmp (mace_attr_string (ctx->node, "mode", "DCR"), "CRD") == 0;
     int64_t sN = C * H * W, sC, sb1, sb2;
     if (crd) {
       sC = b * b * H * W;
@@ -460,35 +458,34 @@ plan_gather (MaceClOpCtx *ctx)
   cl_mem ym = mace_cl_out_mem (ctx, 0);
   if (!xm || !im || !ym)
     return ctx->err->status;
-  size_t gws = (size_t) numel (y);
-  MaceClLaunch *l = mace_cl_launch (ctx, "movement",
-                                    elements ? "gather_elements" : "gather",
-                                    1, &gws);
+  size_t gws = (size_t)numel (y);
+  MaceClLaunch *l = mace_cl_launch (
+      ctx, "movement", elements ? "gather_elements" : "gather", 1, &gws);
   if (!l)
     return ctx->err->status;
   mace_cl_arg_mem (l, xm);
   mace_cl_arg_mem (l, im);
   mace_cl_arg_mem (l, ym);
-  mace_cl_arg_int (l, (int) gws);
+  mace_cl_arg_int (l, (int)gws);
   if (elements) {
     int64_t str[MACE_MAX_DIMS];
     mace_cl_strides (nd, x->t.dims, str);
     int p[3 + 2 * MACE_MAX_DIMS];
     p[0] = nd;
     for (int d = 0; d < nd; d++) {
-      p[1 + d] = (int) ix->t.dims[d];
-      p[1 + nd + d] = (int) str[d];
+      p[1 + d] = (int)ix->t.dims[d];
+      p[1 + nd + d] = (int)str[d];
     }
     p[1 + 2 * nd] = axis;
-    p[2 + 2 * nd] = (int) x->t.dims[axis];
+    p[2 + 2 * nd] = (int)x->t.dims[axis];
     mace_cl_arg_ints (ctx, l, p, 3 + 2 * nd);
   } else {
     int64_t inner = 1;
     for (int d = axis + 1; d < nd; d++)
       inner *= x->t.dims[d];
-    mace_cl_arg_int (l, (int) numel (ix));
-    mace_cl_arg_int (l, (int) inner);
-    mace_cl_arg_int (l, (int) x->t.dims[axis]);
+    mace_cl_arg_int (l, (int)numel (ix));
+    mace_cl_arg_int (l, (int)inner);
+    mace_cl_arg_int (l, (int)x->t.dims[axis]);
   }
   return MACE_OK;
 }

@@ -16,7 +16,7 @@ struct MaceClTuner {
   MaceClDevice *dev;
   int tune;
   MaceClTuningCache *cache; /* NULL: tuned sizes last for this session */
-  GHashTable *entries; /* key -> size_t[3] (lws; zeros = driver) */
+  GHashTable *entries;      /* key -> size_t[3] (lws; zeros = driver) */
 };
 
 MaceClTuner *
@@ -46,11 +46,11 @@ time_launch (MaceClTuner *t, MaceClLaunch *l, const size_t *lws)
   double best = -1;
   for (int rep = 0; rep < 4; rep++) {
     gint64 t0 = g_get_monotonic_time ();
-    cl_int rc = clEnqueueNDRangeKernel (t->dev->queue, l->kernel, l->dim,
-                                        NULL, l->gws, lws, 0, NULL, NULL);
+    cl_int rc = clEnqueueNDRangeKernel (t->dev->queue, l->kernel, l->dim, NULL,
+                                        l->gws, lws, 0, NULL, NULL);
     if (rc != CL_SUCCESS || clFinish (t->dev->queue) != CL_SUCCESS)
       return -1;
-    double us = (double) (g_get_monotonic_time () - t0);
+    double us = (double)(g_get_monotonic_time () - t0);
     if (rep > 0 && (best < 0 || us < best)) /* first run warms up */
       best = us;
   }
@@ -74,15 +74,16 @@ static void
 tune_launch (MaceClTuner *t, MaceClLaunch *l, size_t *best_lws)
 {
   static const size_t c1[] = { 8, 16, 32, 64, 128, 256 };
-  static const size_t c2[][2] = { { 4, 4 },  { 8, 8 },  { 16, 4 }, { 4, 16 },
+  static const size_t c2[][2] = { { 4, 4 },   { 8, 8 },  { 16, 4 }, { 4, 16 },
                                   { 16, 16 }, { 32, 4 }, { 8, 32 }, { 32, 8 } };
-  static const size_t c3[][3] = { { 4, 4, 1 }, { 8, 8, 1 }, { 16, 4, 1 },
+  static const size_t c3[][3] = { { 4, 4, 1 }, { 8, 8, 1 },   { 16, 4, 1 },
                                   { 4, 4, 4 }, { 16, 16, 1 }, { 8, 4, 2 } };
   double best = time_launch (t, l, NULL);
   memset (best_lws, 0, 3 * sizeof (size_t));
   size_t lws[3];
-  int n = l->dim == 1 ? (int) G_N_ELEMENTS (c1)
-          : l->dim == 2 ? (int) G_N_ELEMENTS (c2) : (int) G_N_ELEMENTS (c3);
+  int n = l->dim == 1   ? (int)G_N_ELEMENTS (c1)
+          : l->dim == 2 ? (int)G_N_ELEMENTS (c2)
+                        : (int)G_N_ELEMENTS (c3);
   for (int i = 0; i < n; i++) {
     lws[0] = l->dim == 1 ? c1[i] : l->dim == 2 ? c2[i][0] : c3[i][0];
     lws[1] = l->dim == 2 ? c2[i][1] : l->dim == 3 ? c3[i][1] : 1;
@@ -117,8 +118,7 @@ mace_cl_tuner_choose (MaceClTuner *t, MaceClLaunch *l)
   if (!t->tune && t->cache
       && mace_cl_tuning_cache_lookup (t->cache, key, stored, &variant)) {
     bool ok = stored[0] == 0 || (l->dim >= 1 && fits (t, l, stored));
-    memcpy (l->lws, ok ? stored : (size_t[3]) { 0, 0, 0 },
-            3 * sizeof (size_t));
+    memcpy (l->lws, ok ? stored : (size_t[3]){ 0, 0, 0 }, 3 * sizeof (size_t));
     return;
   }
   if (!t->tune) {
