@@ -31,33 +31,40 @@ const char *
 mace_cl_error_string (cl_int code)
 {
   switch (code) {
-#define E(x)                                                                   \
-  case x: return #x;
-    E (CL_SUCCESS)
-    E (CL_DEVICE_NOT_FOUND)
-    E (CL_DEVICE_NOT_AVAILABLE) E (CL_COMPILER_NOT_AVAILABLE)
-        E (CL_MEM_OBJECT_ALLOCATION_FAILURE) E (CL_OUT_OF_RESOURCES)
-            E (CL_OUT_OF_HOST_MEMORY) E (CL_BUILD_PROGRAM_FAILURE) E (
-                CL_INVALID_VALUE) E (CL_INVALID_DEVICE) E (CL_INVALID_CONTEXT)
-                E (CL_INVALID_MEM_OBJECT) E (CL_INVALID_PROGRAM) E (
-                    CL_INVALID_PROGRAM_EXECUTABLE) E (CL_INVALID_KERNEL_NAME)
-                    E (CL_INVALID_KERNEL) E (CL_INVALID_ARG_INDEX) E (
-                        CL_INVALID_ARG_VALUE) E (CL_INVALID_ARG_SIZE)
-                        E (CL_INVALID_KERNEL_ARGS) E (CL_INVALID_WORK_DIMENSION)
-                            E (CL_INVALID_WORK_GROUP_SIZE)
-                                E (CL_INVALID_WORK_ITEM_SIZE)
-                                    E (CL_INVALID_GLOBAL_OFFSET)
-                                        E (CL_INVALID_BUFFER_SIZE)
-                                            E (CL_INVALID_GLOBAL_WORK_SIZE) E (
-                                                CL_INVALID_COMMAND_QUEUE)
-                                                E (CL_INVALID_OPERATION) E (
-                                                    CL_INVALID_BUILD_OPTIONS)
-                                                    E (CL_INVALID_BINARY)
-                                                        E (CL_INVALID_PLATFORM)
-                                                            E (CL_INVALID_EVENT)
-#undef E
-                                                                default
-        : return "unknown OpenCL error";
+    case CL_SUCCESS: return "CL_SUCCESS";
+    case CL_DEVICE_NOT_FOUND: return "CL_DEVICE_NOT_FOUND";
+    case CL_DEVICE_NOT_AVAILABLE: return "CL_DEVICE_NOT_AVAILABLE";
+    case CL_COMPILER_NOT_AVAILABLE: return "CL_COMPILER_NOT_AVAILABLE";
+    case CL_MEM_OBJECT_ALLOCATION_FAILURE:
+      return "CL_MEM_OBJECT_ALLOCATION_FAILURE";
+    case CL_OUT_OF_RESOURCES: return "CL_OUT_OF_RESOURCES";
+    case CL_OUT_OF_HOST_MEMORY: return "CL_OUT_OF_HOST_MEMORY";
+    case CL_BUILD_PROGRAM_FAILURE: return "CL_BUILD_PROGRAM_FAILURE";
+    case CL_INVALID_VALUE: return "CL_INVALID_VALUE";
+    case CL_INVALID_DEVICE: return "CL_INVALID_DEVICE";
+    case CL_INVALID_CONTEXT: return "CL_INVALID_CONTEXT";
+    case CL_INVALID_MEM_OBJECT: return "CL_INVALID_MEM_OBJECT";
+    case CL_INVALID_PROGRAM: return "CL_INVALID_PROGRAM";
+    case CL_INVALID_PROGRAM_EXECUTABLE: return "CL_INVALID_PROGRAM_EXECUTABLE";
+    case CL_INVALID_KERNEL_NAME: return "CL_INVALID_KERNEL_NAME";
+    case CL_INVALID_KERNEL: return "CL_INVALID_KERNEL";
+    case CL_INVALID_ARG_INDEX: return "CL_INVALID_ARG_INDEX";
+    case CL_INVALID_ARG_VALUE: return "CL_INVALID_ARG_VALUE";
+    case CL_INVALID_ARG_SIZE: return "CL_INVALID_ARG_SIZE";
+    case CL_INVALID_KERNEL_ARGS: return "CL_INVALID_KERNEL_ARGS";
+    case CL_INVALID_WORK_DIMENSION: return "CL_INVALID_WORK_DIMENSION";
+    case CL_INVALID_WORK_GROUP_SIZE: return "CL_INVALID_WORK_GROUP_SIZE";
+    case CL_INVALID_WORK_ITEM_SIZE: return "CL_INVALID_WORK_ITEM_SIZE";
+    case CL_INVALID_GLOBAL_OFFSET: return "CL_INVALID_GLOBAL_OFFSET";
+    case CL_INVALID_BUFFER_SIZE: return "CL_INVALID_BUFFER_SIZE";
+    case CL_INVALID_GLOBAL_WORK_SIZE: return "CL_INVALID_GLOBAL_WORK_SIZE";
+    case CL_INVALID_COMMAND_QUEUE: return "CL_INVALID_COMMAND_QUEUE";
+    case CL_INVALID_OPERATION: return "CL_INVALID_OPERATION";
+    case CL_INVALID_BUILD_OPTIONS: return "CL_INVALID_BUILD_OPTIONS";
+    case CL_INVALID_BINARY: return "CL_INVALID_BINARY";
+    case CL_INVALID_PLATFORM: return "CL_INVALID_PLATFORM";
+    case CL_INVALID_EVENT: return "CL_INVALID_EVENT";
+    default: return "unknown OpenCL error";
   }
 }
 
