@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "backend.h"
+#include "frame.h"
 #include "cl/device.h"
 #include "cl/ops.h"
 #include "cl/preprocess.h"
@@ -898,6 +899,24 @@ cl_set_input_frame (MaceBackend *b, int index, const MaceFrame *frame,
     b->pre = mace_cl_preprocess_new (b->dev);
   if (!b->input_frame)
     b->input_frame = g_new0 (bool, g->n_inputs + 1);
+  /* A discrete device with a host frame much larger than the model's input
+   * (a 1080p frame for a 128x128 detector): sampling on the CPU and
+   * uploading the small input beats sending the whole frame over the bus.
+   * The frame itself is not copied; the input goes up like any input. */
+  size_t frame_bytes = 0;
+  bool host_frame = true;
+  for (int p = 0; p < mace_frame_n_planes (frame->format); p++) {
+    frame_bytes += mace_frame_plane_bytes (frame, p);
+    if (frame->cl_mem[p])
+      host_frame = false;
+  }
+  if (host_frame && !mace_cl_preprocess_host_unified (b->pre)
+      && frame_bytes > 2 * mace_tensor_nbytes (host)) {
+    mace_frame_preprocess_cpu (frame, plan, host->data, b->pool);
+    b->input_frame[index] = false;
+    stats->last_zero_copy = 1;
+    return MACE_OK;
+  }
   MaceStatus st = mace_cl_preprocess_run (b->pre, frame, plan, dst, stats, err);
   if (st != MACE_OK)
     return st;

@@ -60,6 +60,12 @@ cl_fail (MaceError *err, cl_int rc, const char *what)
   return MACE_ERROR_BACKEND;
 }
 
+bool
+mace_cl_preprocess_host_unified (const MaceClPreprocess *pre)
+{
+  return pre->host_unified;
+}
+
 MaceStatus
 mace_cl_preprocess_run (MaceClPreprocess *pre, const MaceFrame *f,
                         const MaceFramePlan *plan, cl_mem dst,
