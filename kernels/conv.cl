@@ -307,3 +307,77 @@ CONV_RB_KERNEL (conv2d_rb_1x1, 1, 1, 64, 1, 16)
 CONV_RB_KERNEL (conv2d_rb_3x3, 3, 3, 8, 8, 8)
 CONV_RB_KERNEL (conv2d_rb_5x5, 5, 5, 8, 8, 4)
 CONV_RB_KERNEL (conv2d_rb_7x7, 7, 7, 8, 8, 2)
+
+/* ---- Depthwise + pointwise, one launch (MaceDwPwConv, the optimiser's
+ * fuse_dw_pw): a work-group of DWPW_NT work-items takes tp output pixels
+ * (of the flattened OH * OW) x mb output channels.  It computes the
+ * depthwise result of those pixels for all C channels into local memory
+ * (plus its bias), stages the mb x C block of 1x1 weights, then each
+ * work-item makes outputs (pixel lid % tp, channels lid / tp + k * NT / tp)
+ * with the usual epilogue (bias, residual on channels < cr, activation).
+ * Same operation order as conv2d_dw followed by conv2d_1x1.  p is the
+ * depthwise's conv parameters with M = the 1x1's output channels.  Global
+ * size (ceil (OH * OW / tp) * NT, ceil (M / mb), N), local (NT, 1, 1);
+ * tp * C and mb * C at most DWPW_LOCAL. */
+#define DWPW_NT 64
+#define DWPW_LOCAL 4096
+
+__kernel void conv2d_dwpw (__global const float *x, __global const float *wd,
+                           __global const float *bd, __global const float *wp,
+                           __global const float *bias,
+                           __global const float *res, __global float *y,
+                           __global const int *p, int has_bd, int has_bias,
+                           int cr, int act, float a, float b, int tp, int mb)
+{
+  __local float mid[DWPW_LOCAL];
+  __local float wl[DWPW_LOCAL];
+  const int lid = get_local_id (0);
+  const int C = p[1], H = p[2], W = p[3], M = p[4], OH = p[5], OW = p[6];
+  const int KH = p[7], KW = p[8], sh = p[9], sw = p[10], ph = p[11];
+  const int pw = p[12], dh = p[13], dw = p[14];
+  const int P = OH * OW, pix0 = get_group_id (0) * tp;
+  const int mbase = get_group_id (1) * mb, nb = get_group_id (2);
+  __global const float *xb = x + (size_t) nb * C * H * W;
+  for (int i = lid; i < C * tp; i += DWPW_NT) {
+    int c = i / tp, pix = pix0 + i - c * tp;
+    float acc = 0.0f;
+    if (pix < P) {
+      int oh = pix / OW, ow = pix - oh * OW;
+      int iy0 = oh * sh - ph, ix0 = ow * sw - pw;
+      __global const float *xp = xb + (size_t) c * H * W;
+      __global const float *wq = wd + (size_t) c * KH * KW;
+      for (int ky = 0; ky < KH; ky++) {
+        int iy = iy0 + ky * dh;
+        if (iy < 0 || iy >= H)
+          continue;
+        for (int kx = 0; kx < KW; kx++) {
+          int ix = ix0 + kx * dw;
+          if (ix >= 0 && ix < W)
+            acc = mad (xp[iy * W + ix], wq[ky * KW + kx], acc);
+        }
+      }
+      if (has_bd)
+        acc += bd[c];
+    }
+    mid[i] = acc;
+  }
+  for (int i = lid; i < mb * C; i += DWPW_NT) {
+    int mm = i / C, m = mbase + mm;
+    wl[i] = m < M ? wp[(size_t) m * C + i - mm * C] : 0.0f;
+  }
+  barrier (CLK_LOCAL_MEM_FENCE);
+  const int pp = lid % tp, pix = pix0 + pp, step = DWPW_NT / tp;
+  if (pix >= P)
+    return;
+  for (int mm = lid / tp; mm < mb; mm += step) {
+    int m = mbase + mm;
+    if (m >= M)
+      break;
+    __local const float *wr = wl + mm * C;
+    float acc = 0.0f;
+    for (int c = 0; c < C; c++)
+      acc = mad (mid[c * tp + pp], wr[c], acc);
+    conv_store (bias, res, y, has_bias, cr, act, a, b, nb, m, M, (size_t) pix,
+                (size_t) P, acc);
+  }
+}

@@ -363,6 +363,7 @@ prepare (MaceEngine *e, MaceError *err)
     mace_pass_fuse_conv_bn (g);
     mace_pass_fuse_conv_add (g);
     mace_pass_fuse_conv_act (g);
+    mace_pass_fuse_dw_pw (g);
     mace_pass_dead_nodes (g);
   }
   mace_graph_compact (g);

@@ -17,7 +17,7 @@ typedef struct {
 /* Reads the shared attributes; the spatial axes of 1-D convolutions are
  * mapped to (1, W). */
 static bool
-conv_shape (MaceClOpCtx *ctx, ConvShape *s, bool transpose)
+conv_shape (MaceClOpCtx *ctx, ConvShape *s, bool transpose, bool dwpw)
 {
   MaceNode *n = ctx->node;
   const MaceValue *x = mace_cl_in (ctx, 0), *w = mace_cl_in (ctx, 1);
@@ -88,7 +88,8 @@ conv_shape (MaceClOpCtx *ctx, ConvShape *s, bool transpose)
   s->dw = dil[ns - 1];
   s->ph = o ? 0 : pb[0];
   s->pw = pb[ns - 1];
-  if (s->group <= 0 || s->C % s->group || s->M % s->group) {
+  /* MaceDwPwConv: the geometry is the depthwise's, M the 1x1's. */
+  if (s->group <= 0 || s->C % s->group || (!dwpw && s->M % s->group)) {
     mace_cl_unsupported (ctx, "bad group");
     return false;
   }
@@ -222,7 +223,7 @@ plan_conv (MaceClOpCtx *ctx)
 {
   MaceNode *n = ctx->node;
   ConvShape s;
-  if (!conv_shape (ctx, &s, false))
+  if (!conv_shape (ctx, &s, false, false))
     return ctx->why[0] ? MACE_ERROR_UNSUPPORTED
                        : mace_cl_unsupported (ctx, "bad inputs");
   const MaceValue *wv = mace_cl_in (ctx, 1);
@@ -298,6 +299,111 @@ plan_conv (MaceClOpCtx *ctx)
   return MACE_OK;
 }
 
+/* The residual of a conv output y (input k): the output's shape, or fewer
+ * channels (a channel padding fused into the conv: channels >= its count
+ * get none).  Sets *cr (0 without one); false when unsupported. */
+static bool
+residual_channels (MaceClOpCtx *ctx, const MaceValue *res, const MaceValue *y,
+                   int *cr)
+{
+  *cr = 0;
+  if (!res)
+    return true;
+  bool ok = res->t.ndim == y->t.ndim && res->t.ndim >= 2
+            && res->t.dims[0] == y->t.dims[0] && res->t.dims[1] >= 1
+            && res->t.dims[1] <= y->t.dims[1];
+  for (int d = 2; ok && d < y->t.ndim; d++)
+    ok = res->t.dims[d] == y->t.dims[d];
+  if (!ok) {
+    mace_cl_unsupported (ctx, "fused residual is broadcast");
+    return false;
+  }
+  if (res->t.dtype != MACE_DTYPE_FLOAT32) {
+    mace_cl_unsupported (ctx, "fused residual is not float32");
+    return false;
+  }
+  *cr = (int)res->t.dims[1];
+  return true;
+}
+
+#define DWPW_NT 64
+#define DWPW_LOCAL 4096
+
+/* MaceDwPwConv (src/opt/fuse_dw_pw.c): inputs [x, W_dw, B_dw, W_pw, B_pw,
+ * residual]; kernels/conv.cl conv2d_dwpw, one launch. */
+static MaceStatus
+plan_dwpw (MaceClOpCtx *ctx)
+{
+  MaceNode *n = ctx->node;
+  ConvShape s;
+  if (!conv_shape (ctx, &s, false, true))
+    return ctx->why[0] ? MACE_ERROR_UNSUPPORTED
+                       : mace_cl_unsupported (ctx, "bad inputs");
+  const MaceValue *wd = mace_cl_in (ctx, 1), *wp = mace_cl_in (ctx, 3);
+  if (s.group != s.C || wd->t.dims[0] != s.C || wd->t.dims[1] != 1 || !wp
+      || wp->t.ndim != 4 || wp->t.dims[0] != s.M || wp->t.dims[1] != s.C
+      || wp->t.dims[2] != 1 || wp->t.dims[3] != 1)
+    return mace_cl_unsupported (ctx, "weight shapes do not match");
+  if (s.C > DWPW_LOCAL || s.OH * s.OW > INT32_MAX / 2)
+    return mace_cl_unsupported (ctx, "too many channels");
+  const MaceValue *bd = mace_cl_in (ctx, 2), *bp = mace_cl_in (ctx, 4);
+  const MaceValue *res = n->fused_add == 5 ? mace_cl_in (ctx, 5) : NULL;
+  const MaceValue *y = mace_cl_out (ctx, 0);
+  int cr;
+  if (!residual_channels (ctx, res, y, &cr))
+    return MACE_ERROR_UNSUPPORTED;
+  cl_mem xm = mace_cl_in_mem (ctx, 0), wdm = mace_cl_in_mem (ctx, 1);
+  cl_mem wpm = mace_cl_in_mem (ctx, 3), ym = mace_cl_out_mem (ctx, 0);
+  cl_mem bdm = bd ? mace_cl_in_mem (ctx, 2) : xm;
+  cl_mem bpm = bp ? mace_cl_in_mem (ctx, 4) : xm;
+  cl_mem rm = res ? mace_cl_in_mem (ctx, 5) : xm;
+  if (!xm || !wdm || !wpm || !ym || !bdm || !bpm || !rm)
+    return ctx->err->status;
+  /* Tiles: 32 pixels x up to 32 channels (balanced blocks), fewer pixels
+   * while that leaves the GPU with too few work-groups; both fit the
+   * local buffers. */
+  int64_t P = s.OH * s.OW;
+  int64_t nmb = ceil_div (s.M, 32), mb = ceil_div (s.M, nmb);
+  while (mb * s.C > DWPW_LOCAL) {
+    nmb++;
+    mb = ceil_div (s.M, nmb);
+  }
+  nmb = ceil_div (s.M, mb);
+  int64_t tp = 32;
+  while (tp > 1 && tp * s.C > DWPW_LOCAL)
+    tp /= 2;
+  while (tp > 8 && s.N * ceil_div (P, tp) * nmb < 96)
+    tp /= 2;
+  size_t gws[3]
+      = { (size_t)(ceil_div (P, tp) * DWPW_NT), (size_t)nmb, (size_t)s.N };
+  MaceClLaunch *l = mace_cl_launch (ctx, "conv", "conv2d_dwpw", 3, gws);
+  if (!l)
+    return ctx->err->status;
+  l->fixed_lws = true;
+  l->lws[0] = DWPW_NT;
+  l->lws[1] = 1;
+  l->lws[2] = 1;
+  int pv[16];
+  conv_params (&s, pv);
+  mace_cl_arg_mem (l, xm);
+  mace_cl_arg_mem (l, wdm);
+  mace_cl_arg_mem (l, bdm);
+  mace_cl_arg_mem (l, wpm);
+  mace_cl_arg_mem (l, bpm);
+  mace_cl_arg_mem (l, rm);
+  mace_cl_arg_mem (l, ym);
+  mace_cl_arg_ints (ctx, l, pv, 16);
+  mace_cl_arg_int (l, bd != NULL);
+  mace_cl_arg_int (l, bp != NULL);
+  mace_cl_arg_int (l, cr);
+  mace_cl_arg_int (l, (int)n->act);
+  mace_cl_arg_float (l, n->act_alpha);
+  mace_cl_arg_float (l, n->act_beta);
+  mace_cl_arg_int (l, (int)tp);
+  mace_cl_arg_int (l, (int)mb);
+  return MACE_OK;
+}
+
 static MaceStatus
 plan_conv_transpose (MaceClOpCtx *ctx)
 {
@@ -305,7 +411,7 @@ plan_conv_transpose (MaceClOpCtx *ctx)
   if (n->act != MACE_ACT_NONE || n->fused_add >= 0)
     return mace_cl_unsupported (ctx, "fused activation / residual");
   ConvShape s;
-  if (!conv_shape (ctx, &s, true))
+  if (!conv_shape (ctx, &s, true, false))
     return ctx->why[0] ? MACE_ERROR_UNSUPPORTED
                        : mace_cl_unsupported (ctx, "bad inputs");
   const MaceValue *wv = mace_cl_in (ctx, 1);
@@ -335,5 +441,6 @@ plan_conv_transpose (MaceClOpCtx *ctx)
 const MaceClOp mace_cl_ops_conv[] = {
   { "Conv", plan_conv, false },
   { "ConvTranspose", plan_conv_transpose, false },
+  { "MaceDwPwConv", plan_dwpw, false },
   { NULL, NULL, false },
 };

@@ -1232,8 +1232,160 @@ convt_run (MaceOpCtx *ctx)
   return MACE_OK;
 }
 
+/* ---- MaceDwPwConv (src/opt/fuse_dw_pw.c) ----------------------------
+ * A depthwise Conv followed by a 1x1 Conv, one node: inputs [x, W_dw,
+ * B_dw, W_pw, B_pw, residual]; the depthwise's attributes; the 1x1's
+ * activation and residual (fused_add = 5).  Runs the two Conv paths above
+ * with the intermediate in a scratch tensor, so results equal the unfused
+ * graph's. */
+
+typedef struct {
+  MaceTensor mid;
+  void *pw_state; /* the 1x1's packed weights (conv_prepare) */
+} DwPwState;
+
+static void
+dwpw_state_free (void *p)
+{
+  DwPwState *s = p;
+  if (!s)
+    return;
+  mace_tensor_clear (&s->mid);
+  conv_state_free (s->pw_state);
+  free (s);
+}
+
+/* Sub-contexts of the two convolutions.  dw_in / pw_in / tin are storage
+ * for the sub-nodes' input arrays. */
+typedef struct {
+  MaceNode dw, pw;
+  int dw_in[3], pw_in[4];
+  MaceTensor *dw_t[3], *pw_t[4], *dw_o[1], *pw_o[1];
+  MaceOpCtx dctx, pctx;
+} DwPwSub;
+
+static void
+dwpw_sub (MaceOpCtx *ctx, DwPwSub *s, MaceTensor *mid)
+{
+  MaceNode *n = ctx->node;
+  memset (s, 0, sizeof *s);
+  s->dw = *n;
+  s->dw.op_type = (char *)"Conv";
+  s->dw.n_in = 3;
+  s->dw.in = s->dw_in;
+  s->dw.act = MACE_ACT_NONE;
+  s->dw.fused_add = -1;
+  s->dw.state = NULL;
+  s->dw.state_free = NULL;
+  s->pw = s->dw;
+  s->pw.n_attr = 0;
+  s->pw.attrs = NULL;
+  s->pw.in = s->pw_in;
+  s->pw.act = n->act;
+  s->pw.act_alpha = n->act_alpha;
+  s->pw.act_beta = n->act_beta;
+  bool res = n->fused_add == 5 && ctx->n_in > 5 && ctx->in[5];
+  s->pw.n_in = res ? 4 : 3;
+  s->pw.fused_add = res ? 3 : -1;
+  for (int k = 0; k < 3; k++) {
+    s->dw_in[k] = k < n->n_in ? n->in[k] : -1;
+    s->dw_t[k] = k < ctx->n_in ? ctx->in[k] : NULL;
+  }
+  s->pw_in[0] = -1;
+  s->pw_t[0] = mid;
+  for (int k = 1; k < 4; k++) {
+    s->pw_in[k] = k + 2 < n->n_in ? n->in[k + 2] : -1;
+    s->pw_t[k] = k + 2 < ctx->n_in ? ctx->in[k + 2] : NULL;
+  }
+  s->dw_o[0] = mid;
+  s->pw_o[0] = ctx->out[0];
+  s->dctx = *ctx;
+  s->dctx.node = &s->dw;
+  s->dctx.n_in = 3;
+  s->dctx.in = s->dw_t;
+  s->dctx.n_out = 1;
+  s->dctx.out = s->dw_o;
+  s->pctx = s->dctx;
+  s->pctx.node = &s->pw;
+  s->pctx.n_in = s->pw.n_in;
+  s->pctx.in = s->pw_t;
+  s->pctx.out = s->pw_o;
+}
+
+static MaceStatus
+dwpw_check (const MaceNode *node, int64_t opset, char *msg, size_t len)
+{
+  if (node->n_in < 5 || node->in[3] < 0) {
+    g_snprintf (msg, len, "MaceDwPwConv needs inputs X, W_dw, B, W_pw, B");
+    return MACE_ERROR_INVALID_MODEL;
+  }
+  return conv_check (node, opset, msg, len);
+}
+
+static MaceStatus
+dwpw_infer (MaceOpCtx *ctx)
+{
+  MaceTensor mid;
+  memset (&mid, 0, sizeof mid);
+  DwPwSub s;
+  dwpw_sub (ctx, &s, &mid);
+  MaceStatus st = conv_infer (&s.dctx);
+  if (st == MACE_OK)
+    st = conv_infer (&s.pctx);
+  return st;
+}
+
+static MaceStatus
+dwpw_prepare (MaceOpCtx *ctx)
+{
+  DwPwState *ps = calloc (1, sizeof *ps);
+  if (!ps)
+    return mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "state");
+  DwPwSub s;
+  dwpw_sub (ctx, &s, &ps->mid);
+  MaceStatus st = conv_infer (&s.dctx);
+  if (st == MACE_OK)
+    st = conv_prepare (&s.pctx);
+  if (st != MACE_OK) {
+    dwpw_state_free (ps);
+    return st;
+  }
+  ps->pw_state = s.pw.state;
+  if (ctx->node->state && ctx->node->state_free)
+    ctx->node->state_free (ctx->node->state);
+  ctx->node->state = ps;
+  ctx->node->state_free = dwpw_state_free;
+  return MACE_OK;
+}
+
+static MaceStatus
+dwpw_run (MaceOpCtx *ctx)
+{
+  DwPwState *ps
+      = ctx->node->state_free == dwpw_state_free ? ctx->node->state : NULL;
+  MaceTensor tmp;
+  memset (&tmp, 0, sizeof tmp);
+  MaceTensor *mid = ps ? &ps->mid : &tmp;
+  DwPwSub s;
+  dwpw_sub (ctx, &s, mid);
+  if (ps) {
+    s.pw.state = ps->pw_state;
+    s.pw.state_free = conv_state_free;
+  }
+  MaceStatus st = conv_infer (&s.dctx);
+  if (st == MACE_OK && mace_tensor_alloc (mid) != MACE_OK)
+    st = mace_op_fail (ctx, MACE_ERROR_OUT_OF_MEMORY, "intermediate");
+  if (st == MACE_OK)
+    st = conv_run (&s.dctx);
+  if (st == MACE_OK)
+    st = conv_run (&s.pctx);
+  mace_tensor_clear (&tmp);
+  return st;
+}
+
 const MaceOpDef mace_ops_conv[] = {
   { "Conv", conv_check, conv_infer, conv_run, 0, conv_prepare },
   { "ConvTranspose", conv_check, convt_infer, convt_run, 0, NULL },
+  { "MaceDwPwConv", dwpw_check, dwpw_infer, dwpw_run, 0, dwpw_prepare },
   { NULL, NULL, NULL, NULL, 0, NULL },
 };

@@ -29,6 +29,9 @@ int mace_pass_fuse_conv_add (MaceGraph *g);
 /* Conv followed by Relu, Clip (constant bounds), LeakyRelu, HardSwish or
  * Sigmoid: the activation moves into node->act. */
 int mace_pass_fuse_conv_act (MaceGraph *g);
+/* Depthwise Conv read only by a 1x1 Conv (stride 1, no pads, one group):
+ * one MaceDwPwConv node (runs after fuse_conv_add / fuse_conv_act). */
+int mace_pass_fuse_dw_pw (MaceGraph *g);
 /* Transposes that cancel (or identity perms) are removed. */
 int mace_pass_remove_transposes (MaceGraph *g);
 /* Assigns arena offsets to static intermediate values by liveness.

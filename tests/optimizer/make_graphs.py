@@ -65,6 +65,39 @@ save("dw_hardswish_leaky", [
     helper.make_node("LeakyRelu", ["d"], ["y"], alpha=0.2),
 ], [const("wd", wd), const("w2", w2)], [1, 4, 7, 9], [1, 4, 7, 9], 2)
 
+# Depthwise 3x3 (bias) -> 1x1 (bias, 4 -> 6 channels) + Add(Concat(x,
+# zeros)) (BlazeFace's partial residual) + Relu -> one MaceDwPwConv node
+wdb = rng.standard_normal(4).astype(np.float32)
+wp = rng.standard_normal((6, 4, 1, 1)).astype(np.float32)
+bp = rng.standard_normal(6).astype(np.float32)
+save("dw_pw_residual", [
+    helper.make_node("Conv", ["x", "wd", "wdb"], ["c"], group=4, pads=[1, 1, 1, 1]),
+    helper.make_node("Conv", ["c", "wp", "bp"], ["d"]),
+    helper.make_node("Concat", ["x", "z"], ["xz"], axis=1),
+    helper.make_node("Add", ["d", "xz"], ["a"]),
+    helper.make_node("Relu", ["a"], ["y"]),
+], [const("wd", wd), const("wdb", wdb), const("wp", wp), const("bp", bp),
+    const("z", np.zeros((1, 2, 7, 9), np.float32))],
+    [1, 4, 7, 9], [1, 6, 7, 9], 1)
+
+# Depthwise 5x5 stride 2 (SAME_UPPER, no bias) -> 1x1 (no bias) + Clip:
+# one node; a second 1x1 reading the same depthwise output keeps it apart
+wd5 = rng.standard_normal((5, 1, 5, 5)).astype(np.float32)
+wp5 = rng.standard_normal((3, 5, 1, 1)).astype(np.float32)
+save("dw_s2_pw_clip", [
+    helper.make_node("Conv", ["x", "wd5"], ["c"], group=5, strides=[2, 2],
+                     auto_pad="SAME_UPPER"),
+    helper.make_node("Conv", ["c", "wp5"], ["d"]),
+    helper.make_node("Clip", ["d", "lo", "hi"], ["y"]),
+], [const("wd5", wd5), const("wp5", wp5), const("lo", np.float32(-0.5)),
+    const("hi", np.float32(0.7))], [1, 5, 11, 13], [1, 3, 6, 7], 1)
+save("dw_pw_shared", [
+    helper.make_node("Conv", ["x", "wd5"], ["c"], group=5, pads=[2, 2, 2, 2]),
+    helper.make_node("Conv", ["c", "wp5"], ["d"]),
+    helper.make_node("Conv", ["c", "wp5"], ["e"]),
+    helper.make_node("Add", ["d", "e"], ["y"]),
+], [const("wd5", wd5), const("wp5", wp5)], [1, 5, 6, 7], [1, 3, 6, 7], 3)
+
 # Transposes that cancel, around a Relu
 save("transpose_pair", [
     helper.make_node("Transpose", ["x"], ["t1"], perm=[0, 2, 3, 1]),
