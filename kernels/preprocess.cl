@@ -2,6 +2,7 @@
  * Video frame -> model input in one pass: colour conversion (packed RGB
  * variants, I420, NV12 as BT.601 limited range), bilinear resize at pixel
  * centres (stretch, letterbox or 1:1), normalisation and NHWC/NCHW layout.
+ * YUV frames are interpolated as Y, U, V and converted once per model pixel.
  * The CPU version is src/frame.c; both follow the same formulas. */
 
 #define FMT_RGB 0
@@ -21,7 +22,8 @@ inline float3 yuv_to_rgb (float y, float u, float v)
                    clamp (c + 2.017232f * d, 0.0f, 255.0f));
 }
 
-/* RGB of source pixel (x, y), frame coordinates in range. */
+/* RGB of source pixel (x, y), frame coordinates in range; for YUV formats
+ * its Y, U, V (converted after interpolation, as on the CPU). */
 inline float3 read_rgb (__global const uchar *p0, int s0,
                         __global const uchar *p1, int s1,
                         __global const uchar *p2, int s2, int fmt, int x,
@@ -43,7 +45,8 @@ inline float3 read_rgb (__global const uchar *p0, int s0,
     u = uv[0];
     v = uv[1];
   }
-  return yuv_to_rgb (Y, u, v);
+  /* YUV formats are resampled as Y, U, V; the caller converts. */
+  return (float3) (Y, u, v);
 }
 
 /* One work item per model pixel (x, y).  The content rectangle is
@@ -82,6 +85,8 @@ __kernel void preprocess (__global const uchar *p0, int off0, int s0,
     float3 q11 = read_rgb (p0, s0, p1, s1, p2, s2, fmt, crop_x + x1, crop_y + y1);
     rgb = (q00 * (1.0f - ax) + q01 * ax) * (1.0f - ay) +
           (q10 * (1.0f - ax) + q11 * ax) * ay;
+    if (fmt > FMT_BGRX)
+      rgb = yuv_to_rgb (rgb.x, rgb.y, rgb.z);
   } else {
     rgb = (float3) (0.0f, 0.0f, 0.0f);
   }

@@ -137,7 +137,10 @@ mace_frame_plan (const MaceFrame *f, const MacePreprocess *pp, int mw, int mh,
 static inline float
 clampf (float v, float lo, float hi)
 {
-  return v < lo ? lo : v > hi ? hi : v;
+  /* Written as min then max so the compiler emits minss/maxss, not
+   * branches (the taps' clamps mispredicted badly). */
+  v = v < hi ? v : hi;
+  return v > lo ? v : lo;
 }
 
 static inline void
@@ -206,10 +209,9 @@ store (const Job *j, int ox, int oy, const float *rgb)
   }
 }
 
-/* One output row from a YUV frame, with the row pointers and column
- * offsets worked out once: the same arithmetic as read_rgb per tap
- * (each tap converted, then interpolated) without its per-tap index
- * divisions and format tests. */
+/* One output row from a YUV frame: Y, U and V are interpolated on their
+ * planes and converted once per model pixel (kernels/preprocess.cl does
+ * the same), with row pointers and column offsets worked out once. */
 static void
 yuv_row (const Job *j, int oy, int y0, int y1, float ay)
 {
@@ -233,14 +235,12 @@ yuv_row (const Job *j, int oy, int y0, int y1, float ay)
   for (int ox = p->ix0; ox < p->ix1; ox++) {
     int x0 = j->x0[ox], x1 = j->x1[ox], c0 = j->c0[ox], c1 = j->c1[ox];
     float ax = j->ax[ox], bx = 1.0f - ax;
-    float q00[3], q01[3], q10[3], q11[3], rgb[3];
-    yuv_to_rgb (Y0[x0], U0[c0], V0[c0], q00);
-    yuv_to_rgb (Y0[x1], U0[c1], V0[c1], q01);
-    yuv_to_rgb (Y1[x0], U1[c0], V1[c0], q10);
-    yuv_to_rgb (Y1[x1], U1[c1], V1[c1], q11);
-    for (int k = 0; k < 3; k++)
-      rgb[k]
-          = (q00[k] * bx + q01[k] * ax) * by + (q10[k] * bx + q11[k] * ax) * ay;
+    float w00 = bx * by, w01 = ax * by, w10 = bx * ay, w11 = ax * ay;
+    float yv = w00 * Y0[x0] + w01 * Y0[x1] + w10 * Y1[x0] + w11 * Y1[x1];
+    float uv = w00 * U0[c0] + w01 * U0[c1] + w10 * U1[c0] + w11 * U1[c1];
+    float vv = w00 * V0[c0] + w01 * V0[c1] + w10 * V1[c0] + w11 * V1[c1];
+    float rgb[3];
+    yuv_to_rgb (yv, uv, vv, rgb);
     store (j, ox, oy, rgb);
   }
 }

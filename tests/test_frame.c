@@ -93,10 +93,10 @@ read_rgb_ref (const MaceFrame *f, int x, int y, double *rgb)
         u = uv[0];
         v = uv[1];
       }
-      double c = 1.164383 * (Y - 16), d = u - 128, e = v - 128;
-      rgb[0] = fmin (fmax (c + 1.596027 * e, 0), 255);
-      rgb[1] = fmin (fmax (c - 0.391762 * d - 0.812968 * e, 0), 255);
-      rgb[2] = fmin (fmax (c + 2.017232 * d, 0), 255);
+      /* YUV formats are resampled as Y, U, V and converted after. */
+      rgb[0] = Y;
+      rgb[1] = u;
+      rgb[2] = v;
       return;
     }
     default: {
@@ -153,6 +153,13 @@ reference (const MaceFrame *f, const MacePreprocess *pp, int mw, int mh)
                  d = img[((size_t)y1 * cw + x1) * 3 + k];
           rgb[k] = (a * (1 - ax) + b * ax) * (1 - ay)
                    + (c * (1 - ax) + d * ax) * ay;
+        }
+        if (f->format == MACE_FRAME_I420 || f->format == MACE_FRAME_NV12) {
+          double c = 1.164383 * (rgb[0] - 16), d = rgb[1] - 128,
+                 e = rgb[2] - 128;
+          rgb[0] = fmin (fmax (c + 1.596027 * e, 0), 255);
+          rgb[1] = fmin (fmax (c - 0.391762 * d - 0.812968 * e, 0), 255);
+          rgb[2] = fmin (fmax (c + 2.017232 * d, 0), 255);
         }
       }
       for (int k = 0; k < 3; k++) {
