@@ -252,33 +252,6 @@ mace_tensor_data_const (const MaceTensor *t)
   return t->data;
 }
 
-static float
-half_to_float (uint16_t h)
-{
-  uint32_t sign = (uint32_t)(h >> 15) << 31;
-  uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-  if (exp == 0) {
-    if (man == 0) {
-      bits = sign;
-    } else {
-      exp = 127 - 15 + 1;
-      while (!(man & 0x400)) {
-        man <<= 1;
-        exp--;
-      }
-      man &= 0x3ff;
-      bits = sign | (exp << 23) | (man << 13);
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | (man << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
-  }
-  float f;
-  memcpy (&f, &bits, 4);
-  return f;
-}
-
 double
 mace_tensor_get_f64 (const MaceTensor *t, int64_t i)
 {
@@ -295,7 +268,7 @@ mace_tensor_get_f64 (const MaceTensor *t, int64_t i)
     case MACE_DTYPE_UINT32: return ((const uint32_t *)d)[i];
     case MACE_DTYPE_UINT64: return (double)((const uint64_t *)d)[i];
     case MACE_DTYPE_BOOL: return ((const uint8_t *)d)[i] ? 1.0 : 0.0;
-    case MACE_DTYPE_FLOAT16: return half_to_float (((const uint16_t *)d)[i]);
+    case MACE_DTYPE_FLOAT16: return mace_half_to_f32 (((const uint16_t *)d)[i]);
     case MACE_DTYPE_BFLOAT16: {
       uint32_t bits = (uint32_t)((const uint16_t *)d)[i] << 16;
       float f;
@@ -315,5 +288,31 @@ mace_tensor_get_i64 (const MaceTensor *t, int64_t i)
     case MACE_DTYPE_INT32: return ((const int32_t *)d)[i];
     case MACE_DTYPE_UINT64: return (int64_t)((const uint64_t *)d)[i];
     default: return (int64_t)mace_tensor_get_f64 (t, i);
+  }
+}
+
+void
+mace_tensor_set_f64 (MaceTensor *t, int64_t i, double v)
+{
+  void *d = t->data;
+  switch (t->dtype) {
+    case MACE_DTYPE_FLOAT32: ((float *)d)[i] = (float)v; break;
+    case MACE_DTYPE_FLOAT64: ((double *)d)[i] = v; break;
+    case MACE_DTYPE_UINT8: ((uint8_t *)d)[i] = (uint8_t)v; break;
+    case MACE_DTYPE_INT8: ((int8_t *)d)[i] = (int8_t)v; break;
+    case MACE_DTYPE_UINT16: ((uint16_t *)d)[i] = (uint16_t)v; break;
+    case MACE_DTYPE_INT16: ((int16_t *)d)[i] = (int16_t)v; break;
+    case MACE_DTYPE_INT32: ((int32_t *)d)[i] = (int32_t)v; break;
+    case MACE_DTYPE_INT64: ((int64_t *)d)[i] = (int64_t)v; break;
+    case MACE_DTYPE_UINT32: ((uint32_t *)d)[i] = (uint32_t)v; break;
+    case MACE_DTYPE_UINT64: ((uint64_t *)d)[i] = (uint64_t)v; break;
+    case MACE_DTYPE_BOOL: ((uint8_t *)d)[i] = v != 0; break;
+    case MACE_DTYPE_FLOAT16:
+      ((uint16_t *)d)[i] = mace_f32_to_half ((float)v);
+      break;
+    case MACE_DTYPE_BFLOAT16:
+      ((uint16_t *)d)[i] = mace_f32_to_bf16 ((float)v);
+      break;
+    default: break;
   }
 }

@@ -65,36 +65,6 @@ has_values (const MaceOpCtx *ctx, int i)
   return has_input (ctx, i) && mace_tensor_numel (ctx->in[i]) > 0;
 }
 
-static uint16_t
-float_to_half (float f)
-{
-  uint32_t x;
-  memcpy (&x, &f, 4);
-  uint32_t sign = (x >> 16) & 0x8000u;
-  int32_t exp = (int32_t)((x >> 23) & 0xff) - 127 + 15;
-  uint32_t man = x & 0x7fffffu;
-  if (((x >> 23) & 0xff) == 0xff)
-    return (uint16_t)(sign | 0x7c00u | (man ? 0x200u : 0));
-  if (exp >= 31)
-    return (uint16_t)(sign | 0x7c00u);
-  if (exp <= 0) {
-    if (exp < -10)
-      return (uint16_t)sign;
-    man |= 0x800000u;
-    uint32_t shift = (uint32_t)(14 - exp);
-    uint32_t h = man >> shift;
-    uint32_t rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (h & 1)))
-      h++;
-    return (uint16_t)(sign | h);
-  }
-  uint32_t h = sign | ((uint32_t)exp << 10) | (man >> 13);
-  uint32_t rem = man & 0x1fffu;
-  if (rem > 0x1000u || (rem == 0x1000u && (h & 1)))
-    h++;
-  return (uint16_t)h;
-}
-
 /* Writes v into element i of data of type dt (integers round to nearest,
  * saturating, as interpolated integer images expect). */
 static void
@@ -104,16 +74,11 @@ store_f64 (void *d, MaceDataType dt, int64_t i, double v)
     case MACE_DTYPE_FLOAT32: ((float *)d)[i] = (float)v; return;
     case MACE_DTYPE_FLOAT64: ((double *)d)[i] = v; return;
     case MACE_DTYPE_FLOAT16:
-      ((uint16_t *)d)[i] = float_to_half ((float)v);
+      ((uint16_t *)d)[i] = mace_f32_to_half ((float)v);
       return;
-    case MACE_DTYPE_BFLOAT16: {
-      float f = (float)v;
-      uint32_t b;
-      memcpy (&b, &f, 4);
-      b += 0x7fffu + ((b >> 16) & 1);
-      ((uint16_t *)d)[i] = (uint16_t)(b >> 16);
+    case MACE_DTYPE_BFLOAT16:
+      ((uint16_t *)d)[i] = mace_f32_to_bf16 ((float)v);
       return;
-    }
     default: break;
   }
   double r = nearbyint (v);

@@ -10,68 +10,6 @@
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static uint16_t
-float_to_half (float f)
-{
-  uint32_t x;
-  memcpy (&x, &f, 4);
-  uint32_t sign = (x >> 16) & 0x8000u;
-  int32_t exp = (int32_t)((x >> 23) & 0xff) - 127 + 15;
-  uint32_t man = x & 0x7fffffu;
-  if (((x >> 23) & 0xff) == 0xff)
-    return (uint16_t)(sign | 0x7c00u | (man ? 0x200u : 0));
-  if (exp >= 31)
-    return (uint16_t)(sign | 0x7c00u);
-  if (exp <= 0) {
-    if (exp < -10)
-      return (uint16_t)sign;
-    man |= 0x800000u;
-    uint32_t shift = (uint32_t)(14 - exp);
-    uint32_t h = man >> shift;
-    uint32_t rem = man & ((1u << shift) - 1), half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (h & 1)))
-      h++;
-    return (uint16_t)(sign | h);
-  }
-  uint32_t h = sign | ((uint32_t)exp << 10) | (man >> 13);
-  uint32_t rem = man & 0x1fffu;
-  if (rem > 0x1000u || (rem == 0x1000u && (h & 1)))
-    h++;
-  return (uint16_t)h;
-}
-
-/* Writes v into element i of a numeric tensor. */
-static void
-set_f64 (MaceTensor *t, int64_t i, double v)
-{
-  void *d = t->data;
-  switch (t->dtype) {
-    case MACE_DTYPE_FLOAT32: ((float *)d)[i] = (float)v; break;
-    case MACE_DTYPE_FLOAT64: ((double *)d)[i] = v; break;
-    case MACE_DTYPE_UINT8: ((uint8_t *)d)[i] = (uint8_t)v; break;
-    case MACE_DTYPE_INT8: ((int8_t *)d)[i] = (int8_t)v; break;
-    case MACE_DTYPE_UINT16: ((uint16_t *)d)[i] = (uint16_t)v; break;
-    case MACE_DTYPE_INT16: ((int16_t *)d)[i] = (int16_t)v; break;
-    case MACE_DTYPE_INT32: ((int32_t *)d)[i] = (int32_t)v; break;
-    case MACE_DTYPE_INT64: ((int64_t *)d)[i] = (int64_t)v; break;
-    case MACE_DTYPE_UINT32: ((uint32_t *)d)[i] = (uint32_t)v; break;
-    case MACE_DTYPE_UINT64: ((uint64_t *)d)[i] = (uint64_t)v; break;
-    case MACE_DTYPE_BOOL: ((uint8_t *)d)[i] = v != 0; break;
-    case MACE_DTYPE_FLOAT16:
-      ((uint16_t *)d)[i] = float_to_half ((float)v);
-      break;
-    case MACE_DTYPE_BFLOAT16: {
-      float f = (float)v;
-      uint32_t b;
-      memcpy (&b, &f, 4);
-      b += 0x7fffu + ((b >> 16) & 1);
-      ((uint16_t *)d)[i] = (uint16_t)(b >> 16);
-      break;
-    }
-    default: break;
-  }
-}
-
 /* Fills n elements of size es at dst with the element at val. */
 static void
 fill_elems (void *dst, const void *val, size_t es, int64_t n)
@@ -603,13 +541,13 @@ range_run (MaceOpCtx *ctx)
         ((int64_t *)o->data)[i] = s + i * d;
     } else {
       for (int64_t i = 0; i < n; i++)
-        set_f64 (o, i, (double)(s + i * d));
+        mace_tensor_set_f64 (o, i, (double)(s + i * d));
     }
   } else {
     double s = mace_tensor_get_f64 (ctx->in[0], 0);
     double d = mace_tensor_get_f64 (ctx->in[2], 0);
     for (int64_t i = 0; i < n; i++)
-      set_f64 (o, i, s + (double)i * d);
+      mace_tensor_set_f64 (o, i, s + (double)i * d);
   }
   return MACE_OK;
 }
@@ -643,7 +581,7 @@ eyelike_run (MaceOpCtx *ctx)
   for (int64_t i = 0; i < r; i++) {
     int64_t j = i + k;
     if (j >= 0 && j < c)
-      set_f64 (o, i * c + j, 1.0);
+      mace_tensor_set_f64 (o, i * c + j, 1.0);
   }
   return MACE_OK;
 }
