@@ -367,7 +367,9 @@ prepare (MaceEngine *e, MaceError *err)
      * BlazeFace; on the H100's OpenCL its kernel was slower than the
      * launches it saves (bench/results/h100-*, run 5), so OpenCL keeps
      * the two convolutions. */
-    if (e->config.backend != MACE_BACKEND_OPENCL)
+    const char *dwpw = g_getenv ("MACE_FUSE_DW_PW");
+    if (dwpw && *dwpw ? strcmp (dwpw, "0") != 0
+                      : e->config.backend != MACE_BACKEND_OPENCL)
       mace_pass_fuse_dw_pw (g);
     mace_pass_dead_nodes (g);
   }

@@ -213,7 +213,11 @@ mace_cl_device_open (const char *selector, MaceClDevice **out, MaceError *err)
     g_free (dev);
     return MACE_ERROR_BACKEND;
   }
-  dev->queue = clCreateCommandQueue (dev->context, dev->device, 0, &rc);
+  const char *prof = g_getenv ("MACE_CL_PROFILE");
+  dev->profile = prof && *prof && strcmp (prof, "0") != 0;
+  dev->queue = clCreateCommandQueue (
+      dev->context, dev->device, dev->profile ? CL_QUEUE_PROFILING_ENABLE : 0,
+      &rc);
   if (!dev->queue) {
     mace_set_error (err, MACE_ERROR_BACKEND,
                     "OpenCL: cannot create a command queue on '%s': %s",
@@ -222,6 +226,8 @@ mace_cl_device_open (const char *selector, MaceClDevice **out, MaceError *err)
     g_free (dev);
     return MACE_ERROR_BACKEND;
   }
+  clGetDeviceInfo (dev->device, CL_DEVICE_MAX_COMPUTE_UNITS,
+                   sizeof dev->compute_units, &dev->compute_units, NULL);
   clGetDeviceInfo (dev->device, CL_DEVICE_MAX_WORK_GROUP_SIZE,
                    sizeof dev->max_work_group_size, &dev->max_work_group_size,
                    NULL);

@@ -38,6 +38,10 @@ typedef struct {
   size_t max_work_item_sizes[3];
   bool has_fp16;
   bool has_subgroups;
+  cl_uint compute_units;
+  /* MACE_CL_PROFILE set: the queue records kernel times (events), and the
+   * backend logs a per-launch table when it is freed. */
+  bool profile;
   /* Optional compiled-program cache (NULL: build from source). */
   struct MaceClProgramCache *program_cache;
   int n_programs;

@@ -20,6 +20,9 @@ typedef struct {
   cl_int arg_rc;   /* first clSetKernelArg failure */
   cl_mem src, dst; /* buffer copy */
   size_t src_off, dst_off, bytes;
+  /* MACE_CL_PROFILE: summed device time and count of this launch. */
+  double prof_ns;
+  int64_t prof_n;
 } MaceClLaunch;
 
 typedef struct MaceClOpCtx MaceClOpCtx;

@@ -2,8 +2,8 @@
  * Local work-size selection.  With tuning on, each kernel+shape is timed
  * with a few candidate local sizes (and the driver's own choice) and the
  * fastest is stored in the tuning cache; otherwise a stored entry is used
- * when there is one, else the driver chooses (always valid in OpenCL 1.2,
- * where a local size must divide the global size). */
+ * when there is one, else a default: the driver's choice on CPUs, a
+ * size from the global size on GPUs (default_lws). */
 #include <stdio.h>
 #include <string.h>
 
@@ -98,6 +98,50 @@ tune_launch (MaceClTuner *t, MaceClLaunch *l, size_t *best_lws)
   }
 }
 
+/* Largest power of two <= cap dividing n (1 at least). */
+static size_t
+pow2_divisor (size_t n, size_t cap)
+{
+  size_t d = 1;
+  while (d * 2 <= cap && n % (d * 2) == 0)
+    d *= 2;
+  return d;
+}
+
+/* The local size used without a tuned entry.  On CPUs the driver's choice
+ * (PoCL picks well for its own threads).  On GPUs a work-group of about
+ * `target` work-items (MACE_CL_LWS=N sets it; MACE_CL_LWS=driver leaves
+ * the choice to the driver), x fastest: as many x work-items as divide
+ * gws[0] (coalesced rows), then y, then z; never fewer work-groups than
+ * the device has compute units when the launch is big enough for that. */
+static void
+default_lws (MaceClTuner *t, MaceClLaunch *l)
+{
+  memset (l->lws, 0, sizeof l->lws);
+  const char *e = g_getenv ("MACE_CL_LWS");
+  if (!(t->dev->type & CL_DEVICE_TYPE_GPU) || (e && strcmp (e, "driver") == 0))
+    return;
+  size_t target = 64;
+  if (e && g_ascii_strtoull (e, NULL, 10) >= 1)
+    target = (size_t)g_ascii_strtoull (e, NULL, 10);
+  size_t total = 1;
+  for (cl_uint d = 0; d < l->dim; d++)
+    total *= l->gws[d];
+  size_t cu = t->dev->compute_units ? t->dev->compute_units : 1;
+  while (target > 32 && total / target < cu)
+    target /= 2;
+  if (target > t->dev->max_work_group_size)
+    target = t->dev->max_work_group_size;
+  size_t lws[3] = { 1, 1, 1 }, left = target;
+  for (cl_uint d = 0; d < l->dim; d++) {
+    size_t cap = MIN (left, t->dev->max_work_item_sizes[d]);
+    lws[d] = pow2_divisor (l->gws[d], cap);
+    left /= lws[d];
+  }
+  if (fits (t, l, lws))
+    memcpy (l->lws, lws, sizeof lws);
+}
+
 void
 mace_cl_tuner_choose (MaceClTuner *t, MaceClLaunch *l)
 {
@@ -122,7 +166,7 @@ mace_cl_tuner_choose (MaceClTuner *t, MaceClLaunch *l)
     return;
   }
   if (!t->tune) {
-    memset (l->lws, 0, sizeof l->lws);
+    default_lws (t, l);
     return;
   }
   size_t *lws = g_new0 (size_t, 3);
