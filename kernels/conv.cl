@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0
- * Convolutions, NCHW float32: general direct, 1x1, 3x3 and depthwise
- * variants, all with fused bias, residual add and activation; and the
- * transposed convolution.  p = [N, C, H, W, M, OH, OW, KH, KW, sh, sw, ph,
- * pw, dh, dw, group]. */
+ * Convolutions, float32: general direct, 1x1, 3x3 and depthwise variants
+ * and depthwise + 1x1 in one pass, all with fused bias, residual add and
+ * activation; and the transposed convolution.  p = [N, C, H, W, M, OH, OW,
+ * KH, KW, sh, sw, ph, pw, dh, dw, group, then (not for the transposed
+ * convolution) the layouts: p[16..19] strides of x (N, C, H, W) and
+ * p[20..23] of y, in elements (NCHW, or NHWC where the backend folded a
+ * Transpose into the convolution); p[24] residual pooling: 0 = the
+ * residual is [N, cr, OH, OW], k = it is the k x k, stride k max pool of
+ * [N, cr, p[25], p[26]] (a MaxPool folded into the convolution)]. */
 #include "common.h"
 
 inline float conv_acc (__global const float *x, __global const float *w,
@@ -14,9 +19,11 @@ inline float conv_acc (__global const float *x, __global const float *w,
   int cpg = C / group, mpg = M / group, g = m / mpg;
   int iy0 = oh * p[9] - p[11], ix0 = ow * p[10] - p[12];
   int dh = p[13], dw = p[14];
+  int sc = p[17], sy = p[18], sx = p[19];
   float acc = 0.0f;
   for (int ic = 0; ic < cpg; ic++) {
-    __global const float *xp = x + ((size_t) (nb * C + g * cpg + ic)) * H * W;
+    __global const float *xp
+        = x + (size_t) nb * p[16] + (size_t) (g * cpg + ic) * sc;
     __global const float *wp = w + ((size_t) (m * cpg + ic)) * KH * KW;
     for (int ky = 0; ky < KH; ky++) {
       int iy = iy0 + ky * dh;
@@ -25,16 +32,16 @@ inline float conv_acc (__global const float *x, __global const float *w,
       for (int kx = 0; kx < KW; kx++) {
         int ix = ix0 + kx * dw;
         if (ix >= 0 && ix < W)
-          acc = mad (xp[iy * W + ix], wp[ky * KW + kx], acc);
+          acc = mad (xp[iy * sy + ix * sx], wp[ky * KW + kx], acc);
       }
     }
   }
   return acc;
 }
 
-/* Epilogue: bias, residual (res is [N, cr, OH, OW]: only output channels
- * m < cr get one; cr == 0: none), activation.  sp = oh * OW + ow, OHW =
- * OH * OW. */
+/* Epilogue of the register-blocked kernels (NCHW, plain residual): bias,
+ * residual (res is [N, cr, OH, OW]: only output channels m < cr get one;
+ * cr == 0: none), activation.  sp = oh * OW + ow, OHW = OH * OW. */
 inline void conv_store (__global const float *bias,
                         __global const float *res, __global float *y,
                         int has_bias, int cr, int act, float a, float b,
@@ -48,6 +55,40 @@ inline void conv_store (__global const float *bias,
   y[((size_t) nb * M + m) * OHW + sp] = apply_act (acc, act, a, b);
 }
 
+/* The residual of output (nb, m, oh, ow), m < cr, with p's pooling. */
+inline float conv_residual (__global const float *res, __global const int *p,
+                            int cr, int nb, int m, int oh, int ow)
+{
+  int k = p[24];
+  if (k == 0)
+    return res[(((size_t) nb * cr + m) * p[5] + oh) * p[6] + ow];
+  int RW = p[26];
+  __global const float *r = res + ((size_t) nb * cr + m) * p[25] * RW
+                            + (size_t) oh * k * RW + (size_t) ow * k;
+  float v = r[0];
+  for (int ky = 0; ky < k; ky++)
+    for (int kx = 0; kx < k; kx++)
+      v = fmax (v, r[ky * RW + kx]);
+  return v;
+}
+
+/* Epilogue with p's layouts: bias, residual (channels m < cr), activation,
+ * stored at y's strides. */
+inline void conv_store_p (__global const float *bias,
+                          __global const float *res, __global float *y,
+                          __global const int *p, int has_bias, int cr,
+                          int act, float a, float b, int nb, int m, int oh,
+                          int ow, float acc)
+{
+  if (has_bias)
+    acc += bias[m];
+  if (m < cr)
+    acc += conv_residual (res, p, cr, nb, m, oh, ow);
+  y[(size_t) nb * p[20] + (size_t) m * p[21] + (size_t) oh * p[22]
+    + (size_t) ow * p[23]]
+      = apply_act (acc, act, a, b);
+}
+
 /* General direct convolution: one output element per work item; global
  * size (OW, OH, N * M). */
 __kernel void conv2d (__global const float *x, __global const float *w,
@@ -56,11 +97,10 @@ __kernel void conv2d (__global const float *x, __global const float *w,
                       int cr, int act, float a, float b)
 {
   int ow = get_global_id (0), oh = get_global_id (1), nm = get_global_id (2);
-  int M = p[4], OH = p[5], OW = p[6];
+  int M = p[4];
   int nb = nm / M, m = nm % M;
   float acc = conv_acc (x, w, p, nb, m, oh, ow, p[7], p[8]);
-  conv_store (bias, res, y, has_bias, cr, act, a, b, nb, m, M,
-              (size_t) oh * OW + ow, (size_t) OH * OW, acc);
+  conv_store_p (bias, res, y, p, has_bias, cr, act, a, b, nb, m, oh, ow, acc);
 }
 
 /* 3x3 kernels (fixed loop bounds, unrolled). */
@@ -71,11 +111,10 @@ __kernel void conv2d_3x3 (__global const float *x, __global const float *w,
                           int act, float a, float b)
 {
   int ow = get_global_id (0), oh = get_global_id (1), nm = get_global_id (2);
-  int M = p[4], OH = p[5], OW = p[6];
+  int M = p[4];
   int nb = nm / M, m = nm % M;
   float acc = conv_acc (x, w, p, nb, m, oh, ow, 3, 3);
-  conv_store (bias, res, y, has_bias, cr, act, a, b, nb, m, M,
-              (size_t) oh * OW + ow, (size_t) OH * OW, acc);
+  conv_store_p (bias, res, y, p, has_bias, cr, act, a, b, nb, m, oh, ow, acc);
 }
 
 /* 1x1, stride 1, no padding, one group: a per-pixel matrix product;
@@ -87,14 +126,40 @@ __kernel void conv2d_1x1 (__global const float *x, __global const float *w,
                           int act, float a, float b)
 {
   int pix = get_global_id (0), m = get_global_id (1), nb = get_global_id (2);
-  int C = p[1], HW = p[2] * p[3], M = p[4];
-  __global const float *xp = x + (size_t) nb * C * HW + pix;
+  int C = p[1], OW = p[6], sc = p[17];
+  int oh = pix / OW, ow = pix - oh * OW;
+  __global const float *xp
+      = x + (size_t) nb * p[16] + (size_t) oh * p[18] + (size_t) ow * p[19];
   __global const float *wp = w + (size_t) m * C;
   float acc = 0.0f;
+  /* Unrolled so that the loads of several channels are in flight at once
+   * (each is a trip to L2 on a GPU). */
+#pragma unroll 8
   for (int c = 0; c < C; c++)
-    acc = mad (xp[(size_t) c * HW], wp[c], acc);
-  conv_store (bias, res, y, has_bias, cr, act, a, b, nb, m, M,
-              (size_t) pix, (size_t) HW, acc);
+    acc = mad (xp[(size_t) c * sc], wp[c], acc);
+  conv_store_p (bias, res, y, p, has_bias, cr, act, a, b, nb, m, oh, ow, acc);
+}
+
+/* The depthwise sum of one channel (xp: its plane) at output (oh, ow),
+ * before its bias; taps in (ky, kx) order, those outside the input
+ * skipped.  The geometry comes in registers: reading p[] inside the
+ * channel loop of conv2d_dwpw made it ten times slower on NVIDIA. */
+inline float conv_dw_sum (__global const float *xp, __global const float *wc,
+                          int H, int W, int KH, int KW, int iy0, int ix0,
+                          int dh, int dw, int sy, int sx)
+{
+  float acc = 0.0f;
+  for (int ky = 0; ky < KH; ky++) {
+    int iy = iy0 + ky * dh;
+    if (iy < 0 || iy >= H)
+      continue;
+    for (int kx = 0; kx < KW; kx++) {
+      int ix = ix0 + kx * dw;
+      if (ix >= 0 && ix < W)
+        acc = mad (xp[iy * sy + ix * sx], wc[ky * KW + kx], acc);
+    }
+  }
+  return acc;
 }
 
 /* Depthwise (group == C == M): one input channel per output. */
@@ -105,25 +170,71 @@ __kernel void conv2d_dw (__global const float *x, __global const float *w,
                          int act, float a, float b)
 {
   int ow = get_global_id (0), oh = get_global_id (1), nm = get_global_id (2);
-  int H = p[2], W = p[3], M = p[4], OH = p[5], OW = p[6];
-  int KH = p[7], KW = p[8];
+  int M = p[4], KH = p[7], KW = p[8];
   int nb = nm / M, m = nm % M;
-  int iy0 = oh * p[9] - p[11], ix0 = ow * p[10] - p[12];
-  __global const float *xp = x + (size_t) nm * H * W;
-  __global const float *wp = w + (size_t) m * KH * KW;
-  float acc = 0.0f;
-  for (int ky = 0; ky < KH; ky++) {
-    int iy = iy0 + ky * p[13];
-    if (iy < 0 || iy >= H)
-      continue;
-    for (int kx = 0; kx < KW; kx++) {
-      int ix = ix0 + kx * p[14];
-      if (ix >= 0 && ix < W)
-        acc = mad (xp[iy * W + ix], wp[ky * KW + kx], acc);
+  __global const float *xp = x + (size_t) nb * p[16] + (size_t) m * p[17];
+  float acc = conv_dw_sum (xp, w + (size_t) m * KH * KW, p[2], p[3], KH, KW,
+                           oh * p[9] - p[11], ow * p[10] - p[12], p[13],
+                           p[14], p[18], p[19]);
+  conv_store_p (bias, res, y, p, has_bias, cr, act, a, b, nb, m, oh, ow, acc);
+}
+
+/* ---- Depthwise + pointwise in one pass (MaceDwPwConv, the optimiser's
+ * fuse_dw_pw).  A work-group takes tp output pixels (of the flattened
+ * OH * OW) and all M output channels: its work-items first compute the
+ * depthwise results of those pixels for all C channels (plus the
+ * depthwise bias) into local memory, then the 1x1 outputs from there, so
+ * the intermediate tensor never goes to global memory and the two
+ * convolutions are one launch.  Pixels vary fastest across work-items in
+ * both phases (coalesced reads and stores).  wt is the 1x1 weights
+ * transposed, wt[c * M + m].  Same operation order as conv2d_dw followed
+ * by conv2d_1x1.  p is the depthwise's geometry with M = the 1x1's output
+ * channels.  Global size (ceil (OH * OW / tp) * L, 1, N), local (L, 1, 1)
+ * for any L; tp * C <= DWPW_LOCAL. */
+#define DWPW_LOCAL 8192
+
+__kernel void conv2d_dwpw (__global const float *x, __global const float *wd,
+                           __global const float *bd,
+                           __global const float *wt,
+                           __global const float *bias,
+                           __global const float *res, __global float *y,
+                           __global const int *p, int has_bd, int has_bias,
+                           int cr, int act, float a, float b, int tp)
+{
+  __local float mid[DWPW_LOCAL];
+  const int lid = get_local_id (0), nt = get_local_size (0);
+  const int C = p[1], H = p[2], W = p[3], M = p[4], OW = p[6];
+  const int KH = p[7], KW = p[8], sh = p[9], sw = p[10], ph = p[11];
+  const int pw = p[12], dh = p[13], dw = p[14], sc = p[17], sy = p[18];
+  const int sx = p[19], P = p[5] * OW;
+  const int pix0 = get_group_id (0) * tp, nb = get_global_id (2);
+  __global const float *xb = x + (size_t) nb * p[16];
+  for (int i = lid; i < tp * C; i += nt) {
+    int c = i / tp, pix = pix0 + i - c * tp;
+    float d = 0.0f;
+    if (pix < P) {
+      int oh = pix / OW, ow = pix - oh * OW;
+      d = conv_dw_sum (xb + (size_t) c * sc, wd + (size_t) c * KH * KW, H, W,
+                       KH, KW, oh * sh - ph, ow * sw - pw, dh, dw, sy, sx);
+      if (has_bd)
+        d += bd[c];
     }
+    mid[i] = d;
   }
-  conv_store (bias, res, y, has_bias, cr, act, a, b, nb, m, M,
-              (size_t) oh * OW + ow, (size_t) OH * OW, acc);
+  barrier (CLK_LOCAL_MEM_FENCE);
+  for (int i = lid; i < tp * M; i += nt) {
+    int m = i / tp, pp = i - m * tp, pix = pix0 + pp;
+    if (pix >= P)
+      continue;
+    __global const float *wm = wt + m;
+    float acc = 0.0f;
+#pragma unroll 8
+    for (int c = 0; c < C; c++)
+      acc = mad (mid[c * tp + pp], wm[(size_t) c * M], acc);
+    int oh = pix / OW;
+    conv_store_p (bias, res, y, p, has_bias, cr, act, a, b, nb, m, oh,
+                  pix - oh * OW, acc);
+  }
 }
 
 /* Transposed convolution as a gather over the inputs that reach each
@@ -307,77 +418,3 @@ CONV_RB_KERNEL (conv2d_rb_1x1, 1, 1, 64, 1, 16)
 CONV_RB_KERNEL (conv2d_rb_3x3, 3, 3, 8, 8, 8)
 CONV_RB_KERNEL (conv2d_rb_5x5, 5, 5, 8, 8, 4)
 CONV_RB_KERNEL (conv2d_rb_7x7, 7, 7, 8, 8, 2)
-
-/* ---- Depthwise + pointwise, one launch (MaceDwPwConv, the optimiser's
- * fuse_dw_pw): a work-group of DWPW_NT work-items takes tp output pixels
- * (of the flattened OH * OW) x mb output channels.  It computes the
- * depthwise result of those pixels for all C channels into local memory
- * (plus its bias), stages the mb x C block of 1x1 weights, then each
- * work-item makes outputs (pixel lid % tp, channels lid / tp + k * NT / tp)
- * with the usual epilogue (bias, residual on channels < cr, activation).
- * Same operation order as conv2d_dw followed by conv2d_1x1.  p is the
- * depthwise's conv parameters with M = the 1x1's output channels.  Global
- * size (ceil (OH * OW / tp) * NT, ceil (M / mb), N), local (NT, 1, 1);
- * tp * C and mb * C at most DWPW_LOCAL. */
-#define DWPW_NT 64
-#define DWPW_LOCAL 4096
-
-__kernel void conv2d_dwpw (__global const float *x, __global const float *wd,
-                           __global const float *bd, __global const float *wp,
-                           __global const float *bias,
-                           __global const float *res, __global float *y,
-                           __global const int *p, int has_bd, int has_bias,
-                           int cr, int act, float a, float b, int tp, int mb)
-{
-  __local float mid[DWPW_LOCAL];
-  __local float wl[DWPW_LOCAL];
-  const int lid = get_local_id (0);
-  const int C = p[1], H = p[2], W = p[3], M = p[4], OH = p[5], OW = p[6];
-  const int KH = p[7], KW = p[8], sh = p[9], sw = p[10], ph = p[11];
-  const int pw = p[12], dh = p[13], dw = p[14];
-  const int P = OH * OW, pix0 = get_group_id (0) * tp;
-  const int mbase = get_group_id (1) * mb, nb = get_group_id (2);
-  __global const float *xb = x + (size_t) nb * C * H * W;
-  for (int i = lid; i < C * tp; i += DWPW_NT) {
-    int c = i / tp, pix = pix0 + i - c * tp;
-    float acc = 0.0f;
-    if (pix < P) {
-      int oh = pix / OW, ow = pix - oh * OW;
-      int iy0 = oh * sh - ph, ix0 = ow * sw - pw;
-      __global const float *xp = xb + (size_t) c * H * W;
-      __global const float *wq = wd + (size_t) c * KH * KW;
-      for (int ky = 0; ky < KH; ky++) {
-        int iy = iy0 + ky * dh;
-        if (iy < 0 || iy >= H)
-          continue;
-        for (int kx = 0; kx < KW; kx++) {
-          int ix = ix0 + kx * dw;
-          if (ix >= 0 && ix < W)
-            acc = mad (xp[iy * W + ix], wq[ky * KW + kx], acc);
-        }
-      }
-      if (has_bd)
-        acc += bd[c];
-    }
-    mid[i] = acc;
-  }
-  for (int i = lid; i < mb * C; i += DWPW_NT) {
-    int mm = i / C, m = mbase + mm;
-    wl[i] = m < M ? wp[(size_t) m * C + i - mm * C] : 0.0f;
-  }
-  barrier (CLK_LOCAL_MEM_FENCE);
-  const int pp = lid % tp, pix = pix0 + pp, step = DWPW_NT / tp;
-  if (pix >= P)
-    return;
-  for (int mm = lid / tp; mm < mb; mm += step) {
-    int m = mbase + mm;
-    if (m >= M)
-      break;
-    __local const float *wr = wl + mm * C;
-    float acc = 0.0f;
-    for (int c = 0; c < C; c++)
-      acc = mad (mid[c * tp + pp], wr[c], acc);
-    conv_store (bias, res, y, has_bias, cr, act, a, b, nb, m, M, (size_t) pix,
-                (size_t) P, acc);
-  }
-}

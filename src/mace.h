@@ -210,6 +210,7 @@ typedef struct {
   int64_t rejected_corrupt; /* checksum, truncation, bad magic */
   int64_t rejected_build;   /* driver refused the binary */
   int64_t nodes_on_cpu;     /* nodes that fell back to the CPU */
+  int64_t launches_per_run; /* device enqueues (kernels, copies) per run */
 } MaceCacheStats;
 void mace_engine_get_cache_stats (const MaceEngine *engine,
                                   MaceCacheStats *stats);

@@ -506,11 +506,12 @@ print_stats_json (FILE *f, MaceEngine *e)
            "\"cache_hits\": %lld, \"cache_misses\": %lld, \"programs_built\": "
            "%lld, \"compile_ms\": %.3f, \"rejected_stale\": %lld, "
            "\"rejected_corrupt\": %lld, \"rejected_build\": %lld, "
-           "\"nodes_on_cpu\": %lld",
+           "\"nodes_on_cpu\": %lld, \"launches_per_run\": %lld",
            (long long)s.cache_hits, (long long)s.cache_misses,
            (long long)s.programs_built, s.compile_ms,
            (long long)s.rejected_stale, (long long)s.rejected_corrupt,
-           (long long)s.rejected_build, (long long)s.nodes_on_cpu);
+           (long long)s.rejected_build, (long long)s.nodes_on_cpu,
+           (long long)s.launches_per_run);
 }
 
 static double

@@ -20,6 +20,13 @@ typedef struct {
   bool on_cpu;
   GArray *launches;  /* MaceClLaunch */
   GPtrArray *params; /* cl_mem owned by the plan */
+  /* Layout folds (choose_folds): for a Conv / MaceDwPwConv, what it takes
+   * over (MaceClOpCtx's fields; -1 = none); for a Transpose or MaxPool,
+   * the node that takes it over (-1 = none). */
+  int x_nhwc, res_pool, res_pool_k;
+  bool y_nhwc;
+  int folded_into;
+  bool folds_done; /* the convolution honoured its folds */
 } NodePlan;
 
 typedef enum {
@@ -43,6 +50,7 @@ struct MaceBackend {
   MaceTensor **cur_inputs; /* per value: this run's input tensor */
   NodePlan *plans;
   int64_t nodes_on_cpu;
+  int64_t n_launches;    /* enqueues per run (kernels and copies) */
   bool *input_frame;     /* per graph input: filled by the preprocess
                             kernel, not uploaded by run */
   MaceClPreprocess *pre; /* frame preprocessing, made on first use */
@@ -170,6 +178,12 @@ value_mem (MaceBackend *b, int vi, MaceError *err)
   }
   b->mem[vi] = m;
   return m;
+}
+
+cl_mem
+mace_cl_value_mem (MaceClOpCtx *ctx, int vi)
+{
+  return value_mem (ctx->backend, vi, ctx->err);
 }
 
 cl_mem
@@ -505,6 +519,166 @@ alias_copy (MaceBackend *b, MaceNode *n, NodePlan *p)
   g_array_set_size (p->launches, 0);
 }
 
+/* ---- Layout folds ----
+ * Launches cost the most on a GPU for small models (about 10 us each on
+ * the H100 whatever the kernel does), so a convolution takes over
+ *  - a Transpose NHWC->NCHW of its input when the input has at most 4
+ *    channels (an image: the NHWC read costs nothing there),
+ *  - a Transpose NCHW->NHWC of its output (detection heads),
+ *  - a k x k, stride k MaxPool (no pads) feeding its fused residual
+ *    (the shortcut of strided blocks),
+ * each only when the folded value has no other reader and is not a graph
+ * output (and the input Transpose only for outputs under 2^20 elements,
+ * which do not take the register-blocked kernels).  MACE_CL_FOLD=0 turns this
+ * off (for comparisons). */
+
+static bool
+perm_is (const MaceNode *n, const int64_t *want)
+{
+  int cnt = 0;
+  const int64_t *perm = mace_attr_ints (n, "perm", &cnt);
+  if (!perm || cnt != 4)
+    return false;
+  for (int i = 0; i < 4; i++)
+    if (perm[i] != want[i])
+      return false;
+  return true;
+}
+
+static bool
+is_conv_like (const MaceGraph *g, const MaceNode *n)
+{
+  if (n->dead || !default_domain (n)
+      || (strcmp (n->op_type, "Conv") != 0
+          && strcmp (n->op_type, "MaceDwPwConv") != 0)
+      || n->n_in < 2 || n->n_out < 1 || n->in[0] < 0 || n->out[0] < 0)
+    return false;
+  const MaceValue *x = &g->values[n->in[0]], *y = &g->values[n->out[0]];
+  return x->t.ndim == 4 && y->t.ndim == 4 && x->t.dtype == MACE_DTYPE_FLOAT32
+         && y->t.dtype == MACE_DTYPE_FLOAT32;
+}
+
+/* A value made by one node and read by exactly one input slot of one node
+ * (returned), not a graph output; -1 otherwise. */
+static int
+single_reader (const MaceGraph *g, const int *readers, int vi)
+{
+  if (vi < 0 || g->values[vi].is_output || g->values[vi].is_input
+      || g->values[vi].is_const || readers[vi] < 0)
+    return -1;
+  return readers[vi];
+}
+
+static void
+choose_folds (MaceBackend *b)
+{
+  MaceGraph *g = b->graph;
+  for (int i = 0; i < g->n_nodes; i++) {
+    b->plans[i].x_nhwc = b->plans[i].res_pool = -1;
+    b->plans[i].folded_into = -1;
+  }
+  const char *e = g_getenv ("MACE_CL_FOLD");
+  if (e && strcmp (e, "0") == 0)
+    return;
+  /* readers[v]: the node reading v when exactly one input slot does,
+   * -1 when none, -2 when several. */
+  int *readers = g_new (int, g->n_values);
+  for (int v = 0; v < g->n_values; v++)
+    readers[v] = -1;
+  for (int i = 0; i < g->n_nodes; i++) {
+    MaceNode *n = &g->nodes[i];
+    if (n->dead)
+      continue;
+    for (int k = 0; k < n->n_in; k++)
+      if (n->in[k] >= 0)
+        readers[n->in[k]] = readers[n->in[k]] == -1 ? i : -2;
+  }
+  static const int64_t to_nchw[4] = { 0, 3, 1, 2 }, to_nhwc[4] = { 0, 2, 3, 1 };
+  for (int i = 0; i < g->n_nodes; i++) {
+    MaceNode *t = &g->nodes[i];
+    if (t->dead || !default_domain (t) || t->n_in < 1 || t->n_out < 1
+        || t->in[0] < 0 || t->out[0] < 0
+        || g->values[t->in[0]].t.dtype != MACE_DTYPE_FLOAT32)
+      continue;
+    if (strcmp (t->op_type, "Transpose") == 0 && perm_is (t, to_nchw)) {
+      int c = single_reader (g, readers, t->out[0]);
+      if (c < 0 || !is_conv_like (g, &g->nodes[c])
+          || g->nodes[c].in[0] != t->out[0]
+          || g->values[t->out[0]].t.dims[1] > 4 || b->plans[c].x_nhwc >= 0)
+        continue;
+      /* Large outputs keep the register-blocked kernels (NCHW only):
+       * there the Transpose costs less than the simple kernel would. */
+      const MaceValue *cy = &g->values[g->nodes[c].out[0]];
+      if (mace_shape_numel (cy->t.ndim, cy->t.dims) >= ((int64_t)1 << 20))
+        continue;
+      b->plans[c].x_nhwc = t->in[0];
+      b->plans[i].folded_into = c;
+    } else if (strcmp (t->op_type, "Transpose") == 0 && perm_is (t, to_nhwc)) {
+      int pi = g->values[t->in[0]].producer;
+      if (pi < 0 || single_reader (g, readers, t->in[0]) != i
+          || !is_conv_like (g, &g->nodes[pi])
+          || g->nodes[pi].out[0] != t->in[0])
+        continue;
+      b->plans[pi].y_nhwc = true;
+      b->plans[i].folded_into = pi;
+    } else if (strcmp (t->op_type, "MaxPool") == 0) {
+      int c = single_reader (g, readers, t->out[0]);
+      if (c < 0 || !is_conv_like (g, &g->nodes[c]) || g->nodes[c].fused_add < 1
+          || g->nodes[c].in[g->nodes[c].fused_add] != t->out[0]
+          || b->plans[c].res_pool >= 0 || (t->n_out > 1 && t->out[1] >= 0))
+        continue;
+      const MaceValue *x = &g->values[t->in[0]], *y = &g->values[t->out[0]];
+      int nk = 0, ns = 0;
+      const int64_t *k = mace_attr_ints (t, "kernel_shape", &nk);
+      const int64_t *st = mace_attr_ints (t, "strides", &ns);
+      const char *ap = mace_attr_string (t, "auto_pad", "NOTSET");
+      bool ok = x->t.ndim == 4 && y->t.ndim == 4 && k && nk == 2 && st
+                && ns == 2 && k[0] == k[1] && st[0] == k[0] && st[1] == k[0]
+                && k[0] >= 1 && k[0] <= 8
+                && mace_attr_int (t, "ceil_mode", 0) == 0
+                && mace_attr_int (t, "storage_order", 0) == 0
+                && (strcmp (ap, "NOTSET") == 0 || strcmp (ap, "VALID") == 0)
+                && y->t.dims[2] == x->t.dims[2] / k[0]
+                && y->t.dims[3] == x->t.dims[3] / k[0];
+      int np = 0;
+      const int64_t *pads = mace_attr_ints (t, "pads", &np);
+      for (int d = 0; ok && pads && d < np; d++)
+        ok = pads[d] == 0;
+      int nd = 0;
+      const int64_t *dil = mace_attr_ints (t, "dilations", &nd);
+      for (int d = 0; ok && dil && d < nd; d++)
+        ok = dil[d] == 1;
+      if (!ok)
+        continue;
+      b->plans[c].res_pool = t->in[0];
+      b->plans[c].res_pool_k = (int)k[0];
+      b->plans[i].folded_into = c;
+    }
+  }
+  g_free (readers);
+}
+
+/* Plans a node another one has taken over (choose_folds): an input
+ * Transpose or a MaxPool needs nothing (its reader reads its input); an
+ * output Transpose shares the buffer its producer wrote as NHWC, unless
+ * the producer did not honour the fold, when it is planned as usual
+ * (returns false). */
+static bool
+plan_folded (MaceBackend *b, MaceNode *n, NodePlan *p)
+{
+  NodePlan *into = &b->plans[p->folded_into];
+  MaceGraph *g = b->graph;
+  if (into->y_nhwc && g->nodes[p->folded_into].out[0] == n->in[0]) {
+    if (!into->folds_done || into->on_cpu || !b->mem[n->in[0]])
+      return false;
+    b->mem[n->out[0]] = b->mem[n->in[0]];
+    clRetainMemObject (b->mem[n->out[0]]);
+  }
+  p->launches = g_array_new (FALSE, TRUE, sizeof (MaceClLaunch));
+  p->params = g_ptr_array_new ();
+  return true;
+}
+
 static MaceStatus
 cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
             MaceThreadPool *pool, MaceError *err)
@@ -553,11 +727,18 @@ cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
   bool allow = config ? config->allow_fallback != 0 : true;
   GString *refused = g_string_new ("");
   int n_refused = 0;
+  choose_folds (b);
   for (int i = 0; i < g->n_nodes && st == MACE_OK; i++) {
     MaceNode *n = &g->nodes[i];
     NodePlan *p = &b->plans[i];
     if (n->dead)
       continue;
+    if (p->folded_into >= 0 && plan_folded (b, n, p)) {
+      for (int k = 0; k < n->n_out; k++)
+        if (n->out[k] >= 0)
+          b->source[n->out[k]] = SRC_CL;
+      continue;
+    }
     char why[300] = "";
     const MaceClOp *op
         = default_domain (n) ? mace_cl_op_lookup (n->op_type) : NULL;
@@ -575,7 +756,23 @@ cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
       ctx.err = err;
       ctx.backend = b;
       ctx.plan = p;
+      ctx.x_nhwc = p->x_nhwc;
+      ctx.y_nhwc = p->y_nhwc;
+      ctx.res_pool = p->res_pool;
+      ctx.res_pool_k = p->res_pool_k;
       MaceStatus ps = op->plan (&ctx);
+      p->folds_done = ps == MACE_OK && ctx.folds_done;
+      if ((p->x_nhwc >= 0 || p->res_pool >= 0) && !p->folds_done
+          && ps != MACE_ERROR_BACKEND && ps != MACE_ERROR_OUT_OF_MEMORY) {
+        /* The folded Transpose / MaxPool made nothing for it to read. */
+        mace_set_error (err, MACE_ERROR_INTERNAL,
+                        "%s: node '%s' (%s) did not take over the layout "
+                        "change chosen for it: %s (MACE_CL_FOLD=0 avoids "
+                        "this)",
+                        g->path, n->name, n->op_type,
+                        ctx.why[0] ? ctx.why : "not supported");
+        ps = MACE_ERROR_INTERNAL;
+      }
       if (ps == MACE_OK) {
         for (guint k = 0; k < p->launches->len; k++) {
           MaceClLaunch *l = &g_array_index (p->launches, MaceClLaunch, k);
@@ -644,14 +841,13 @@ cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
     mace_cl_tuner_flush (b->tuner);
     /* The program cache is written after the first run (warm-up), when
      * drivers that finish compiling at the first launch have done so. */
-    int n_launches = 0;
     for (int i = 0; i < g->n_nodes; i++)
       if (b->plans[i].launches)
-        n_launches += (int)b->plans[i].launches->len;
+        b->n_launches += (int64_t)b->plans[i].launches->len;
     mace_log (MACE_LOG_DEBUG,
-              "OpenCL: %d nodes planned, %lld on the CPU, %d launches per "
+              "OpenCL: %d nodes planned, %lld on the CPU, %lld launches per "
               "run",
-              g->n_nodes, (long long)b->nodes_on_cpu, n_launches);
+              g->n_nodes, (long long)b->nodes_on_cpu, (long long)b->n_launches);
     *out = b;
   } else {
     cl_free (b);
@@ -978,6 +1174,7 @@ cl_get_stats (MaceBackend *b, MaceCacheStats *stats)
 {
   mace_cl_device_get_stats (b->dev, stats);
   stats->nodes_on_cpu = b->nodes_on_cpu;
+  stats->launches_per_run = b->n_launches;
 }
 
 /* ---- Frames ---- */

@@ -79,8 +79,9 @@ cl_kernel mace_cl_device_kernel (MaceClDevice *dev, const char *family,
 /* The name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */
 const char *mace_cl_error_string (cl_int code);
 
-/* The value of MACE_CL_KERNEL_DIR (NULL when unset), read once.  This is
- * the only place the backend reads the environment. */
+/* The value of MACE_CL_KERNEL_DIR (NULL when unset), read once.  (The
+ * other variables the backend reads are development switches, listed in
+ * the README's table.) */
 const char *mace_cl_kernel_dir (void);
 
 #endif

@@ -36,7 +36,21 @@ struct MaceClOpCtx {
   /* Owned by backend.c. */
   void *backend;
   void *plan;
+  /* Layout folds the backend chose for this node (Conv and MaceDwPwConv
+   * only; backend.c choose_folds): x_nhwc >= 0: read input 0 from that
+   * value, stored NHWC (a Transpose to NCHW folded in); y_nhwc: store
+   * output 0 as NHWC (a Transpose to NHWC folded in); res_pool >= 0: the
+   * residual is the res_pool_k x res_pool_k, stride res_pool_k max pool of
+   * that value (a MaxPool folded in).  An op that honours them sets
+   * folds_done; the backend treats a refusal as an internal error. */
+  int x_nhwc;
+  bool y_nhwc;
+  int res_pool, res_pool_k;
+  bool folds_done;
 };
+
+/* The device buffer of value vi (created on first use). */
+cl_mem mace_cl_value_mem (MaceClOpCtx *ctx, int vi);
 
 /* Plans one node; returns MACE_OK, MACE_ERROR_UNSUPPORTED (with ctx->why:
  * the node goes to the CPU) or another error (with ctx->err). */

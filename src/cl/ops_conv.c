@@ -96,13 +96,63 @@ conv_shape (MaceClOpCtx *ctx, ConvShape *s, bool transpose, bool dwpw)
   return true;
 }
 
-static void
-conv_params (const ConvShape *s, int *p)
+/* Entries of a convolution's parameter buffer (kernels/conv.cl). */
+#define CONV_NP 27
+
+/* The geometry and, from the node's layout folds, the strides of x and y
+ * and the residual pooling.  False (ctx->why set) when an index would
+ * overflow the kernels' int arithmetic. */
+static bool
+conv_params (MaceClOpCtx *ctx, const ConvShape *s, int *p)
 {
-  int64_t v[16] = { s->N,  s->C,  s->H,  s->W,  s->M,  s->OH, s->OW, s->KH,
-                    s->KW, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->group };
-  for (int i = 0; i < 16; i++)
+  int64_t v[CONV_NP]
+      = { s->N,  s->C,  s->H,  s->W,  s->M,  s->OH, s->OW, s->KH,
+          s->KW, s->sh, s->sw, s->ph, s->pw, s->dh, s->dw, s->group };
+  int64_t chw = s->C * s->H * s->W, mhw = s->M * s->OH * s->OW;
+  if (chw > INT32_MAX || mhw > INT32_MAX) {
+    mace_cl_unsupported (ctx, "a batch item has more than 2^31 elements");
+    return false;
+  }
+  bool xn = ctx->x_nhwc >= 0;
+  v[16] = chw;
+  v[17] = xn ? 1 : s->H * s->W;
+  v[18] = xn ? s->W * s->C : s->W;
+  v[19] = xn ? s->C : 1;
+  v[20] = mhw;
+  v[21] = ctx->y_nhwc ? 1 : s->OH * s->OW;
+  v[22] = ctx->y_nhwc ? s->OW * s->M : s->OW;
+  v[23] = ctx->y_nhwc ? s->M : 1;
+  if (ctx->res_pool >= 0) {
+    const MaceValue *r = &ctx->graph->values[ctx->res_pool];
+    v[24] = ctx->res_pool_k;
+    v[25] = r->t.dims[2];
+    v[26] = r->t.dims[3];
+  }
+  for (int i = 0; i < CONV_NP; i++)
     p[i] = (int)v[i];
+  return true;
+}
+
+/* Input 0's buffer, or that of the value an NHWC->NCHW fold reads. */
+static cl_mem
+conv_x_mem (MaceClOpCtx *ctx)
+{
+  return ctx->x_nhwc >= 0 ? mace_cl_value_mem (ctx, ctx->x_nhwc)
+                          : mace_cl_in_mem (ctx, 0);
+}
+
+/* The residual's buffer (input k), or that of the pooled value. */
+static cl_mem
+conv_res_mem (MaceClOpCtx *ctx, int k)
+{
+  return ctx->res_pool >= 0 ? mace_cl_value_mem (ctx, ctx->res_pool)
+                            : mace_cl_in_mem (ctx, k);
+}
+
+static bool
+has_folds (const MaceClOpCtx *ctx)
+{
+  return ctx->x_nhwc >= 0 || ctx->y_nhwc || ctx->res_pool >= 0;
 }
 
 /* Register-blocked variants (kernels/conv.cl, conv2d_rb_*): kernel size,
@@ -154,9 +204,9 @@ plan_conv_rb (MaceClOpCtx *ctx, const ConvShape *s0, cl_mem xm, cl_mem bm,
   const MaceValue *wv = mace_cl_in (ctx, 1);
   int mode = conv_mode ();
   *st = MACE_OK;
-  if (mode == 0 || s0->group != 1 || s0->sh != 1 || s0->sw != 1 || s0->dh != 1
-      || s0->dw != 1 || s0->KH != s0->KW || !wv->is_const || !wv->t.data
-      || wv->t.dtype != MACE_DTYPE_FLOAT32)
+  if (mode == 0 || has_folds (ctx) || s0->group != 1 || s0->sh != 1
+      || s0->sw != 1 || s0->dh != 1 || s0->dw != 1 || s0->KH != s0->KW
+      || !wv->is_const || !wv->t.data || wv->t.dtype != MACE_DTYPE_FLOAT32)
     return false;
   if (mode == 1 && s0->N * s0->M * s0->OH * s0->OW < ((int64_t)1 << 20))
     return false;
@@ -249,10 +299,12 @@ plan_conv (MaceClOpCtx *ctx)
   }
   if (res && res->t.dtype != MACE_DTYPE_FLOAT32)
     return mace_cl_unsupported (ctx, "fused residual is not float32");
-  cl_mem xm = mace_cl_in_mem (ctx, 0);
+  if (ctx->res_pool >= 0 && !res)
+    return mace_cl_unsupported (ctx, "pooled residual without a residual");
+  cl_mem xm = conv_x_mem (ctx);
   cl_mem ym = mace_cl_out_mem (ctx, 0);
   cl_mem bm = bias ? mace_cl_in_mem (ctx, 2) : xm;
-  cl_mem rm = res ? mace_cl_in_mem (ctx, n->fused_add) : xm;
+  cl_mem rm = res ? conv_res_mem (ctx, n->fused_add) : xm;
   if (!xm || !ym || !bm || !rm)
     return ctx->err->status;
   MaceStatus st;
@@ -261,8 +313,9 @@ plan_conv (MaceClOpCtx *ctx)
   cl_mem wm = mace_cl_in_mem (ctx, 1);
   if (!wm)
     return ctx->err->status;
-  int p[16];
-  conv_params (&s, p);
+  int p[CONV_NP];
+  if (!conv_params (ctx, &s, p))
+    return MACE_ERROR_UNSUPPORTED;
   const char *kname;
   size_t gws[3];
   if (s.KH == 1 && s.KW == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0
@@ -290,12 +343,13 @@ plan_conv (MaceClOpCtx *ctx)
   mace_cl_arg_mem (l, bm);
   mace_cl_arg_mem (l, rm);
   mace_cl_arg_mem (l, ym);
-  mace_cl_arg_ints (ctx, l, p, 16);
+  mace_cl_arg_ints (ctx, l, p, CONV_NP);
   mace_cl_arg_int (l, bias != NULL);
   mace_cl_arg_int (l, cr);
   mace_cl_arg_int (l, (int)n->act);
   mace_cl_arg_float (l, n->act_alpha);
   mace_cl_arg_float (l, n->act_beta);
+  ctx->folds_done = true;
   return MACE_OK;
 }
 
@@ -326,11 +380,8 @@ residual_channels (MaceClOpCtx *ctx, const MaceValue *res, const MaceValue *y,
   return true;
 }
 
-#define DWPW_NT 64
-#define DWPW_LOCAL 4096
+#define DWPW_LOCAL 8192 /* floats; kernels/conv.cl */
 
-/* MaceDwPwConv (src/opt/fuse_dw_pw.c): inputs [x, W_dw, B_dw, W_pw, B_pw,
- * residual]; kernels/conv.cl conv2d_dwpw, one launch. */
 static MaceStatus
 plan_dwpw (MaceClOpCtx *ctx)
 {
@@ -344,55 +395,63 @@ plan_dwpw (MaceClOpCtx *ctx)
       || wp->t.ndim != 4 || wp->t.dims[0] != s.M || wp->t.dims[1] != s.C
       || wp->t.dims[2] != 1 || wp->t.dims[3] != 1)
     return mace_cl_unsupported (ctx, "weight shapes do not match");
-  if (s.C > DWPW_LOCAL || s.OH * s.OW > INT32_MAX / 2)
-    return mace_cl_unsupported (ctx, "too many channels");
+  if (!wp->is_const || !wp->t.data || wp->t.dtype != MACE_DTYPE_FLOAT32)
+    return mace_cl_unsupported (ctx, "1x1 weights are not constant");
   const MaceValue *bd = mace_cl_in (ctx, 2), *bp = mace_cl_in (ctx, 4);
   const MaceValue *res = n->fused_add == 5 ? mace_cl_in (ctx, 5) : NULL;
   const MaceValue *y = mace_cl_out (ctx, 0);
   int cr;
   if (!residual_channels (ctx, res, y, &cr))
     return MACE_ERROR_UNSUPPORTED;
-  cl_mem xm = mace_cl_in_mem (ctx, 0), wdm = mace_cl_in_mem (ctx, 1);
-  cl_mem wpm = mace_cl_in_mem (ctx, 3), ym = mace_cl_out_mem (ctx, 0);
+  if (ctx->res_pool >= 0 && !res)
+    return mace_cl_unsupported (ctx, "pooled residual without a residual");
+  int p[CONV_NP];
+  if (!conv_params (ctx, &s, p))
+    return MACE_ERROR_UNSUPPORTED;
+  cl_mem xm = conv_x_mem (ctx), wdm = mace_cl_in_mem (ctx, 1);
+  cl_mem ym = mace_cl_out_mem (ctx, 0);
   cl_mem bdm = bd ? mace_cl_in_mem (ctx, 2) : xm;
   cl_mem bpm = bp ? mace_cl_in_mem (ctx, 4) : xm;
-  cl_mem rm = res ? mace_cl_in_mem (ctx, 5) : xm;
-  if (!xm || !wdm || !wpm || !ym || !bdm || !bpm || !rm)
+  cl_mem rm = res ? conv_res_mem (ctx, 5) : xm;
+  if (!xm || !wdm || !ym || !bdm || !bpm || !rm)
     return ctx->err->status;
-  /* Tiles: 32 pixels x up to 32 channels (balanced blocks), fewer pixels
-   * while that leaves the GPU with too few work-groups; both fit the
-   * local buffers. */
-  int64_t P = s.OH * s.OW;
-  int64_t nmb = ceil_div (s.M, 32), mb = ceil_div (s.M, nmb);
-  while (mb * s.C > DWPW_LOCAL) {
-    nmb++;
-    mb = ceil_div (s.M, nmb);
-  }
-  nmb = ceil_div (s.M, mb);
-  int64_t tp = 32;
+  if (s.C > DWPW_LOCAL)
+    return mace_cl_unsupported (ctx, "more than %d channels", DWPW_LOCAL);
+  /* The 1x1 weights transposed, wt[c * M + m]. */
+  float *wt = g_new (float, (size_t)(s.C * s.M));
+  const float *w = wp->t.data;
+  for (int64_t m = 0; m < s.M; m++)
+    for (int64_t c = 0; c < s.C; c++)
+      wt[c * s.M + m] = w[m * s.C + c];
+  /* Pixels per work-group: as many as local memory holds (64 at most),
+   * fewer while that leaves fewer than two work-groups per compute unit,
+   * so small layers still spread over the device. */
+  int64_t P = s.OH * s.OW, tp = 64;
+  int64_t cu = ctx->dev->compute_units ? ctx->dev->compute_units : 1;
   while (tp > 1 && tp * s.C > DWPW_LOCAL)
     tp /= 2;
-  while (tp > 8 && s.N * ceil_div (P, tp) * nmb < 96)
+  while (tp > 1 && s.N * ceil_div (P, tp) < 2 * cu)
     tp /= 2;
-  size_t gws[3]
-      = { (size_t)(ceil_div (P, tp) * DWPW_NT), (size_t)nmb, (size_t)s.N };
+  size_t nt = MIN (256, ctx->dev->max_work_group_size);
+  size_t gws[3] = { (size_t)ceil_div (P, tp) * nt, 1, (size_t)s.N };
   MaceClLaunch *l = mace_cl_launch (ctx, "conv", "conv2d_dwpw", 3, gws);
-  if (!l)
+  if (!l) {
+    g_free (wt);
     return ctx->err->status;
+  }
   l->fixed_lws = true;
-  l->lws[0] = DWPW_NT;
+  l->lws[0] = nt;
   l->lws[1] = 1;
   l->lws[2] = 1;
-  int pv[16];
-  conv_params (&s, pv);
   mace_cl_arg_mem (l, xm);
   mace_cl_arg_mem (l, wdm);
   mace_cl_arg_mem (l, bdm);
-  mace_cl_arg_mem (l, wpm);
+  mace_cl_arg_floats (ctx, l, wt, (int)(s.C * s.M));
+  g_free (wt);
   mace_cl_arg_mem (l, bpm);
   mace_cl_arg_mem (l, rm);
   mace_cl_arg_mem (l, ym);
-  mace_cl_arg_ints (ctx, l, pv, 16);
+  mace_cl_arg_ints (ctx, l, p, CONV_NP);
   mace_cl_arg_int (l, bd != NULL);
   mace_cl_arg_int (l, bp != NULL);
   mace_cl_arg_int (l, cr);
@@ -400,7 +459,7 @@ plan_dwpw (MaceClOpCtx *ctx)
   mace_cl_arg_float (l, n->act_alpha);
   mace_cl_arg_float (l, n->act_beta);
   mace_cl_arg_int (l, (int)tp);
-  mace_cl_arg_int (l, (int)mb);
+  ctx->folds_done = true;
   return MACE_OK;
 }
 
@@ -423,8 +482,11 @@ plan_conv_transpose (MaceClOpCtx *ctx)
   cl_mem bm = bias ? mace_cl_in_mem (ctx, 2) : xm;
   if (!xm || !wm || !ym || !bm)
     return ctx->err->status;
-  int p[16];
-  conv_params (&s, p);
+  if (has_folds (ctx))
+    return mace_cl_unsupported (ctx, "layout folds");
+  int p[CONV_NP];
+  if (!conv_params (ctx, &s, p))
+    return MACE_ERROR_UNSUPPORTED;
   size_t gws[3] = { (size_t)s.OW, (size_t)s.OH, (size_t)(s.N * s.M) };
   MaceClLaunch *l = mace_cl_launch (ctx, "conv", "conv_transpose2d", 3, gws);
   if (!l)
@@ -433,7 +495,7 @@ plan_conv_transpose (MaceClOpCtx *ctx)
   mace_cl_arg_mem (l, wm);
   mace_cl_arg_mem (l, bm);
   mace_cl_arg_mem (l, ym);
-  mace_cl_arg_ints (ctx, l, p, 16);
+  mace_cl_arg_ints (ctx, l, p, CONV_NP);
   mace_cl_arg_int (l, bias != NULL);
   return MACE_OK;
 }
