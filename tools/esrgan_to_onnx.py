@@ -4,7 +4,9 @@
 model.json + group1-shard*.bin) into an ONNX model (opset 13).
 
 Handles the RDN models (esrgan-slim, esrgan-medium: Conv2D, relu,
-Concatenate, Add, UpSampling2D) and the RRDN models (esrgan-thick: also the
+Concatenate, Add, UpSampling2D; also the idealo ISR models of
+esrgan-legacy such as psnr-small, whose weights are uint8-quantized and are
+dequantized here) and the RRDN models (esrgan-thick: also the
 UpscalerJS custom layers MultiplyBeta, a multiplication by 0.2, and
 PixelShuffle<s>x, tf.depthToSpace(x, s, 'NHWC')), as defined in the
 packages' dist/*/packages/shared/src/esrgan/esrgan.js.
@@ -62,6 +64,38 @@ class ConvertError(Exception):
 # ---------------------------------------------------------------- loading
 
 
+# TensorFlow.js weight quantization (tfjs-core io_utils decodeWeights):
+# uint8/uint16 are affine, value = q * scale + min (computed in double and
+# stored as float32, as a Float32Array does); float16 is a plain half.
+QUANT = {"uint8": "<u1", "uint16": "<u2", "float16": "<f2"}
+
+
+def decode_weight(model_json, w, blob, off):
+    """Return (float32 array, bytes used) for one weightsManifest entry."""
+    if w.get("dtype", "float32") != "float32":
+        raise ConvertError("%s: weight %s has dtype %s; only float32 (plain "
+                           "or quantized) is handled"
+                           % (model_json, w["name"], w.get("dtype")))
+    n = int(np.prod(w["shape"])) if w["shape"] else 1
+    q = w.get("quantization")
+    dt = np.dtype(QUANT[q["dtype"]] if q and q.get("dtype") in QUANT
+                  else "<f4")
+    if q and q.get("dtype") not in QUANT:
+        raise ConvertError("%s: weight %s has quantization %r; not handled"
+                           % (model_json, w["name"], q.get("dtype")))
+    if off + dt.itemsize * n > len(blob):
+        raise ConvertError("%s: weights file too short for %s"
+                           % (model_json, w["name"]))
+    a = np.frombuffer(blob, dtype=dt, count=n, offset=off)
+    if q and q["dtype"] != "float16":
+        if "min" not in q or "scale" not in q:
+            raise ConvertError("%s: weight %s: %s quantization without "
+                               "min/scale" % (model_json, w["name"],
+                                              q["dtype"]))
+        a = a.astype(np.float64) * q["scale"] + q["min"]
+    return a.reshape(w["shape"]).astype(np.float32), dt.itemsize * n
+
+
 def load_keras(model_json):
     """Return (layers, inputs, outputs, weights) from a layers-model JSON.
 
@@ -115,20 +149,9 @@ def load_keras(model_json):
                         for p in group["paths"])
         off = 0
         for w in group["weights"]:
-            if w.get("dtype", "float32") != "float32" or "quantization" in w:
-                raise ConvertError("%s: weight %s is %s%s; only plain float32"
-                                   " is handled" % (model_json, w["name"],
-                                                    w.get("dtype"),
-                                                    " (quantized)" if
-                                                    "quantization" in w
-                                                    else ""))
-            n = int(np.prod(w["shape"])) if w["shape"] else 1
-            if off + 4 * n > len(blob):
-                raise ConvertError("%s: weights file too short for %s"
-                                   % (model_json, w["name"]))
-            a = np.frombuffer(blob, dtype="<f4", count=n, offset=off)
-            weights[w["name"]] = a.reshape(w["shape"]).astype(np.float32)
-            off += 4 * n
+            a, nbytes = decode_weight(model_json, w, blob, off)
+            weights[w["name"]] = a
+            off += nbytes
         if off != len(blob):
             raise ConvertError("%s: %d bytes of weights left over after the "
                                "manifest" % (model_json, len(blob) - off))
