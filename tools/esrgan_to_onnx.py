@@ -1,19 +1,33 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""Convert an UpscalerJS ESRGAN-slim Keras "layers-model" (TensorFlow.js
-model.json + group1-shard1of1.bin) into an ONNX model (opset 13).
+"""Convert an UpscalerJS ESRGAN Keras "layers-model" (TensorFlow.js
+model.json + group1-shard*.bin) into an ONNX model (opset 13).
 
-The ONNX model keeps the Keras interface: input ``LR`` NHWC [1, H, W, 3]
-float in [0, 255] (H and W dynamic), output ``SR`` NHWC [1, s*H, s*W, 3].
-Inside it is NCHW: Transpose in, Conv / Relu / Concat / Add /
-Resize(nearest), Transpose out.
+Handles the RDN models (esrgan-slim, esrgan-medium: Conv2D, relu,
+Concatenate, Add, UpSampling2D; also the idealo ISR models of
+esrgan-legacy such as psnr-small, whose weights are uint8-quantized and are
+dequantized here) and the RRDN models (esrgan-thick: also the
+UpscalerJS custom layers MultiplyBeta, a multiplication by 0.2, and
+PixelShuffle<s>x, tf.depthToSpace(x, s, 'NHWC')), as defined in the
+packages' dist/*/packages/shared/src/esrgan/esrgan.js.
+
+The ONNX model always has the interface of the RDN models: input ``LR``
+NHWC [1, H, W, 3] float RGB in [0, 255] (H and W dynamic), output ``SR``
+NHWC [1, s*H, s*W, 3] in [0, 255]. esrgan.js gives the RDN models
+inputRange/outputRange [0, 255] and every other architecture (the ones that
+need the custom layers) [0, 1]; for those the /255 and *255 are folded into
+the weights of the convolutions that read the input and of the output
+convolution (or become a Mul where a layer other than Conv2D is there), so
+one element config fits all. Inside it is NCHW: Transpose in, Conv / Relu /
+Concat / Add / Mul / Resize(nearest) / DepthToSpace(DCR), Transpose out.
 
 Usage:
-  esrgan_to_onnx.py MODEL_JSON [-o OUT.onnx] [--check]
+  esrgan_to_onnx.py MODEL_JSON [-o OUT.onnx] [--name NAME] [--check]
   esrgan_to_onnx.py --check-only OUT.onnx MODEL_JSON
 
 --check evaluates the Keras graph directly with NumPy (float64, from the
-JSON and the weights; shares no code with the ONNX builder) on a random
+JSON and the weights; shares no code with the ONNX builder; for a [0, 1]
+model it scales the input by 1/255 and the output by 255 itself) on a random
 1x24x20x3 input (seed 1234) and runs the converted ONNX with OpenCV DNN
 (or, when OpenCV cannot run it, a small NumPy interpreter of the ONNX
 graph); it fails when the relative L2 error is above 1e-5.
@@ -22,6 +36,7 @@ graph); it fails when the relative L2 error is above 1e-5.
 import argparse
 import json
 import os
+import re
 import sys
 
 import numpy as np
@@ -32,7 +47,14 @@ CHECK_SHAPE = (1, 24, 20, 3)
 CHECK_TOL = 1e-5
 
 HANDLED = ("InputLayer", "Conv2D", "Activation", "ReLU", "Concatenate",
-           "Add", "UpSampling2D")
+           "Add", "UpSampling2D", "MultiplyBeta", "PixelShuffle<s>x")
+
+# UpscalerJS custom layers (esrgan.js): MultiplyBeta multiplies by the
+# constant BETA = 0.2 (its config is not read); PixelShuffle<s>x is
+# tf.depthToSpace(x, s, 'NHWC') with s the model's scale.
+BETA = 0.2
+PIXEL_SHUFFLE = re.compile(r"PixelShuffle([0-9]+)x$")
+CUSTOM = ("MultiplyBeta", "PixelShuffle")
 
 
 class ConvertError(Exception):
@@ -40,6 +62,38 @@ class ConvertError(Exception):
 
 
 # ---------------------------------------------------------------- loading
+
+
+# TensorFlow.js weight quantization (tfjs-core io_utils decodeWeights):
+# uint8/uint16 are affine, value = q * scale + min (computed in double and
+# stored as float32, as a Float32Array does); float16 is a plain half.
+QUANT = {"uint8": "<u1", "uint16": "<u2", "float16": "<f2"}
+
+
+def decode_weight(model_json, w, blob, off):
+    """Return (float32 array, bytes used) for one weightsManifest entry."""
+    if w.get("dtype", "float32") != "float32":
+        raise ConvertError("%s: weight %s has dtype %s; only float32 (plain "
+                           "or quantized) is handled"
+                           % (model_json, w["name"], w.get("dtype")))
+    n = int(np.prod(w["shape"])) if w["shape"] else 1
+    q = w.get("quantization")
+    dt = np.dtype(QUANT[q["dtype"]] if q and q.get("dtype") in QUANT
+                  else "<f4")
+    if q and q.get("dtype") not in QUANT:
+        raise ConvertError("%s: weight %s has quantization %r; not handled"
+                           % (model_json, w["name"], q.get("dtype")))
+    if off + dt.itemsize * n > len(blob):
+        raise ConvertError("%s: weights file too short for %s"
+                           % (model_json, w["name"]))
+    a = np.frombuffer(blob, dtype=dt, count=n, offset=off)
+    if q and q["dtype"] != "float16":
+        if "min" not in q or "scale" not in q:
+            raise ConvertError("%s: weight %s: %s quantization without "
+                               "min/scale" % (model_json, w["name"],
+                                              q["dtype"]))
+        a = a.astype(np.float64) * q["scale"] + q["min"]
+    return a.reshape(w["shape"]).astype(np.float32), dt.itemsize * n
 
 
 def load_keras(model_json):
@@ -63,7 +117,7 @@ def load_keras(model_json):
     layers = []
     for l in cfg["layers"]:
         cls = l["class_name"]
-        if cls not in HANDLED:
+        if cls not in HANDLED and not PIXEL_SHUFFLE.match(cls):
             raise ConvertError(
                 "%s: layer %r has class %s, which this converter does not "
                 "handle (handled: %s)" % (model_json, l["name"], cls,
@@ -95,20 +149,9 @@ def load_keras(model_json):
                         for p in group["paths"])
         off = 0
         for w in group["weights"]:
-            if w.get("dtype", "float32") != "float32" or "quantization" in w:
-                raise ConvertError("%s: weight %s is %s%s; only plain float32"
-                                   " is handled" % (model_json, w["name"],
-                                                    w.get("dtype"),
-                                                    " (quantized)" if
-                                                    "quantization" in w
-                                                    else ""))
-            n = int(np.prod(w["shape"])) if w["shape"] else 1
-            if off + 4 * n > len(blob):
-                raise ConvertError("%s: weights file too short for %s"
-                                   % (model_json, w["name"]))
-            a = np.frombuffer(blob, dtype="<f4", count=n, offset=off)
-            weights[w["name"]] = a.reshape(w["shape"]).astype(np.float32)
-            off += 4 * n
+            a, nbytes = decode_weight(model_json, w, blob, off)
+            weights[w["name"]] = a
+            off += nbytes
         if off != len(blob):
             raise ConvertError("%s: %d bytes of weights left over after the "
                                "manifest" % (model_json, len(blob) - off))
@@ -188,6 +231,36 @@ def activation(layer):
     return a
 
 
+def multiply_beta(layer):
+    b = layer["cfg"].get("beta", BETA)
+    if b != BETA:
+        raise ConvertError("MultiplyBeta %s: beta %s in the config, but "
+                           "UpscalerJS multiplies by %s regardless"
+                           % (layer["name"], b, BETA))
+    return BETA
+
+
+def pixel_shuffle_size(layer):
+    m = PIXEL_SHUFFLE.match(layer["cls"])
+    s = int(m.group(1))
+    if layer["cfg"].get("scale", s) != s:
+        raise ConvertError("%s %s: config scale %s differs from the class "
+                           "name" % (layer["cls"], layer["name"],
+                                     layer["cfg"]["scale"]))
+    return s
+
+
+def is_custom(layer):
+    return layer["cls"].startswith(CUSTOM)
+
+
+def model_range(layers):
+    """255.0 or 1.0: the Keras model's input and output range, as esrgan.js
+    decides it (RDN: [0, 255]; the architectures with custom layers,
+    RRDN: [0, 1])."""
+    return 1.0 if any(is_custom(l) for l in layers) else 255.0
+
+
 def model_scale(layers):
     s = 1
     for l in layers:
@@ -197,6 +270,8 @@ def model_scale(layers):
                 raise ConvertError("UpSampling2D %s: unequal size %s"
                                    % (l["name"], (sh, sw)))
             s *= sh
+        elif PIXEL_SHUFFLE.match(l["cls"]):
+            s *= pixel_shuffle_size(l)
     return s
 
 
@@ -244,6 +319,25 @@ def keras_eval(layers, inp, outp, weights, x):
         elif cls == "UpSampling2D":
             sh, sw = upsample_size(l)
             y = np.repeat(np.repeat(ins[0], sh, axis=1), sw, axis=2)
+        elif cls == "MultiplyBeta":
+            y = ins[0] * multiply_beta(l)
+        elif PIXEL_SHUFFLE.match(cls):
+            # tf.depthToSpace NHWC, by its definition:
+            # out[n, h*b + i, w*b + j, c] = in[n, h, w, (i*b + j)*C + c]
+            b = pixel_shuffle_size(l)
+            t = ins[0]
+            n, h, w, cb = t.shape
+            if cb % (b * b):
+                raise ConvertError("%s %s: %d channels, not a multiple of "
+                                   "%d" % (cls, l["name"], cb, b * b))
+            c = cb // (b * b)
+            y = np.zeros((n, h * b, w * b, c), dtype=t.dtype)
+            for i in range(b):
+                for j in range(b):
+                    y[:, i::b, j::b, :] = t[..., (i * b + j) * c:
+                                            (i * b + j + 1) * c]
+        else:
+            raise ConvertError("Keras evaluation: layer class %s" % cls)
         vals[l["name"]] = y
     return vals[outp]
 
@@ -251,7 +345,12 @@ def keras_eval(layers, inp, outp, weights, x):
 # ----------------------------------------------------------- ONNX builder
 
 
-def build_onnx(layers, inp, outp, weights, scale, doc=""):
+def build_onnx(layers, inp, outp, weights, scale, doc="", in_gain=1.0,
+               out_gain=1.0, graph_name=None):
+    """in_gain / out_gain: factors applied to the model's input and output
+    (ONNX input * in_gain is the Keras input; Keras output * out_gain is the
+    ONNX output). They are folded into the weights of the Conv2D layers that
+    read the input and of an output Conv2D; elsewhere they become a Mul."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -261,6 +360,21 @@ def build_onnx(layers, inp, outp, weights, scale, doc=""):
     def nchw(name):
         return names[name]
 
+    readers = [l for l in layers if inp in l["inbound"]]
+    reader_names = set(l["name"] for l in readers)
+    fold_in = in_gain != 1.0 and all(
+        l["cls"] == "Conv2D" and l["inbound"] == [inp] for l in readers)
+    out_layer = [l for l in layers if l["name"] == outp][0]
+    fold_out = out_gain != 1.0 and out_layer["cls"] == "Conv2D" \
+        and out_gain > 0  # a positive factor commutes with a relu
+
+    def gain_node(x, gain, name):
+        inits.append(numpy_helper.from_array(np.array(gain, np.float32),
+                                             name + "/gain"))
+        nodes.append(helper.make_node("Mul", [x, name + "/gain"], [name],
+                                      name=name))
+        return name
+
     for l in layers:
         cls, name = l["cls"], l["name"]
         ins = [nchw(n) for n in l["inbound"]]
@@ -269,10 +383,19 @@ def build_onnx(layers, inp, outp, weights, scale, doc=""):
                                           name=name + "_to_nchw",
                                           perm=[0, 3, 1, 2]))
             names[name] = name + "_nchw"
+            if in_gain != 1.0 and not fold_in:
+                names[name] = gain_node(name + "_nchw", in_gain,
+                                        name + "_scaled")
             continue
         out = name if name != outp else name + "_nchw"
         if cls == "Conv2D":
             k, b, pads = conv_params(l, weights)
+            if fold_in and name in reader_names:
+                k = (k.astype(np.float64) * in_gain).astype(np.float32)
+            if fold_out and name == outp:
+                k = (k.astype(np.float64) * out_gain).astype(np.float32)
+                if b is not None:
+                    b = (b.astype(np.float64) * out_gain).astype(np.float32)
             w = np.ascontiguousarray(k.transpose(3, 2, 0, 1))  # HWIO -> OIHW
             inits.append(numpy_helper.from_array(w, name + "/kernel"))
             cin = [ins[0], name + "/kernel"]
@@ -313,7 +436,23 @@ def build_onnx(layers, inp, outp, weights, scale, doc=""):
                 "Resize", [ins[0], "", sname], [out], name=name,
                 mode="nearest", coordinate_transformation_mode="asymmetric",
                 nearest_mode="floor"))
+        elif cls == "MultiplyBeta":
+            bname = name + "/beta"
+            inits.append(numpy_helper.from_array(
+                np.array(multiply_beta(l), dtype=np.float32), bname))
+            nodes.append(helper.make_node("Mul", [ins[0], bname], [out],
+                                          name=name))
+        elif PIXEL_SHUFFLE.match(cls):
+            # TF depth_to_space (NHWC) takes the channel as (i, j, c) with c
+            # fastest: ONNX DepthToSpace mode DCR on NCHW.
+            nodes.append(helper.make_node(
+                "DepthToSpace", ins, [out], name=name,
+                blocksize=pixel_shuffle_size(l), mode="DCR"))
+        else:
+            raise ConvertError("ONNX builder: layer class %s" % cls)
         names[name] = out
+    if out_gain != 1.0 and not fold_out:
+        names[outp] = gain_node(names[outp], out_gain, outp + "_scaled")
     nodes.append(helper.make_node("Transpose", [names[outp]], [outp],
                                   name=outp + "_to_nhwc", perm=[0, 2, 3, 1]))
 
@@ -321,8 +460,8 @@ def build_onnx(layers, inp, outp, weights, scale, doc=""):
                                           [1, "H", "W", 3])
     vi_out = helper.make_tensor_value_info(
         outp, TensorProto.FLOAT, [1, "%d*H" % scale, "%d*W" % scale, 3])
-    graph = helper.make_graph(nodes, "esrgan_slim_x%d" % scale, [vi_in],
-                              [vi_out], initializer=inits)
+    graph = helper.make_graph(nodes, graph_name or "esrgan_slim_x%d" % scale,
+                              [vi_in], [vi_out], initializer=inits)
     model = helper.make_model(
         graph, producer_name="gst-mace esrgan_to_onnx.py",
         producer_version="1", doc_string=doc,
@@ -336,8 +475,24 @@ def build_onnx(layers, inp, outp, weights, scale, doc=""):
 
 
 def run_opencv(path, x):
+    """Run with OpenCV DNN. OpenCV 4.6 imports DepthToSpace only with a known
+    input shape, so when the import fails the input H and W are pinned to
+    x's (in a copy in memory) and the import tried again."""
     import cv2
-    net = cv2.dnn.readNetFromONNX(path)
+    level = cv2.getLogLevel()
+    cv2.setLogLevel(0)  # silent: the failed import logs an ERROR
+    try:
+        net = cv2.dnn.readNetFromONNX(path)
+    except cv2.error:
+        import onnx
+        m = onnx.load(path)
+        dims = m.graph.input[0].type.tensor_type.shape.dim
+        for d, v in zip(dims, x.shape):
+            d.dim_value = v
+        net = cv2.dnn.readNetFromONNX(
+            np.frombuffer(m.SerializeToString(), dtype=np.uint8))
+    finally:
+        cv2.setLogLevel(level)
     net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
     net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
     net.setInput(np.ascontiguousarray(x, dtype=np.float32))
@@ -384,6 +539,15 @@ def run_numpy_onnx(model, x):
             y = ins[0]
             for ax in range(4):
                 y = np.repeat(y, s[ax], axis=ax)
+        elif n.op_type == "Mul":
+            y = ins[0] * ins[1]
+        elif n.op_type == "DepthToSpace" and \
+                a["mode"].s.decode() == "DCR":  # as in the ONNX spec
+            b = a["blocksize"].i
+            nn, c, h, w = ins[0].shape
+            y = ins[0].reshape(nn, b, b, c // (b * b), h, w)
+            y = y.transpose(0, 3, 4, 1, 5, 2).reshape(nn, c // (b * b),
+                                                       h * b, w * b)
         else:
             raise ConvertError("numpy interpreter: op %s" % n.op_type)
         vals[n.output[0]] = y
@@ -402,7 +566,9 @@ def check(onnx_path, model_json, quiet=False):
     scale = model_scale(layers)
     rng = np.random.default_rng(CHECK_SEED)
     x = rng.uniform(0, 255, CHECK_SHAPE).astype(np.float32)
-    ref = keras_eval(layers, inp, outp, weights, x)
+    rng_k = model_range(layers)  # the Keras model's range: 255 or 1
+    ref = keras_eval(layers, inp, outp, weights,
+                     x.astype(np.float64) / 255.0 * rng_k) / rng_k * 255.0
     want = (1, CHECK_SHAPE[1] * scale, CHECK_SHAPE[2] * scale, 3)
     if ref.shape != want:
         raise ConvertError("Keras evaluation gave shape %s, expected %s"
@@ -421,10 +587,12 @@ def check(onnx_path, model_json, quiet=False):
                            % (how, tuple(got.shape), want))
     err = rel_l2(ref, got)
     ok = err <= CHECK_TOL
-    print("check %s: x%d, input %s seed %d, Keras(NumPy) vs %s: rel L2 %.3g "
-          "(tol %g) %s" % (os.path.basename(onnx_path), scale,
-                           "x".join(map(str, CHECK_SHAPE)), CHECK_SEED, how,
-                           err, CHECK_TOL, "OK" if ok else "FAILED"))
+    print("check %s: x%d, input %s seed %d, Keras(NumPy%s) vs %s: rel L2 "
+          "%.3g (tol %g) %s" % (os.path.basename(onnx_path), scale,
+                                "x".join(map(str, CHECK_SHAPE)), CHECK_SEED,
+                                "" if rng_k == 255 else ", [0,1] scaled",
+                                how, err, CHECK_TOL,
+                                "OK" if ok else "FAILED"))
     if not ok:
         raise ConvertError("check failed for %s" % onnx_path)
 
@@ -433,7 +601,10 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("model_json", help="UpscalerJS models/xN/model.json")
     ap.add_argument("-o", "--output", help="output .onnx (default: "
-                    "esrgan-slim-xN.onnx next to the model directory)")
+                    "NAME-xN.onnx next to the model directory)")
+    ap.add_argument("--name", help="model name for the default output and "
+                    "the ONNX doc string (default: the name of the directory "
+                    "above xN/, e.g. esrgan-slim)")
     ap.add_argument("--check", action="store_true",
                     help="after converting, compare with a NumPy Keras "
                     "evaluation")
@@ -446,9 +617,11 @@ def main(argv=None):
             return 0
         layers, inp, outp, weights = load_keras(args.model_json)
         scale = model_scale(layers)
-        out = args.output or os.path.join(
-            os.path.dirname(os.path.dirname(os.path.abspath(args.model_json))),
-            "esrgan-slim-x%d.onnx" % scale)
+        top = os.path.dirname(os.path.dirname(os.path.abspath(
+            args.model_json)))
+        name = args.name or os.path.basename(top)
+        out = args.output or os.path.join(top, "%s-x%d.onnx" % (name, scale))
+        rng_k = model_range(layers)
         used = set()
         for l in layers:
             if l["cls"] == "Conv2D":
@@ -457,11 +630,20 @@ def main(argv=None):
         if extra:
             raise ConvertError("weights not used by any layer: %s"
                                % sorted(extra))
-        doc = ("UpscalerJS ESRGAN-slim x%d (RDN, MIT licence), converted from"
+        pretty = re.sub(r"^esrgan", "ESRGAN", name)
+        doc = ("UpscalerJS %s x%d (%s, MIT licence), converted from"
                " the Keras layers model by tools/esrgan_to_onnx.py. Input LR"
                " NHWC RGB float [0,255]; output SR NHWC [0,255] (not "
-               "clipped)." % scale)
-        model = build_onnx(layers, inp, outp, weights, scale, doc)
+               "clipped)." % (pretty, scale,
+                              "RDN" if rng_k == 255 else "RRDN"))
+        if rng_k != 255:
+            doc += (" The Keras model works in [0,1]; the /255 and *255 are"
+                    " folded into the weights of the convolutions that read"
+                    " the input and of the output convolution.")
+        model = build_onnx(layers, inp, outp, weights, scale, doc,
+                           in_gain=rng_k / 255.0, out_gain=255.0 / rng_k,
+                           graph_name=re.sub(r"[^A-Za-z0-9]", "_", name)
+                           + "_x%d" % scale)
         import onnx
         tmp = out + ".tmp"
         onnx.save(model, tmp)
