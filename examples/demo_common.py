@@ -21,6 +21,8 @@ BLAZEFACE = {
 }
 ESRGAN_X2 = (os.path.join(MODELS, "esrgan-slim", "esrgan-slim-x2.onnx"),
              os.path.join(CONFIGS, "esrgan-slim-x2.json"))
+ESRGAN_PSNR_SMALL_X2 = (os.path.join(MODELS, "esrgan-legacy", "esrgan-legacy-psnr-small-x2.onnx"),
+                        os.path.join(CONFIGS, "esrgan-legacy-psnr-small-x2.json"))
 ASTRONAUT = os.path.join(MODELS, "images", "astronaut.png")
 
 
