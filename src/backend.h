@@ -17,6 +17,7 @@ struct MaceConfig {
   char *cl_device;          /* NULL = first GPU, else first device */
   char *program_cache;      /* NULL = default location */
   char *program_cache_mode; /* "read-write", "read-only", "off", "rebuild" */
+  char *program_cache_base; /* read-only cache under it, NULL = none */
   char *tuning_cache;       /* NULL = default location */
   int tune;
   int n_shapes;

@@ -77,6 +77,7 @@ config_clear (MaceConfig *c)
   g_free (c->cl_device);
   g_free (c->program_cache);
   g_free (c->program_cache_mode);
+  g_free (c->program_cache_base);
   g_free (c->tuning_cache);
   for (int i = 0; i < c->n_shapes; i++)
     g_free (c->shape_names[i]);
@@ -101,6 +102,7 @@ config_copy (MaceConfig *dst, const MaceConfig *src)
   dst->cl_device = g_strdup (src->cl_device);
   dst->program_cache = g_strdup (src->program_cache);
   dst->program_cache_mode = g_strdup (src->program_cache_mode);
+  dst->program_cache_base = g_strdup (src->program_cache_base);
   dst->tuning_cache = g_strdup (src->tuning_cache);
   dst->shape_names = g_new0 (char *, src->n_shapes + 1);
   dst->shape_ndims = g_new0 (int, src->n_shapes + 1);
@@ -156,6 +158,13 @@ mace_config_set_program_cache (MaceConfig *c, const char *path,
   c->program_cache = g_strdup (path);
   c->program_cache_mode = g_strdup (mode);
   return MACE_OK;
+}
+
+void
+mace_config_set_program_cache_base (MaceConfig *c, const char *path)
+{
+  g_free (c->program_cache_base);
+  c->program_cache_base = path && *path ? g_strdup (path) : NULL;
 }
 
 void

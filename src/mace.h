@@ -144,6 +144,11 @@ void mace_config_set_allow_fallback (MaceConfig *config, int allow);
  * "read-write" (default), "read-only", "off" or "rebuild". */
 MaceStatus mace_config_set_program_cache (MaceConfig *config, const char *path,
                                           const char *mode);
+/* OpenCL: a read-only compiled-program cache under the one above (for
+ * example one shipped with an application): programs the first has no
+ * valid entry for are loaded from it before anything is built; it is
+ * never written.  NULL = none. */
+void mace_config_set_program_cache_base (MaceConfig *config, const char *path);
 /* OpenCL tuning cache path (NULL = default) and whether to tune now. */
 void mace_config_set_tuning_cache (MaceConfig *config, const char *path,
                                    int tune);

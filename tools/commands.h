@@ -11,7 +11,8 @@ typedef struct {
   char *device, *cl_device;
   int threads, runs, warmup;
   guint64 seed;
-  char *program_cache, *program_cache_mode, *tuning_cache;
+  char *program_cache, *program_cache_mode, *program_cache_base;
+  char *tuning_cache;
   int tune, json, no_fallback, no_optimize, verbose, help;
   char *inputs_dir, *output_dir;
   GPtrArray *input_names, *input_files; /* --input NAME=FILE */

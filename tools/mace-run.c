@@ -43,6 +43,7 @@ usage (FILE *f)
            "  --threads N          CPU threads (default: all cores)\n"
            "  --program-cache FILE compiled-program cache path\n"
            "  --program-cache-mode read-write|read-only|off|rebuild\n"
+           "  --program-cache-base FILE  read-only cache under it (shipped)\n"
            "  --tuning-cache FILE  tuned work-group sizes\n"
            "  --no-optimize        skip fusion passes\n"
            "  --no-fallback        fail instead of running nodes on the CPU\n"
@@ -99,6 +100,9 @@ mace_run_options_parse (int argc, char **argv, int first, char **error)
     } else if (strcmp (a, "--program-cache") == 0) {
       NEED_VALUE ();
       o->program_cache = g_strdup (argv[++i]);
+    } else if (strcmp (a, "--program-cache-base") == 0) {
+      NEED_VALUE ();
+      o->program_cache_base = g_strdup (argv[++i]);
     } else if (strcmp (a, "--program-cache-mode") == 0) {
       NEED_VALUE ();
       o->program_cache_mode = g_strdup (argv[++i]);
@@ -159,6 +163,7 @@ mace_run_options_free (MaceRunOptions *o)
   g_free (o->cl_device);
   g_free (o->program_cache);
   g_free (o->program_cache_mode);
+  g_free (o->program_cache_base);
   g_free (o->tuning_cache);
   g_free (o->inputs_dir);
   g_free (o->output_dir);
@@ -205,6 +210,7 @@ mace_run_make_config (const MaceRunOptions *o, char **error)
     mace_config_set_cl_device (c, o->cl_device);
   mace_config_set_allow_fallback (c, !o->no_fallback);
   mace_config_set_optimize (c, !o->no_optimize);
+  mace_config_set_program_cache_base (c, o->program_cache_base);
   if (mace_config_set_program_cache (c, o->program_cache, o->program_cache_mode)
       != MACE_OK) {
     *error = g_strdup_printf ("bad --program-cache-mode '%s' (read-write, "

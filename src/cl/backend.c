@@ -708,7 +708,8 @@ cl_prepare (MaceBackend **out, MaceGraph *g, const MaceConfig *config,
     b->prof_events = g_array_new (FALSE, FALSE, sizeof (ProfEvent));
   mace_cl_device_open_program_cache (
       b->dev, config ? config->program_cache : NULL,
-      config ? config->program_cache_mode : NULL);
+      config ? config->program_cache_mode : NULL,
+      config ? config->program_cache_base : NULL);
   b->tuner = mace_cl_tuner_new (b->dev, config ? config->tuning_cache : NULL,
                                 config ? config->tune : 0);
   b->mem = g_new0 (cl_mem, g->n_values);

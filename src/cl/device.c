@@ -276,7 +276,7 @@ mace_cl_device_free (MaceClDevice *dev)
 
 void
 mace_cl_device_open_program_cache (MaceClDevice *dev, const char *path,
-                                   const char *mode)
+                                   const char *mode, const char *base)
 {
   MaceError err = { 0 };
   dev->program_cache = mace_cl_program_cache_open (path, mode, dev->context,
@@ -285,6 +285,8 @@ mace_cl_device_open_program_cache (MaceClDevice *dev, const char *path,
     mace_log (MACE_LOG_WARNING,
               "OpenCL: no compiled-program cache, building from source: %s",
               err.message);
+  else if (base)
+    mace_cl_program_cache_set_base (dev->program_cache, base);
 }
 
 void

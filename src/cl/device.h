@@ -63,7 +63,7 @@ void mace_cl_device_free (MaceClDevice *dev);
  * under the user cache directory; mode as MaceConfig's).  A cache that
  * cannot be opened is not an error: programs are then built from source. */
 void mace_cl_device_open_program_cache (MaceClDevice *dev, const char *path,
-                                        const char *mode);
+                                        const char *mode, const char *base);
 void mace_cl_device_flush_program_cache (MaceClDevice *dev);
 /* Counters of the program cache (or of direct builds). */
 void mace_cl_device_get_stats (MaceClDevice *dev, MaceCacheStats *stats);

@@ -37,6 +37,9 @@ struct MaceClProgramCache {
    * per-work-group-size code only at the first launch, and a binary taken
    * after warm-up carries it, which is what makes a warm start fast. */
   GPtrArray *built; /* BuiltProgram* */
+  /* A read-only cache under this one (shipped with an app): consulted
+   * when this one has no valid entry; never written. */
+  MaceClProgramCache *base;
 };
 
 typedef struct {
@@ -487,6 +490,58 @@ explain_miss (MaceClProgramCache *c, MaceCacheSection *s, const char *name,
             c->path, name);
 }
 
+/* The program from the base cache, NULL when it has no valid entry (a
+ * binary the driver refuses is reported and skipped; the base file is
+ * never changed).  c->lock is held. */
+static cl_program
+base_lookup (MaceClProgramCache *c, const char *const *keys,
+             const char *options)
+{
+  MaceClProgramCache *b = c->base;
+  cl_program p = NULL;
+  g_mutex_lock (&b->lock);
+  MaceCacheSection *s = current_section (b);
+  int i = b->mode == MODE_OFF ? -1 : mace_cache_section_find_entry (s, 3, keys);
+  if (i >= 0) {
+    char why[768];
+    p = load_binary (b, g_ptr_array_index (s->entries, i), options, why,
+                     sizeof why);
+    if (p) {
+      c->stats.cache_hits++;
+      mace_log (MACE_LOG_DEBUG,
+                "%s: program '%s' loaded from the base cache %s", c->path,
+                keys[0], b->path);
+    } else {
+      c->stats.rejected_build++;
+      mace_log (MACE_LOG_WARNING,
+                "%s: the driver refused the binary of program '%s' in the "
+                "base cache (%s); it is rebuilt from source",
+                b->path, keys[0], why);
+    }
+  }
+  g_mutex_unlock (&b->lock);
+  return p;
+}
+
+void
+mace_cl_program_cache_set_base (MaceClProgramCache *c, const char *path)
+{
+  if (!c || !path || !*path || c->mode == MODE_OFF || c->mode == MODE_REBUILD)
+    return;
+  MaceError err = { 0 };
+  MaceClProgramCache *b = mace_cl_program_cache_open (
+      path, "read-only", c->context, c->device, &err);
+  if (!b) {
+    mace_log (MACE_LOG_WARNING, "%s: base cache not used: %s", path,
+              err.message);
+    return;
+  }
+  g_mutex_lock (&c->lock);
+  mace_cl_program_cache_close (c->base);
+  c->base = b;
+  g_mutex_unlock (&c->lock);
+}
+
 cl_program
 mace_cl_program_cache_get (MaceClProgramCache *c, const char *name,
                            const char *source, const char *options,
@@ -519,9 +574,11 @@ mace_cl_program_cache_get (MaceClProgramCache *c, const char *name,
               c->path, name, why);
     mace_cache_section_remove (s, (guint)i, true);
     c->rewrite = true;
-  } else if (c->mode != MODE_OFF) {
-    explain_miss (c, s, name, hash, options);
   }
+  if (c->base && (p = base_lookup (c, keys, options)))
+    goto out;
+  if (i < 0 && c->mode != MODE_OFF)
+    explain_miss (c, s, name, hash, options);
   c->stats.cache_misses++;
 
   int64_t t0 = g_get_monotonic_time ();
@@ -618,6 +675,15 @@ mace_cl_program_cache_get_stats (const MaceClProgramCache *c,
   stats->rejected_stale = c->stats.rejected_stale;
   stats->rejected_corrupt = c->stats.rejected_corrupt;
   stats->rejected_build = c->stats.rejected_build;
+  if (c->base) {
+    /* Loading the base's binaries is compile time too; its own
+     * rejections (damaged file) count here as well. */
+    g_mutex_lock (&c->base->lock);
+    stats->compile_ms += c->base->stats.compile_ms;
+    stats->rejected_stale += c->base->stats.rejected_stale;
+    stats->rejected_corrupt += c->base->stats.rejected_corrupt;
+    g_mutex_unlock (&c->base->lock);
+  }
   g_mutex_unlock (&mc->lock);
 }
 
@@ -633,6 +699,7 @@ mace_cl_program_cache_close (MaceClProgramCache *c)
   if (!c)
     return;
   mace_cl_program_cache_flush (c, NULL);
+  mace_cl_program_cache_close (c->base);
   g_ptr_array_free (c->built, TRUE);
   mace_cache_file_free (c->file);
   for (int i = 0; i < MACE_CACHE_DEVICE_KEYS; i++) {

@@ -28,6 +28,13 @@ MaceClProgramCache *mace_cl_program_cache_open (const char *path,
                                                 cl_context context,
                                                 cl_device_id device,
                                                 MaceError *err);
+/* Puts the cache at `path`, opened read-only, under c (DESIGN.md: "a
+ * read-only cache shipped with an app can sit under a writable per-user
+ * one"): a program c has no valid entry for is loaded from it when it has
+ * one, and built from source (and written to c) only when neither has.
+ * The base file is never written.  Ignored in modes off and rebuild; a
+ * base that cannot be read is reported like any cache file. */
+void mace_cl_program_cache_set_base (MaceClProgramCache *c, const char *path);
 /* A built program for (name, source, options): from a valid cached binary,
  * else built from source (and recorded for the next write).  The source
  * hash covers the full source string (the caller passes the source with

@@ -146,6 +146,8 @@ static const Prog prog_poly = { "poly", src_poly, "" };
 
 /* Opens the cache, gets every program, closes (which flushes).  Returns
  * the counters.  ok is set false if a program could not be had. */
+static const char *base_path; /* run_cache: the base cache, NULL = none */
+
 static MaceCacheStats
 run_cache (const char *path, const char *mode, const Prog *const *progs, int n,
            bool *ok)
@@ -161,6 +163,8 @@ run_cache (const char *path, const char *mode, const Prog *const *progs, int n,
     *ok = false;
     return st;
   }
+  if (base_path)
+    mace_cl_program_cache_set_base (c, base_path);
   for (int i = 0; i < n; i++) {
     cl_program p = mace_cl_program_cache_get (
         c, progs[i]->name, progs[i]->source, progs[i]->options, &err);
@@ -666,6 +670,63 @@ case_read_only (void)
   CHECK (count_dir (tmpdir) == files, "read-only mode left files behind");
   g_bytes_unref (before);
   g_bytes_unref (after);
+  g_free (path);
+}
+
+/* A read-only base cache (shipped with an app) under a writable one. */
+static void
+case_base (void)
+{
+  char *base = tmp_path ("shipped.bin");
+  char *path = tmp_path ("mace-cl-compiled-program.bin");
+  bool ok;
+  cold (base);
+  chmod (base, 0444);
+  GBytes *before = slurp (base);
+  base_path = base;
+  /* Everything from the base: nothing built, nothing written. */
+  MaceCacheStats st = run_cache (path, NULL, two, 2, &ok);
+  CHECK (ok && st.programs_built == 0 && st.cache_hits == 2
+             && st.cache_misses == 0,
+         "base: built %" G_GINT64_FORMAT " hits %" G_GINT64_FORMAT,
+         st.programs_built, st.cache_hits);
+  CHECK (!exists (path), "the user cache was written with nothing new");
+  /* A program whose source changed: built and written to the user cache
+   * only; the other one still comes from the base. */
+  const Prog *const v2[] = { &prog_add_v2, &prog_poly };
+  st = run_cache (path, NULL, v2, 2, &ok);
+  CHECK (ok && st.programs_built == 1 && st.cache_hits == 1,
+         "base, new source: built %" G_GINT64_FORMAT " hits %" G_GINT64_FORMAT,
+         st.programs_built, st.cache_hits);
+  CHECK (exists (path) && verify (path) == 0, "user cache not written");
+  MaceCacheFile *f = exists (path) ? load_file (path, NULL) : NULL;
+  CHECK (f && find_prog (f, &prog_add_v2) && !find_prog (f, &prog_poly),
+         "the user cache should hold the new program only");
+  mace_cache_file_free (f);
+  st = run_cache (path, NULL, v2, 2, &ok);
+  CHECK (ok && st.programs_built == 0 && st.cache_hits == 2,
+         "both layers: built %" G_GINT64_FORMAT " hits %" G_GINT64_FORMAT,
+         st.programs_built, st.cache_hits);
+  GBytes *after = slurp (base);
+  CHECK (after && g_bytes_equal (before, after), "the base cache changed");
+  if (after)
+    g_bytes_unref (after);
+  /* Modes off and rebuild ignore the base. */
+  st = run_cache (path, "off", two, 2, &ok);
+  CHECK (ok && st.programs_built == 2 && st.cache_hits == 0,
+         "off used the base: hits %" G_GINT64_FORMAT, st.cache_hits);
+  /* A damaged base: a warning naming it, everything built, still fine. */
+  chmod (base, 0644);
+  spit (base, "garbage garbage garbage", 23);
+  g_unlink (path);
+  st = run_cache (path, NULL, two, 2, &ok);
+  CHECK (ok && st.programs_built == 2, "damaged base: built %" G_GINT64_FORMAT,
+         st.programs_built);
+  CHECK (logged (base, NULL), "no message names the damaged base");
+  CHECK (exists (path) && verify (path) == 0, "user cache not written");
+  base_path = NULL;
+  g_bytes_unref (before);
+  g_free (base);
   g_free (path);
 }
 
@@ -1360,6 +1421,7 @@ static const Case cases[] = {
   { "driver-reject", case_driver_reject, true, false },
   { "unwritable", case_unwritable, true, false },
   { "read-only", case_read_only, true, false },
+  { "base", case_base, true, false },
   { "off", case_off, true, false },
   { "rebuild", case_rebuild, true, false },
   { "crash-marker", case_crash_marker, true, false },
