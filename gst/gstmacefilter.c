@@ -59,6 +59,7 @@ enum {
   PROP_THREADS,
   PROP_PROGRAM_CACHE,
   PROP_PROGRAM_CACHE_MODE,
+  PROP_PROGRAM_CACHE_BASE,
   PROP_TUNING_CACHE,
   PROP_TUNE,
   PROP_THRESHOLD,
@@ -110,6 +111,7 @@ struct _GstMaceFilter {
   gint threads;
   gchar *program_cache;
   gchar *program_cache_mode;
+  gchar *program_cache_base;
   gchar *tuning_cache;
   gboolean tune;
   gfloat threshold;
@@ -274,6 +276,14 @@ gst_mace_filter_class_init (GstMaceFilterClass *klass)
                            "read-write, read-only, off or rebuild",
                            DEFAULT_PROP_PROGRAM_CACHE_MODE, rw));
   g_object_class_install_property (
+      gobject_class, PROP_PROGRAM_CACHE_BASE,
+      g_param_spec_string (
+          "program-cache-base", "Program cache base",
+          "Read-only compiled-program cache under program-cache (one shipped "
+          "with an application): programs program-cache lacks are loaded "
+          "from it before anything is built; never written",
+          NULL, rw));
+  g_object_class_install_property (
       gobject_class, PROP_TUNING_CACHE,
       g_param_spec_string (
           "tuning-cache", "Tuning cache",
@@ -435,6 +445,7 @@ gst_mace_filter_finalize (GObject *object)
   g_free (self->cl_device);
   g_free (self->program_cache);
   g_free (self->program_cache_mode);
+  g_free (self->program_cache_base);
   g_free (self->tuning_cache);
   mace_model_config_clear (&self->cfg);
   g_free (self->dets);
@@ -462,6 +473,9 @@ gst_mace_filter_set_property (GObject *object, guint prop_id,
     case PROP_CL_DEVICE: set_string (&self->cl_device, value); break;
     case PROP_THREADS: self->threads = g_value_get_int (value); break;
     case PROP_PROGRAM_CACHE: set_string (&self->program_cache, value); break;
+    case PROP_PROGRAM_CACHE_BASE:
+      set_string (&self->program_cache_base, value);
+      break;
     case PROP_PROGRAM_CACHE_MODE:
       set_string (&self->program_cache_mode, value);
       break;
@@ -511,6 +525,9 @@ gst_mace_filter_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_THREADS: g_value_set_int (value, self->threads); break;
     case PROP_PROGRAM_CACHE:
       g_value_set_string (value, self->program_cache);
+      break;
+    case PROP_PROGRAM_CACHE_BASE:
+      g_value_set_string (value, self->program_cache_base);
       break;
     case PROP_PROGRAM_CACHE_MODE:
       g_value_set_string (value, self->program_cache_mode);
@@ -571,6 +588,7 @@ load_engine (GstMaceFilter *self, gboolean gpu, const char *dyn_input,
       mace_config_set_cl_device (c, self->cl_device);
     mace_config_set_program_cache (c, self->program_cache,
                                    self->program_cache_mode);
+    mace_config_set_program_cache_base (c, self->program_cache_base);
     mace_config_set_tuning_cache (c, self->tuning_cache, self->tune);
   }
   if (dyn_input) {

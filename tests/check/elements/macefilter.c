@@ -159,24 +159,26 @@ GST_START_TEST (test_properties)
   fail_unless (e != NULL);
   g_object_set (e, "model", "/x/y.onnx", "config", "/x/y.json", "threads", 3,
                 "program-cache", "/tmp/p.bin", "program-cache-mode",
-                "read-only", "tuning-cache", "/tmp/t.bin", "tune", TRUE,
-                "threshold", 0.7f, "iou-threshold", 0.4f, "max-detections", 5,
+                "read-only", "program-cache-base", "/usr/share/x/p.bin",
+                "tuning-cache", "/tmp/t.bin", "tune", TRUE, "threshold", 0.7f,
+                "iou-threshold", 0.4f, "max-detections", 5,
                 "inference-interval", 3, "drop-when-busy", TRUE, "message",
                 TRUE, "cl-device", "1", NULL);
-  gchar *model, *config, *pc, *mode, *tc, *cl;
+  gchar *model, *config, *pc, *mode, *tc, *cl, *base;
   gint threads, maxd, interval;
   gfloat th, iou;
   gboolean tune, drop, msg;
   g_object_get (e, "model", &model, "config", &config, "threads", &threads,
                 "program-cache", &pc, "program-cache-mode", &mode,
-                "tuning-cache", &tc, "tune", &tune, "threshold", &th,
-                "iou-threshold", &iou, "max-detections", &maxd,
-                "inference-interval", &interval, "drop-when-busy", &drop,
+                "program-cache-base", &base, "tuning-cache", &tc, "tune", &tune,
+                "threshold", &th, "iou-threshold", &iou, "max-detections",
+                &maxd, "inference-interval", &interval, "drop-when-busy", &drop,
                 "message", &msg, "cl-device", &cl, NULL);
   fail_unless_equals_string (model, "/x/y.onnx");
   fail_unless_equals_string (config, "/x/y.json");
   fail_unless_equals_string (pc, "/tmp/p.bin");
   fail_unless_equals_string (mode, "read-only");
+  fail_unless_equals_string (base, "/usr/share/x/p.bin");
   fail_unless_equals_string (tc, "/tmp/t.bin");
   fail_unless_equals_string (cl, "1");
   fail_unless (threads == 3 && maxd == 5 && interval == 3 && tune && drop
@@ -186,6 +188,7 @@ GST_START_TEST (test_properties)
   g_free (config);
   g_free (pc);
   g_free (mode);
+  g_free (base);
   g_free (tc);
   g_free (cl);
   guint64 frames;
@@ -388,6 +391,71 @@ fill_astronaut_rgba (GstBuffer *dst, const GstVideoInfo *info, GstBuffer *rgb)
   gst_buffer_unmap (rgb, &in);
   gst_video_frame_unmap (&f);
 }
+
+/* Runs the face model once on the astronaut with extra properties; returns
+ * the element's cache-hits and cache-misses (both 0 on the CPU). */
+static void
+run_once_with (const char *props, guint64 *hits, guint64 *misses)
+{
+  gchar *model = face_model ();
+  int w, h;
+  GstBuffer *in = astronaut_rgb (&w, &h);
+  fail_unless (in != NULL);
+  gchar *desc
+      = g_strdup_printf ("macefilter model=%s device=auto %s", model, props);
+  GstHarness *hh = gst_harness_new_parse (desc);
+  gchar *caps = g_strdup_printf (
+      "video/x-raw,format=RGB,width=%d,height=%d,framerate=30/1", w, h);
+  gst_harness_set_src_caps_str (hh, caps);
+  GstBuffer *out = gst_harness_push_and_pull (hh, in);
+  fail_unless (out != NULL);
+  gst_buffer_unref (out);
+  GstElement *e = gst_harness_find_element (hh, "macefilter");
+  g_object_get (e, "cache-hits", hits, "cache-misses", misses, NULL);
+  gst_object_unref (e);
+  gst_harness_teardown (hh);
+  g_free (caps);
+  g_free (desc);
+  g_free (model);
+}
+
+GST_START_TEST (test_program_cache_base)
+{
+  /* A cache built by one pipeline, then used read-only under an empty
+   * per-user cache: every program from it, nothing built or written. */
+  gchar *model = face_model ();
+  REQUIRE_FILE (model);
+  g_free (model);
+  gchar *dir = g_dir_make_tmp ("macefilter-base-XXXXXX", NULL);
+  gchar *base = g_build_filename (dir, "shipped.bin", NULL);
+  gchar *user = g_build_filename (dir, "user.bin", NULL);
+  gchar *props = g_strdup_printf ("program-cache=%s", base);
+  guint64 hits = 0, misses = 0;
+  run_once_with (props, &hits, &misses);
+  g_free (props);
+  if (hits + misses == 0) {
+    GST_WARNING ("no OpenCL device: program-cache-base not tested");
+  } else {
+    fail_unless (g_file_test (base, G_FILE_TEST_EXISTS), "no cache written");
+    props = g_strdup_printf ("program-cache=%s program-cache-base=%s", user,
+                             base);
+    run_once_with (props, &hits, &misses);
+    g_free (props);
+    fail_unless (hits > 0 && misses == 0,
+                 "with the base: hits %" G_GUINT64_FORMAT
+                 ", misses %" G_GUINT64_FORMAT,
+                 hits, misses);
+    fail_unless (!g_file_test (user, G_FILE_TEST_EXISTS),
+                 "the per-user cache was written with nothing new");
+  }
+  g_unlink (base);
+  g_unlink (user);
+  g_rmdir (dir);
+  g_free (base);
+  g_free (user);
+  g_free (dir);
+}
+GST_END_TEST;
 
 GST_START_TEST (test_zero_copy_pool)
 {
@@ -754,6 +822,7 @@ macefilter_suite (void)
   tcase_add_test (tc, test_astronaut_opencl);
   tcase_add_test (tc, test_interval_and_formats);
   tcase_add_test (tc, test_zero_copy_pool);
+  tcase_add_test (tc, test_program_cache_base);
   tcase_add_test (tc, test_foreign_memory);
   tcase_add_test (tc, test_resolution_change);
   tcase_add_test (tc, test_tiles);
