@@ -300,6 +300,59 @@ clamp8 (__m256 v)
   return _mm256_max_ps (v, _mm256_setzero_ps ());
 }
 
+/* The source rows of the next model row, whose cache lines are fetched
+ * while this row is computed: consecutive model rows read rows far apart
+ * in a large frame, which the hardware prefetcher does not foresee, and
+ * a frame fresh from a decoder or camera is in memory, not in cache.
+ * Rows this row reads anyway are left out, and each line is asked for
+ * once (next[r]: the first line not asked for yet).  span[r]: 0 for
+ * packed or luma rows (taps b0..b1, or b0 alone for luma), 1 for chroma
+ * rows (taps at b1). */
+typedef struct {
+  const uint8_t *rows[6], *next[6];
+  int span[6];
+  int n_rows;
+} NextRows;
+
+static inline void
+next_rows_add (NextRows *nr, const uint8_t *row, const uint8_t *cur0,
+               const uint8_t *cur1, int span)
+{
+  if (row == cur0 || row == cur1)
+    return;
+  for (int r = 0; r < nr->n_rows; r++)
+    if (nr->rows[r] == row)
+      return;
+  nr->rows[nr->n_rows] = row;
+  nr->next[nr->n_rows] = row;
+  nr->span[nr->n_rows++] = span;
+}
+
+/* Every `cols` columns from ix0 (a multiple of 8): the lines that
+ * columns [ox, ox + cols) will read in the next rows.  Packed frames
+ * (two rows) do it every 8 columns, YUV frames (up to six rows) every 32,
+ * which measured best. */
+AVX2_INLINE static void
+prefetch_next (const Job *j, NextRows *nr, int ox, const int cols)
+{
+  if (!nr->n_rows || (ox - j->p->ix0) % cols)
+    return;
+  const int last = MIN (ox + cols, j->xv) - 1;
+  const int lo0 = j->b0[ox], hi0 = (j->ps ? j->b1 : j->b0)[last] + 3;
+  const int lo1 = j->b1[ox], hi1 = j->b1[last] + 3;
+  for (int r = 0; r < nr->n_rows; r++) {
+    const uint8_t *row = nr->rows[r];
+    int lo = nr->span[r] ? lo1 : lo0, hi = nr->span[r] ? hi1 : hi0;
+    const uint8_t *a
+        = (const uint8_t *)((uintptr_t)(row + lo) & ~(uintptr_t)63);
+    if (a < nr->next[r])
+      a = nr->next[r];
+    for (; a <= row + hi; a += 64)
+      _mm_prefetch ((const char *)a, _MM_HINT_T0);
+    nr->next[r] = a;
+  }
+}
+
 /* What a row needs of the plan, in registers (the stores to dst could
  * alias the plan, so the compiler would reload it for every pixel). */
 typedef struct {
@@ -382,7 +435,7 @@ yuv_to_rgb8 (__m256 y, __m256 u, __m256 v, __m256 *rgb)
  * that become output channels 0 and 2 (constants after inlining). */
 AVX2_INLINE static int
 packed_rows8 (const Job *j, int oy, const uint8_t *r0, const uint8_t *r1,
-              float ay, bool same, const int sh0, const int sh2)
+              float ay, bool same, NextRows *nr, const int sh0, const int sh2)
 {
   Out8 o;
   out8_init (j, &o);
@@ -401,6 +454,7 @@ packed_rows8 (const Job *j, int oy, const uint8_t *r0, const uint8_t *r1,
     return ox;
   }
   for (; ox + 8 <= xv; ox += 8) {
+    prefetch_next (j, nr, ox, 8);
     __m256i g00 = words8 (r0, b0 + ox), g01 = words8 (r0, b1 + ox);
     __m256i g10 = words8 (r1, b0 + ox), g11 = words8 (r1, b1 + ox);
     __m256 ax = _mm256_loadu_ps (axp + ox);
@@ -422,7 +476,7 @@ packed_rows8 (const Job *j, int oy, const uint8_t *r0, const uint8_t *r1,
  * channel 0 is blue. */
 AVX2_INLINE static int
 yuv_rows8 (const Job *j, int oy, int y0, int y1, float ay, bool same,
-           const bool nv12, const bool swap)
+           NextRows *nr, const bool nv12, const bool swap)
 {
   const MaceFrame *f = j->f;
   Out8 o;
@@ -457,6 +511,7 @@ yuv_rows8 (const Job *j, int oy, int y0, int y1, float ay, bool same,
     return ox;
   }
   for (; ox + 8 <= xv; ox += 8) {
+    prefetch_next (j, nr, ox, 32);
     __m256 ax = _mm256_loadu_ps (axp + ox);
     __m256 bx = _mm256_sub_ps (one, ax);
     __m256 w00 = _mm256_mul_ps (bx, vby), w01 = _mm256_mul_ps (ax, vby);
@@ -493,30 +548,62 @@ yuv_rows8 (const Job *j, int oy, int y0, int y1, float ay, bool same,
 }
 
 /* One row from [ix0, xv) in steps of 8 (same: 1:1, source row y0);
- * returns the first column not done.  y0, y1 in frame coordinates. */
+ * returns the first column not done.  y0, y1 in frame coordinates; ny0,
+ * ny1: the next model row's (-1: none). */
 AVX2_FN static int
-row_avx2 (const Job *j, int oy, int y0, int y1, float ay, bool same)
+row_avx2 (const Job *j, int oy, int y0, int y1, float ay, bool same, int ny0,
+          int ny1)
 {
   const MaceFrame *f = j->f;
+  const uint8_t *p0 = f->data[0], *p1 = f->data[1], *p2 = f->data[2];
+  const size_t s0 = (size_t)f->stride[0], s1 = (size_t)f->stride[1];
+  const size_t s2 = (size_t)f->stride[2];
+  NextRows nr = { .n_rows = 0 };
+  if (ny0 >= 0) {
+    const uint8_t *c0 = p0 + (size_t)y0 * s0, *c1 = p0 + (size_t)y1 * s0;
+    next_rows_add (&nr, p0 + (size_t)ny0 * s0, c0, c1, 0);
+    next_rows_add (&nr, p0 + (size_t)ny1 * s0, c0, c1, 0);
+    if (!j->ps) {
+      for (int k = 1; k <= (f->format == MACE_FRAME_I420 ? 2 : 1); k++) {
+        const uint8_t *pk = k == 1 ? p1 : p2;
+        size_t sk = k == 1 ? s1 : s2;
+        c0 = pk + (size_t)(y0 / 2) * sk;
+        c1 = pk + (size_t)(y1 / 2) * sk;
+        next_rows_add (&nr, pk + (size_t)(ny0 / 2) * sk, c0, c1, 1);
+        next_rows_add (&nr, pk + (size_t)(ny1 / 2) * sk, c0, c1, 1);
+      }
+    }
+  }
   /* Output channel k is source channel ci[k]; ci[0] is 0 or 2. */
   const bool swap = j->p->ci[0] == 2;
   if (j->ps) {
-    const uint8_t *r0
-        = (const uint8_t *)f->data[0] + (size_t)y0 * (size_t)f->stride[0];
-    const uint8_t *r1
-        = (const uint8_t *)f->data[0] + (size_t)y1 * (size_t)f->stride[0];
+    const uint8_t *r0 = p0 + (size_t)y0 * s0, *r1 = p0 + (size_t)y1 * s0;
     /* Bytes of R and B in a pixel: 0 and 2, or 2 and 0 (BGR). */
     if ((j->ro == 0) != swap)
-      return packed_rows8 (j, oy, r0, r1, ay, same, 0, 16);
-    return packed_rows8 (j, oy, r0, r1, ay, same, 16, 0);
+      return packed_rows8 (j, oy, r0, r1, ay, same, &nr, 0, 16);
+    return packed_rows8 (j, oy, r0, r1, ay, same, &nr, 16, 0);
   }
   if (f->format == MACE_FRAME_NV12)
-    return swap ? yuv_rows8 (j, oy, y0, y1, ay, same, true, true)
-                : yuv_rows8 (j, oy, y0, y1, ay, same, true, false);
-  return swap ? yuv_rows8 (j, oy, y0, y1, ay, same, false, true)
-              : yuv_rows8 (j, oy, y0, y1, ay, same, false, false);
+    return swap ? yuv_rows8 (j, oy, y0, y1, ay, same, &nr, true, true)
+                : yuv_rows8 (j, oy, y0, y1, ay, same, &nr, true, false);
+  return swap ? yuv_rows8 (j, oy, y0, y1, ay, same, &nr, false, true)
+              : yuv_rows8 (j, oy, y0, y1, ay, same, &nr, false, false);
 }
 #endif /* MACE_FRAME_AVX2 */
+
+/* Source rows (frame coordinates) and weight of model row oy. */
+static inline void
+src_rows (const MaceFramePlan *p, int oy, int *y0p, int *y1p, float *ayp)
+{
+  float sy = ((float)oy - p->cy + 0.5f) * p->fy - 0.5f;
+  sy = sy > 0.0f ? sy : 0.0f;
+  int y0 = (int)sy;
+  int y1 = MIN (y0 + 1, p->crop_h - 1);
+  y0 = MIN (y0, p->crop_h - 1);
+  *ayp = sy - (float)y0;
+  *y0p = y0 + p->crop_y;
+  *y1p = y1 + p->crop_y;
+}
 
 static void
 rows_fn (void *arg, int64_t begin, int64_t end)
@@ -540,7 +627,7 @@ rows_fn (void *arg, int64_t begin, int64_t end)
       int sy = p->crop_y + oy;
 #ifdef MACE_FRAME_AVX2
       if (j->vec)
-        start = row_avx2 (j, oy, sy, sy, 0.0f, true);
+        start = row_avx2 (j, oy, sy, sy, 0.0f, true, -1, -1);
 #endif
       for (int ox = start; ox < p->ix1; ox++) {
         float rgb[3];
@@ -549,17 +636,18 @@ rows_fn (void *arg, int64_t begin, int64_t end)
       }
       continue;
     }
-    float sy = ((float)oy - p->cy + 0.5f) * p->fy - 0.5f;
-    sy = sy > 0.0f ? sy : 0.0f;
-    int y0 = (int)sy;
-    int y1 = MIN (y0 + 1, p->crop_h - 1);
-    y0 = MIN (y0, p->crop_h - 1);
-    float ay = sy - (float)y0;
-    y0 += p->crop_y;
-    y1 += p->crop_y;
+    int y0, y1;
+    float ay;
+    src_rows (p, oy, &y0, &y1, &ay);
 #ifdef MACE_FRAME_AVX2
-    if (j->vec)
-      start = row_avx2 (j, oy, y0, y1, ay, false);
+    if (j->vec) {
+      /* The next row of this range, if resampled too. */
+      int ny0 = -1, ny1 = -1;
+      float nay;
+      if (oy + 1 < end && oy + 1 < p->iy1)
+        src_rows (p, oy + 1, &ny0, &ny1, &nay);
+      start = row_avx2 (j, oy, y0, y1, ay, false, ny0, ny1);
+    }
 #endif
     if (!j->ps) {
       yuv_row (j, oy, y0, y1, ay, start);
