@@ -9,7 +9,8 @@
 
 #include "frame.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+/* MACE_FRAME_NO_SIMD: the scalar rows only (tests/test_frame_simd.c). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(MACE_FRAME_NO_SIMD)
 #include <immintrin.h>
 #define MACE_FRAME_AVX2 1
 #endif
