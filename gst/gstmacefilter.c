@@ -1196,34 +1196,23 @@ failed_run:
 static void
 decode_detections (GstMaceFilter *self, const MaceContentRect *content)
 {
-  float *scores = g_new (float, self->anchors.n_anchors + 1);
-  int reg_len = 0, off = 0;
+  /* Straight from the output tensors: no copy, no allocation. */
+  MaceAnchorGroup groups[2];
   for (int g = 0; g < self->n_groups; g++) {
     const MaceTensor *s
         = mace_engine_get_output (self->engine, self->score_idx[g]);
     const MaceTensor *r
         = mace_engine_get_output (self->engine, self->reg_idx[g]);
-    reg_len = (int)mace_tensor_dim (r, 2);
-    int64_t n = mace_tensor_dim (s, 1);
-    memcpy (scores + off, mace_tensor_data_const (s), sizeof (float) * n);
-    off += (int)n;
+    groups[g].scores = mace_tensor_data_const (s);
+    groups[g].regs = mace_tensor_data_const (r);
+    groups[g].n = (int)mace_tensor_dim (s, 1);
+    groups[g].reg_len = (int)mace_tensor_dim (r, 2);
   }
-  float *regs = g_new (float, (gsize)self->anchors.n_anchors *reg_len + 1);
-  off = 0;
-  for (int g = 0; g < self->n_groups; g++) {
-    const MaceTensor *r
-        = mace_engine_get_output (self->engine, self->reg_idx[g]);
-    int64_t n = mace_tensor_numel (r);
-    memcpy (regs + off, mace_tensor_data_const (r), sizeof (float) * n);
-    off += (int)n;
-  }
-  self->n_dets = mace_decode_blazeface (
-      &self->anchors, scores, regs, reg_len, self->in_h, self->in_w, content,
+  self->n_dets = mace_decode_blazeface_groups (
+      &self->anchors, groups, self->n_groups, self->in_h, self->in_w, content,
       self->threshold, self->iou_threshold, self->cfg.n_keypoints, self->dets,
       self->max_detections);
   self->have_dets = TRUE;
-  g_free (scores);
-  g_free (regs);
 }
 
 static GstStructure *

@@ -127,31 +127,57 @@ mace_decode_blazeface (const MaceAnchors *a, const float *scores,
                        const MaceContentRect *content, float threshold,
                        float iou, int n_kp, MaceDetection *out, int max_out)
 {
+  MaceAnchorGroup g = { scores, regs, a->n_anchors, reg_len };
+  return mace_decode_blazeface_groups (a, &g, 1, ih, iw, content, threshold,
+                                       iou, n_kp, out, max_out);
+}
+
+int
+mace_decode_blazeface_groups (const MaceAnchors *a,
+                              const MaceAnchorGroup *groups, int n_groups,
+                              int ih, int iw, const MaceContentRect *content,
+                              float threshold, float iou, int n_kp,
+                              MaceDetection *out, int max_out)
+{
+  int reg_len = n_groups > 0 ? groups[n_groups - 1].reg_len : 4;
   if (n_kp > 32)
     n_kp = 32;
   if (4 + 2 * n_kp > reg_len)
     n_kp = (reg_len - 4) / 2;
-  GArray *cand = g_array_new (FALSE, FALSE, sizeof (MaceDetection));
+  /* Logits are compared with the threshold's logit: the sigmoid is only
+   * worked out for the candidates. */
   float logit = logf (threshold / (1.0f - threshold));
-  for (int i = 0; i < a->n_anchors; i++) {
-    if (!(scores[i] > logit))
-      continue;
-    const float *r = regs + (gsize)i * reg_len;
-    float ax = a->anchors[2 * i] * iw, ay = a->anchors[2 * i + 1] * ih;
-    MaceDetection d = { 0 };
-    float cx = ax + r[0], cy = ay + r[1], w = r[2], h = r[3];
-    d.x0 = cx - w / 2;
-    d.y0 = cy - h / 2;
-    d.x1 = cx + w / 2;
-    d.y1 = cy + h / 2;
-    d.score = 1.0f / (1.0f + expf (-scores[i]));
-    d.n_kp = n_kp;
-    for (int k = 0; k < n_kp; k++) {
-      d.kp[k][0] = ax + r[4 + 2 * k];
-      d.kp[k][1] = ay + r[5 + 2 * k];
+  GArray *cand = NULL;
+  int base = 0; /* index of the group's first anchor */
+  for (int g = 0; g < n_groups; g++) {
+    const float *scores = groups[g].scores;
+    const int n = MIN (groups[g].n, a->n_anchors - base);
+    for (int k = 0; k < n; k++) {
+      if (!(scores[k] > logit))
+        continue;
+      const float *r = groups[g].regs + (gsize)k * groups[g].reg_len;
+      const int ai = base + k;
+      float ax = a->anchors[2 * ai] * iw, ay = a->anchors[2 * ai + 1] * ih;
+      MaceDetection d = { 0 };
+      float cx = ax + r[0], cy = ay + r[1], w = r[2], h = r[3];
+      d.x0 = cx - w / 2;
+      d.y0 = cy - h / 2;
+      d.x1 = cx + w / 2;
+      d.y1 = cy + h / 2;
+      d.score = 1.0f / (1.0f + expf (-scores[k]));
+      d.n_kp = n_kp;
+      for (int q = 0; q < n_kp; q++) {
+        d.kp[q][0] = ax + r[4 + 2 * q];
+        d.kp[q][1] = ay + r[5 + 2 * q];
+      }
+      if (!cand)
+        cand = g_array_new (FALSE, FALSE, sizeof (MaceDetection));
+      g_array_append_val (cand, d);
     }
-    g_array_append_val (cand, d);
+    base += n;
   }
+  if (!cand)
+    return 0;
   g_array_sort (cand, by_score);
   MaceDetection *c = (MaceDetection *)cand->data;
   gboolean *used = g_new0 (gboolean, cand->len + 1);

@@ -44,6 +44,24 @@ int mace_decode_blazeface (const MaceAnchors *a, const float *scores,
                            float threshold, float iou, int n_kp,
                            MaceDetection *out, int max_out);
 
+/* The anchors of one output pair, in anchor order: n logits and
+ * n x reg_len regressors. */
+typedef struct {
+  const float *scores, *regs;
+  int n, reg_len;
+} MaceAnchorGroup;
+
+/* mace_decode_blazeface on the model's outputs as they are, one group
+ * after the other (their anchor counts add up to a->n_anchors): nothing
+ * is copied, and nothing allocated unless an anchor passes the
+ * threshold. */
+int mace_decode_blazeface_groups (const MaceAnchors *a,
+                                  const MaceAnchorGroup *groups, int n_groups,
+                                  int input_h, int input_w,
+                                  const MaceContentRect *content,
+                                  float threshold, float iou, int n_kp,
+                                  MaceDetection *out, int max_out);
+
 /* Writes an image tensor (NHWC or NCHW, 3 channels, value range
  * [lo, hi]) into a frame of the same size.  FALSE for unsupported
  * formats. */

@@ -7,11 +7,22 @@
  * Each pushed buffer wraps the same pre-made frame in a new GstMemory
  * (no copy, and writable, as a source's fresh buffer would be).
  *
+ * With --interleave K (CPU only), the bare model runs in the same
+ * process too: a second engine on the same model with the same threads
+ * setting, its input set once from the same frame, and blocks of K
+ * mace_engine_run calls (what `mace-run bench` times) alternate with
+ * blocks of K frames through the element, each after the same warm-up.
+ * On a shared machine whose speed changes from one second to the next
+ * (other guests on the host), this compares like with like; separate
+ * runs of mace-run and element-bench need not.
+ *
  * usage: element-bench --model M [--config C] [--device cpu|gpu|auto]
  *          [--format I420] [--width 640] [--height 480] [--frames 300]
- *          [--warmup 20] [--threads 0] [--label NAME]
+ *          [--warmup 20] [--threads 0] [--label NAME] [--interleave K]
  * Prints one JSON object: frames/s, ms per frame (mean, median, p90),
- * the element's mean-inference-ms, and the load average. */
+ * the element's mean-inference-ms, the detections on the last frame, the
+ * load average, and with --interleave the bare model's median and the
+ * element's overhead over it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +31,22 @@
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include "mace.h"
+
 static int
 cmp_double (const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
+}
+
+/* Sorts v; the median (the mean of the middle two for an even count, as
+ * mace-run bench gives it). */
+static double
+median (double *v, int n)
+{
+  qsort (v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 int
@@ -33,6 +55,7 @@ main (int argc, char **argv)
   const char *model = NULL, *config = NULL, *device = "cpu", *format = "I420";
   const char *label = "";
   int width = 640, height = 480, frames = 300, warmup = 20, threads = 0;
+  int interleave = 0;
   gst_init (&argc, &argv);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -58,6 +81,8 @@ main (int argc, char **argv)
       threads = atoi (v);
     else if (!strcmp (a, "--label"))
       label = v;
+    else if (!strcmp (a, "--interleave"))
+      interleave = atoi (v);
     else {
       fprintf (stderr, "unknown option %s\n", a);
       return 2;
@@ -65,11 +90,11 @@ main (int argc, char **argv)
     i++;
   }
   if (!model) {
-    fprintf (
-        stderr,
-        "usage: %s --model M [--config C] [--device D] [--format F] "
-        "[--width W] [--height H] [--frames N] [--warmup K] [--threads T]\n",
-        argv[0]);
+    fprintf (stderr,
+             "usage: %s --model M [--config C] [--device D] [--format F] "
+             "[--width W] [--height H] [--frames N] [--warmup K] [--threads T] "
+             "[--interleave K]\n",
+             argv[0]);
     return 2;
   }
   gchar *desc = g_strdup_printf (
@@ -90,9 +115,57 @@ main (int argc, char **argv)
   for (gsize i = 0; i < vi.size; i++)
     data[i] = (guint8)((i * 13) ^ (i >> 7));
 
+  /* The bare model (--interleave): its own engine, the input set once. */
+  MaceEngine *bare = NULL;
+  if (interleave > 0) {
+    MaceConfig *mc = mace_config_new ();
+    mace_config_set_threads (mc, threads);
+    MaceError err = { 0 };
+    bare = mace_engine_load_file (model, mc, &err);
+    mace_config_free (mc);
+    MaceFrame mf
+        = { .format = MACE_FRAME_RGB, .width = width, .height = height };
+    MacePreprocess pp;
+    mace_preprocess_init (&pp);
+    if (!strcmp (format, "I420"))
+      mf.format = MACE_FRAME_I420;
+    else if (strcmp (format, "RGB")) {
+      fprintf (stderr, "--interleave: RGB or I420 frames\n");
+      return 2;
+    }
+    for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES (&vi); p++) {
+      mf.data[p] = data + GST_VIDEO_INFO_PLANE_OFFSET (&vi, p);
+      mf.stride[p] = GST_VIDEO_INFO_PLANE_STRIDE (&vi, p);
+    }
+    if (!bare || strcmp (device, "cpu")
+        || mace_engine_set_input_frame (bare, 0, &mf, &pp, NULL) != MACE_OK) {
+      fprintf (stderr, "--interleave: cannot set up the bare model: %s\n",
+               bare ? mace_engine_last_error (bare) : err.message);
+      return 1;
+    }
+    for (int i = 0; i < warmup; i++)
+      if (mace_engine_run (bare) != MACE_OK)
+        return 1;
+  }
+  double *bare_ms = g_new (double, frames);
+  int n_bare = 0, next_bare = interleave;
+
   double *ms = g_new (double, frames);
   gint64 t_all = 0;
+  int n_dets = 0;
   for (int i = -warmup; i < frames; i++) {
+    /* A block of bare runs after every `interleave` element frames. */
+    if (bare && i == next_bare) {
+      for (int k = 0; k < interleave && n_bare < frames; k++) {
+        gint64 t0 = g_get_monotonic_time ();
+        if (mace_engine_run (bare) != MACE_OK) {
+          fprintf (stderr, "bare run: %s\n", mace_engine_last_error (bare));
+          return 1;
+        }
+        bare_ms[n_bare++] = (g_get_monotonic_time () - t0) / 1000.0;
+      }
+      next_bare += interleave;
+    }
     GstBuffer *b = gst_buffer_new ();
     gst_buffer_append_memory (
         b, gst_memory_new_wrapped (0, data, vi.size, 0, vi.size, NULL, NULL));
@@ -106,6 +179,11 @@ main (int argc, char **argv)
       return 1;
     }
     GstBuffer *o = gst_harness_pull (h);
+    n_dets = 0;
+    gpointer state = NULL;
+    while (gst_buffer_iterate_meta_filtered (
+        o, &state, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))
+      n_dets++;
     gst_buffer_unref (o);
     if (i >= 0) {
       ms[i] = (t1 - t0) / 1000.0;
@@ -117,25 +195,34 @@ main (int argc, char **argv)
   guint64 copies = 0;
   g_object_get (e, "mean-inference-ms", &mean_inf, "copies", &copies, NULL);
   gst_object_unref (e);
-  qsort (ms, frames, sizeof *ms, cmp_double);
   double mean = t_all / 1000.0 / frames;
   gchar *load = NULL;
   g_file_get_contents ("/proc/loadavg", &load, NULL, NULL);
   if (load)
     g_strdelimit (load, "\n", ' ');
+  double em = median (ms, frames); /* sorts ms, for the p90 too */
   printf ("{\"label\": \"%s\", \"model\": \"%s\", \"device\": \"%s\", "
           "\"format\": \"%s\", "
-          "\"width\": %d, \"height\": %d, \"frames\": %d, \"fps\": %.1f, "
+          "\"width\": %d, \"height\": %d, \"threads\": %d, \"frames\": %d, "
+          "\"fps\": %.1f, "
           "\"ms_mean\": %.3f, \"ms_median\": %.3f, \"ms_p90\": %.3f, "
           "\"element_mean_inference_ms\": %.3f, \"copies\": %" G_GUINT64_FORMAT
-          ", "
-          "\"loadavg\": \"%s\"}\n",
-          label, model, device, format, width, height, frames, 1000.0 / mean,
-          mean, ms[frames / 2], ms[frames * 9 / 10], mean_inf, copies,
-          load ? g_strstrip (load) : "");
+          ", \"detections\": %d, ",
+          label, model, device, format, width, height, threads, frames,
+          1000.0 / mean, mean, em, ms[frames * 9 / 10], mean_inf, copies,
+          n_dets);
+  if (n_bare > 0) {
+    double bm = median (bare_ms, n_bare);
+    printf ("\"interleave\": %d, \"bare_runs\": %d, \"bare_ms_median\": "
+            "%.4f, \"overhead\": %.4f, ",
+            interleave, n_bare, bm, (em - bm) / bm);
+  }
+  printf ("\"loadavg\": \"%s\"}\n", load ? g_strstrip (load) : "");
   fflush (stdout);
   g_free (load);
   g_free (ms);
+  g_free (bare_ms);
+  mace_engine_free (bare);
   g_free (data);
   gst_harness_teardown (h);
   g_free (caps);

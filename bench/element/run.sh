@@ -38,10 +38,12 @@ PY
     "$label" "$n" "$t" "$(echo "$n / $t" | bc -l | cut -c1-7)" "$load" >> "$OUT"
 }
 
-harness () { # label, args...
+harness () { # label, args...  (CPU BlazeFace cases: the bare model
+  # interleaved in the same process too, see element-bench.c)
   label=$1; shift
   "$B/bench/element/element-bench" --label "$label" --frames $N "$@" | sed 's/^{/{"kind": "harness", /' >> "$OUT"
 }
+IL="--interleave 20"
 
 macerun () { # label, model, extra
   label=$1; m=$2; shift 2
@@ -63,12 +65,12 @@ macerun esrgan-x2-128x96 "$MX2" --device cpu --shape LR=1x96x128x3
 
 # (b) harness
 for fmt in RGB I420; do
-  harness bf128-640x480-$fmt --model "$M128" --format $fmt --width 640 --height 480
-  harness bf128-1920x1080-$fmt --model "$M128" --format $fmt --width 1920 --height 1080
-  harness bf256-640x480-$fmt --model "$M256" --format $fmt --width 640 --height 480
-  harness bf256-1920x1080-$fmt --model "$M256" --format $fmt --width 1920 --height 1080
+  harness bf128-640x480-$fmt --model "$M128" --format $fmt --width 640 --height 480 $IL
+  harness bf128-1920x1080-$fmt --model "$M128" --format $fmt --width 1920 --height 1080 $IL
+  harness bf256-640x480-$fmt --model "$M256" --format $fmt --width 640 --height 480 $IL
+  harness bf256-1920x1080-$fmt --model "$M256" --format $fmt --width 1920 --height 1080 $IL
 done
-harness bf128-128x128-RGB --model "$M128" --format RGB --width 128 --height 128
+harness bf128-128x128-RGB --model "$M128" --format RGB --width 128 --height 128 $IL
 harness esrgan-x2-128x96-RGB --model "$MX2" --config "$CX2" --format RGB --width 128 --height 96 --frames 30 --warmup 3
 harness bf128-640x480-I420-opencl --model "$M128" --device gpu --format I420 --width 640 --height 480
 

@@ -39,18 +39,25 @@ def main():
                "noted, threads 0 (one per core)." % (cpu, meta["nproc"], meta["kernel"], rev))
     out.append("The machine is shared: the load average (1, 5, 15 min) is given per row.\n")
     out.append("## (b) pre-made frames through macefilter (GstHarness, no source cost)\n")
-    out.append("| case | frames/s | ms/frame mean | median | p90 | model alone (mace-run median) | overhead (median) | load |")
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("Overhead against the model alone two ways: `mace-run bench` run as its own process (at "
+               "another time), and the bare model interleaved with the element in the same process "
+               "(element-bench --interleave: blocks of 20 runs and 20 frames alternate), which a shared "
+               "machine whose speed drifts cannot skew.\n")
+    out.append("| case | frames/s | ms/frame mean | median | p90 | mace-run median | overhead | "
+               "bare, same process | overhead, same process | load |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
     for r in h:
         m = r["label"].split("-")[0]
         if r["label"].startswith("esrgan"):
             m = "esrgan-x2-128x96"
         base = mr.get(m, {}).get("median_ms") if r["device"] == "cpu" else None
         ovh = "%.2f ms (%.0f%%)" % (r["ms_median"] - base, 100 * (r["ms_median"] - base) / base) if base else "-"
-        out.append("| %s%s | %.0f | %.2f | %.2f | %.2f | %s | %s | %s |" % (
+        ib = r.get("bare_ms_median")
+        iovh = "%.3f ms (%.1f%%)" % (r["ms_median"] - ib, 100 * r["overhead"]) if ib else "-"
+        out.append("| %s%s | %.0f | %.2f | %.3f | %.2f | %s | %s | %s | %s | %s |" % (
             r["label"], " (OpenCL, PoCL)" if r["device"] != "cpu" else "", r["fps"], r["ms_mean"],
-            r["ms_median"], r["ms_p90"], "%.2f" % base if base else "-", ovh,
-            " ".join(r["loadavg"].split()[:3])))
+            r["ms_median"], r["ms_p90"], "%.3f" % base if base else "-", ovh,
+            "%.3f" % ib if ib else "-", iovh, " ".join(r["loadavg"].split()[:3])))
     out.append("\n## (c) bare model: `mace-run bench --runs N --warmup 20`\n")
     out.append("| model | median ms | min ms | p90 ms | load |")
     out.append("|---|---|---|---|---|")
