@@ -126,7 +126,9 @@ typedef struct MaceConfig MaceConfig;
 MaceConfig *mace_config_new (void);
 void mace_config_free (MaceConfig *config);
 void mace_config_set_backend (MaceConfig *config, MaceBackendType backend);
-/* Worker threads for the CPU backend; 0 (default) = number of cores. */
+/* Worker threads for the CPU backend; 0 (default) = number of cores (with
+ * the OpenCL backend, which uses the CPU only for frame preprocessing and
+ * fallback nodes: 4 at most). */
 void mace_config_set_threads (MaceConfig *config, int threads);
 /* Fixes a dynamic input dimension before preparing (optional; by default
  * dynamic dims are taken from the first run's inputs). */

@@ -23,7 +23,7 @@ cd "$ROOT"
 B=${1:-build-h100gst}
 S=.device/gst
 [ -d "$B" ] || meson setup "$B" -Dwerror=false
-ninja -C "$B" src/libmace.so.0.1.0 gst/libgstmace.so tools/mace-run bench/element/element-bench
+ninja -C "$B" src/libmace.so.0.1.0 gst/libgstmace.so tools/mace-run bench/element/element-bench bench/micro/frame-bench
 
 rm -rf $S
 mkdir -p $S/build/src $S/build/gst $S/build/tools $S/build/bench/element $S/debs $S/models
@@ -31,6 +31,7 @@ cp -L "$B/src/libmace.so.0" $S/build/src/
 cp "$B/gst/libgstmace.so" $S/build/gst/
 cp "$B/tools/mace-run" $S/build/tools/
 cp "$B/bench/element/element-bench" $S/build/bench/element/
+mkdir -p $S/build/bench/micro && cp "$B/bench/micro/frame-bench" $S/build/bench/micro/
 strip --strip-debug $S/build/src/libmace.so.0 $S/build/gst/libgstmace.so \
   $S/build/tools/mace-run $S/build/bench/element/element-bench 2>/dev/null || true
 

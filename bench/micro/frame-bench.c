@@ -7,7 +7,9 @@
  *
  * usage: frame-bench MODEL [--format RGB|BGR|RGBA|I420|NV12]
  *          [--width 1920] [--height 1080] [--runs 300] [--warmup 20]
- *          [--threads 0] [--letterbox] [--nchw]
+ *          [--threads 0] [--letterbox] [--nchw] [--cl]
+ * (--cl: the OpenCL backend, default device; the frame is a plain host
+ * buffer, as element-bench's foreign memory)
  * Prints one JSON object with the medians (ms) of: preprocess alone, a
  * run right after a run (as mace-run bench times it), a run right after
  * a preprocess, preprocess + run. */
@@ -44,13 +46,15 @@ main (int argc, char **argv)
 {
   const char *model = NULL, *format = "I420";
   int width = 1920, height = 1080, runs = 300, warmup = 20, threads = 0;
-  int letterbox = 0, nchw = 0;
+  int letterbox = 0, nchw = 0, cl = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp (a, "--letterbox"))
       letterbox = 1;
     else if (!strcmp (a, "--nchw"))
       nchw = 1;
+    else if (!strcmp (a, "--cl"))
+      cl = 1;
     else if (a[0] != '-')
       model = a;
     else if (!v)
@@ -76,7 +80,7 @@ main (int argc, char **argv)
     fprintf (stderr,
              "usage: %s MODEL [--format F] [--width W] [--height H] "
              "[--runs N] [--warmup K] [--threads T] [--letterbox] "
-             "[--nchw]\n",
+             "[--nchw] [--cl]\n",
              argv[0]);
     return 2;
   }
@@ -125,6 +129,8 @@ main (int argc, char **argv)
 
   MaceConfig *c = mace_config_new ();
   mace_config_set_threads (c, threads);
+  if (cl)
+    mace_config_set_backend (c, MACE_BACKEND_OPENCL);
   MaceError err = { 0 };
   MaceEngine *e = mace_engine_load_file (model, c, &err);
   mace_config_free (c);
