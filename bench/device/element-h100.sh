@@ -307,4 +307,42 @@ o.append("\n%d steps failed%s" % (len(fails), ": " + ", ".join(r["label"] for r 
 open(os.path.join(out, "element-h100.md"), "w").write("\n".join(o) + "\n")
 print("\n".join(o))
 PY
+
+# (f) In-process comparison (INTERLEAVE_REPS > 0, default 3): element-bench
+# --interleave 20 runs a second engine on the same model and device in the
+# same process, blocks of 20 bare runs alternating with 20 element frames,
+# so process-to-process differences of the bare figure (0.29-0.35 ms for
+# BlazeFace-128 on the H100) do not enter the overhead.
+IREPS=${INTERLEAVE_REPS:-3}
+if [ "$IREPS" -gt 0 ]; then
+  IJ=$OUTDIR/interleave.jsonl; : > "$IJ"
+  for r in $(seq 1 "$IREPS"); do
+    for m in bf128:$M128 bf256:$M256; do
+      for sz in 1920x1080 640x480; do
+        for fmt in I420 RGB; do
+          timeout "$STEP_TIMEOUT" "$EB" --model "${m#*:}" --device gpu --format $fmt \
+            --width ${sz%x*} --height ${sz#*x} --frames $FRAMES --warmup $WARMUP \
+            --interleave 20 --label "${m%%:*}-$sz-$fmt" 2>/dev/null | tail -1 >> "$IJ"
+        done
+      done
+    done
+  done
+  py - "$IJ" <<'PY' | tee "$OUTDIR/interleave.md"
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
+by = {}
+for r in rows:
+    by.setdefault(r["label"], []).append(r)
+print("## Element vs bare model in one process (element-bench --interleave 20, device=gpu)\n")
+print("Per repetition: element median ms/frame, bare median ms/run, overhead; the last column is the median overhead over repetitions.\n")
+print("| case | element ms (per rep) | bare ms (per rep) | overhead (per rep) | median overhead |")
+print("|---|---|---|---|---|")
+for k, v in by.items():
+    ov = [r["overhead"] for r in v]
+    print("| %s | %s | %s | %s | %+.1f%% |" % (
+        k, " ".join("%.3f" % r["ms_median"] for r in v),
+        " ".join("%.3f" % r["bare_ms_median"] for r in v),
+        " ".join("%+.0f%%" % (100 * o) for o in ov), 100 * statistics.median(ov)))
+PY
+fi
 log "done in $(elapsed) s"

@@ -7,7 +7,7 @@
  * Each pushed buffer wraps the same pre-made frame in a new GstMemory
  * (no copy, and writable, as a source's fresh buffer would be).
  *
- * With --interleave K (CPU only), the bare model runs in the same
+ * With --interleave K, the bare model runs in the same
  * process too: a second engine on the same model with the same threads
  * setting, its input set once from the same frame, and blocks of K
  * mace_engine_run calls (what `mace-run bench` times) alternate with
@@ -120,6 +120,8 @@ main (int argc, char **argv)
   if (interleave > 0) {
     MaceConfig *mc = mace_config_new ();
     mace_config_set_threads (mc, threads);
+    if (strcmp (device, "cpu") != 0)
+      mace_config_set_backend (mc, MACE_BACKEND_OPENCL);
     MaceError err = { 0 };
     bare = mace_engine_load_file (model, mc, &err);
     mace_config_free (mc);
@@ -137,8 +139,7 @@ main (int argc, char **argv)
       mf.data[p] = data + GST_VIDEO_INFO_PLANE_OFFSET (&vi, p);
       mf.stride[p] = GST_VIDEO_INFO_PLANE_STRIDE (&vi, p);
     }
-    if (!bare || strcmp (device, "cpu")
-        || mace_engine_set_input_frame (bare, 0, &mf, &pp, NULL) != MACE_OK) {
+    if (!bare || mace_engine_set_input_frame (bare, 0, &mf, &pp, NULL) != MACE_OK) {
       fprintf (stderr, "--interleave: cannot set up the bare model: %s\n",
                bare ? mace_engine_last_error (bare) : err.message);
       return 1;
