@@ -687,36 +687,9 @@ have_avx2 (void)
 /* Column tables of up to this many model columns live on the stack. */
 #define STACK_COLUMNS 512
 
-/* Index 0 of the range is the side task, the rest are model rows. */
-typedef struct {
-  Job *job;
-  void (*side) (void *);
-  void *side_arg;
-} SideJob;
-
-static void
-side_rows_fn (void *arg, int64_t begin, int64_t end)
-{
-  SideJob *s = arg;
-  if (begin == 0) {
-    s->side (s->side_arg);
-    begin = 1;
-  }
-  if (end > begin)
-    rows_fn (s->job, begin - 1, end - 1);
-}
-
 void
 mace_frame_preprocess_cpu (const MaceFrame *f, const MaceFramePlan *p,
                            float *dst, MaceThreadPool *pool)
-{
-  mace_frame_preprocess_cpu_beside (f, p, dst, pool, NULL, NULL);
-}
-
-void
-mace_frame_preprocess_cpu_beside (const MaceFrame *f, const MaceFramePlan *p,
-                                  float *dst, MaceThreadPool *pool,
-                                  void (*side) (void *), void *side_arg)
 {
   Job j = { .f = f, .p = p, .dst = dst };
   switch (f->format) {
@@ -797,17 +770,11 @@ mace_frame_preprocess_cpu_beside (const MaceFrame *f, const MaceFramePlan *p,
 #ifdef MACE_FRAME_AVX2
   j.vec = have_avx2 ();
 #endif
-  if (side) {
-    /* The side task takes the first chunk (the caller's, usually), the
-     * pool's other threads sample rows meanwhile. */
-    SideJob sj = { &j, side, side_arg };
-    mace_parallel_for (pool, p->mh + 1, side_rows_fn, &sj);
-  } else if ((int64_t)p->mw * p->mh < 4096) {
-    /* Small inputs are not worth waking the pool. */
+  /* Small inputs are not worth waking the pool. */
+  if ((int64_t)p->mw * p->mh < 4096)
     rows_fn (&j, 0, p->mh);
-  } else {
+  else
     mace_parallel_for (pool, p->mh, rows_fn, &j);
-  }
   if (tab != stack_tab)
     g_free (tab);
 }

@@ -35,12 +35,5 @@ MaceStatus mace_frame_plan (const MaceFrame *frame, const MacePreprocess *pp,
 void mace_frame_preprocess_cpu (const MaceFrame *frame,
                                 const MaceFramePlan *plan, float *dst,
                                 MaceThreadPool *pool);
-/* The same, calling side(side_arg) once on one of the pool's threads
- * while the others sample rows (all of it on the caller without a pool):
- * the OpenCL backend enqueues a run behind it. */
-void mace_frame_preprocess_cpu_beside (const MaceFrame *frame,
-                                       const MaceFramePlan *plan, float *dst,
-                                       MaceThreadPool *pool,
-                                       void (*side) (void *), void *side_arg);
 
 #endif

@@ -3,12 +3,8 @@
  * 1:1 crop, NHWC and NCHW, against a straightforward reference (convert
  * the whole frame to RGB in double precision, then sample bilinearly).
  *
- * Usage: test_frame MODELDIR cpu|cl|cl-host
+ * Usage: test_frame MODELDIR cpu|cl
  *   cpu: the CPU implementation against the reference.
- *   cl-host: OpenCL with MACE_CL_HOST_SAMPLING=1, the path of discrete
- *        GPUs for large host frames (sampled on the CPU into a pinned
- *        buffer while the run is enqueued behind it): outputs against the
- *        CPU implementation, frame after frame (no copy counters).
  *   cl:  the OpenCL kernel against the CPU implementation and the
  *        reference, and the copy counters for host frames (aligned:
  *        imported, unaligned: uploaded once) and cl_mem frames (no copy).
@@ -263,14 +259,11 @@ int
 main (int argc, char **argv)
 {
   if (argc < 3) {
-    fprintf (stderr, "usage: test_frame MODELDIR cpu|cl|cl-host\n");
+    fprintf (stderr, "usage: test_frame MODELDIR cpu|cl\n");
     return 2;
   }
   const char *dir = argv[1];
-  int cl = strcmp (argv[2], "cl") == 0 || strcmp (argv[2], "cl-host") == 0;
-  int host_sampling = strcmp (argv[2], "cl-host") == 0;
-  if (host_sampling)
-    g_setenv ("MACE_CL_HOST_SAMPLING", "1", TRUE);
+  int cl = strcmp (argv[2], "cl") == 0;
   const char *env_seed = g_getenv ("MACE_TEST_SEED");
   if (env_seed)
     seed = (unsigned)atoi (env_seed);
@@ -337,9 +330,8 @@ main (int argc, char **argv)
             fprintf (stderr, "FAIL %s: no output\n", w2);
             failures++;
           }
-          if (!host_sampling
-              && (s1.copies != s0.copies || s1.imported != s0.imported + 1
-                  || !s1.last_zero_copy)) {
+          if (s1.copies != s0.copies || s1.imported != s0.imported + 1
+              || !s1.last_zero_copy) {
             fprintf (stderr,
                      "FAIL %s aligned: copies %lld -> %lld, imported "
                      "%lld -> %lld, zero-copy %d\n",
@@ -361,8 +353,7 @@ main (int argc, char **argv)
           mace_engine_get_frame_stats (dev, &s0);
           if (gd && nd == n)
             compare (w2, gd, got, n, 1e-4);
-          if (!host_sampling
-              && (s0.copies != s1.copies + 1 || s0.last_zero_copy)) {
+          if (s0.copies != s1.copies + 1 || s0.last_zero_copy) {
             fprintf (stderr,
                      "FAIL %s misaligned: copies %lld -> %lld, "
                      "zero-copy %d\n",
@@ -375,9 +366,7 @@ main (int argc, char **argv)
 #ifdef MACE_HAVE_OPENCL
           /* The same frame as one cl_mem with plane offsets. */
           void *ctx = NULL;
-          if (!host_sampling
-              && mace_engine_get_cl_handles (dev, &ctx, NULL, NULL)
-                     == MACE_OK) {
+          if (mace_engine_get_cl_handles (dev, &ctx, NULL, NULL) == MACE_OK) {
             cl_int rc;
             cl_mem m = clCreateBuffer ((cl_context)ctx,
                                        CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,

@@ -54,11 +54,6 @@ struct MaceBackend {
   bool *input_frame;     /* per graph input: filled by the preprocess
                             kernel, not uploaded by run */
   MaceClPreprocess *pre; /* frame preprocessing, made on first use */
-  /* Frames sampled on the CPU for a discrete device (cl_set_input_frame):
-   * a pinned staging buffer per graph input, and whether this run's
-   * launches are already in the queue. */
-  cl_mem *staging;
-  bool pre_enqueued;
   /* MACE_CL_PROFILE: this run's events, and the totals over runs. */
   GArray *prof_events; /* ProfEvent */
   double prof_span_ns, prof_kernel_ns, prof_host_us;
@@ -490,11 +485,6 @@ cl_free (MaceBackend *b)
   g_free (b->source);
   g_free (b->cur_inputs);
   g_free (b->input_frame);
-  if (b->staging)
-    for (int i = 0; i < b->graph->n_inputs; i++)
-      if (b->staging[i])
-        clReleaseMemObject (b->staging[i]);
-  g_free (b->staging);
   mace_cl_preprocess_free (b->pre);
   mace_cl_device_free (b->dev);
   g_free (b);
@@ -1099,28 +1089,6 @@ prof_report (MaceBackend *b)
   g_string_free (s, TRUE);
 }
 
-/* Every node in order: device nodes' launches enqueued, fallback nodes
- * run on the CPU. */
-static MaceStatus
-run_nodes (MaceBackend *b, MaceError *err)
-{
-  MaceGraph *g = b->graph;
-  MaceStatus st = MACE_OK;
-  for (int i = 0; i < g->n_nodes && st == MACE_OK; i++) {
-    MaceNode *n = &g->nodes[i];
-    NodePlan *p = &b->plans[i];
-    if (n->dead)
-      continue;
-    if (p->on_cpu) {
-      st = run_cpu_node (b, n, err);
-      continue;
-    }
-    for (guint k = 0; k < p->launches->len && st == MACE_OK; k++)
-      st = enqueue (b, n, &g_array_index (p->launches, MaceClLaunch, k), err);
-  }
-  return st;
-}
-
 static MaceStatus
 cl_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
         MaceError *err)
@@ -1147,16 +1115,23 @@ cl_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
       return MACE_ERROR_INVALID_ARG;
     }
     b->cur_inputs[vi] = inputs[i];
-    if (b->pre_enqueued)
-      continue; /* the input went up with the launches */
     if (b->input_frame && b->input_frame[i])
       b->input_frame[i] = false; /* already on the device */
     else if (b->mem[vi])
       st = write_value_async (b, vi, inputs[i]->data, false, err);
   }
-  if (!b->pre_enqueued)
-    st = run_nodes (b, err);
-  b->pre_enqueued = false;
+  for (int i = 0; i < g->n_nodes && st == MACE_OK; i++) {
+    MaceNode *n = &g->nodes[i];
+    NodePlan *p = &b->plans[i];
+    if (n->dead)
+      continue;
+    if (p->on_cpu) {
+      st = run_cpu_node (b, n, err);
+      continue;
+    }
+    for (guint k = 0; k < p->launches->len && st == MACE_OK; k++)
+      st = enqueue (b, n, &g_array_index (p->launches, MaceClLaunch, k), err);
+  }
   for (int i = 0; i < g->n_outputs && st == MACE_OK; i++) {
     int vi = g->outputs[i];
     MaceValue *v = &g->values[vi];
@@ -1205,96 +1180,6 @@ cl_get_stats (MaceBackend *b, MaceCacheStats *stats)
 
 /* ---- Frames ---- */
 
-/* A discrete device and a host frame sampled on the CPU, for a graph of
- * one input that runs wholly on the device: while pool threads sample the
- * frame into a pinned staging buffer, one thread enqueues the run behind
- * a user event (staging -> input copy, then every launch), so the host's
- * cost of enqueueing overlaps the sampling and the device then runs the
- * launches back to back.  Releasing the event starts it; cl_run only
- * reads the outputs back. */
-typedef struct {
-  MaceBackend *b;
-  cl_event gate;
-  cl_mem staging, dst;
-  void *mapped;
-  size_t bytes;
-  MaceError err;
-  MaceStatus st;
-} SideRun;
-
-static void
-enqueue_side_run (void *arg)
-{
-  SideRun *s = arg;
-  cl_command_queue q = s->b->dev->queue;
-  cl_int rc
-      = clEnqueueUnmapMemObject (q, s->staging, s->mapped, 1, &s->gate, NULL);
-  if (rc == CL_SUCCESS)
-    rc = clEnqueueCopyBuffer (q, s->staging, s->dst, 0, 0, s->bytes, 0, NULL,
-                              NULL);
-  if (rc != CL_SUCCESS) {
-    mace_set_error (&s->err, MACE_ERROR_BACKEND,
-                    "%s: enqueueing the input upload failed: %s",
-                    s->b->graph->path, mace_cl_error_string (rc));
-    s->st = MACE_ERROR_BACKEND;
-    return;
-  }
-  s->st = run_nodes (s->b, &s->err);
-  clFlush (q);
-}
-
-static MaceStatus
-sample_beside_run (MaceBackend *b, int index, const MaceFrame *frame,
-                   const MaceFramePlan *plan, cl_mem dst, MaceError *err)
-{
-  MaceGraph *g = b->graph;
-  size_t bytes = value_bytes (&g->values[g->inputs[index]]);
-  cl_int rc = CL_SUCCESS;
-  if (!b->staging)
-    b->staging = g_new0 (cl_mem, g->n_inputs + 1);
-  if (!b->staging[index]) {
-    mace_log (MACE_LOG_DEBUG,
-              "OpenCL: host frames for input %d are sampled on the CPU into "
-              "a pinned buffer while the run is enqueued behind it",
-              index);
-    b->staging[index] = clCreateBuffer (
-        b->dev->context, CL_MEM_READ_ONLY | CL_MEM_ALLOC_HOST_PTR, bytes, NULL,
-        &rc);
-  }
-  SideRun s
-      = { .b = b, .staging = b->staging[index], .dst = dst, .bytes = bytes };
-  if (s.staging)
-    s.mapped = clEnqueueMapBuffer (b->dev->queue, s.staging, CL_TRUE,
-                                   CL_MAP_WRITE_INVALIDATE_REGION, 0, bytes, 0,
-                                   NULL, NULL, &rc);
-  if (s.mapped)
-    s.gate = clCreateUserEvent (b->dev->context, &rc);
-  if (!s.gate) {
-    if (s.mapped) {
-      clEnqueueUnmapMemObject (b->dev->queue, s.staging, s.mapped, 0, NULL,
-                               NULL);
-      clFinish (b->dev->queue);
-    }
-    mace_set_error (err, MACE_ERROR_BACKEND,
-                    "%s: cannot stage the frame for the device: %s", g->path,
-                    mace_cl_error_string (rc));
-    return MACE_ERROR_BACKEND;
-  }
-  mace_frame_preprocess_cpu_beside (frame, plan, s.mapped, b->pool,
-                                    enqueue_side_run, &s);
-  /* Released either way: on failure the queued commands are abandoned. */
-  clSetUserEventStatus (s.gate, s.st == MACE_OK ? CL_COMPLETE : -1);
-  clReleaseEvent (s.gate);
-  if (s.st != MACE_OK) {
-    clFinish (b->dev->queue);
-    mace_set_error (err, s.st, "%s", s.err.message);
-    return s.st;
-  }
-  b->input_frame[index] = true;
-  b->pre_enqueued = true;
-  return MACE_OK;
-}
-
 static MaceStatus
 cl_set_input_frame (MaceBackend *b, int index, const MaceFrame *frame,
                     const MaceFramePlan *plan, MaceTensor *host,
@@ -1320,19 +1205,11 @@ cl_set_input_frame (MaceBackend *b, int index, const MaceFrame *frame,
     if (frame->cl_mem[p])
       host_frame = false;
   }
-  /* MACE_CL_HOST_SAMPLING=1 takes this path for every host frame, so that
-   * tests on a CPU device (PoCL) cover it. */
-  const char *force = g_getenv ("MACE_CL_HOST_SAMPLING");
-  if (host_frame
-      && ((force && strcmp (force, "1") == 0)
-          || (!mace_cl_preprocess_host_unified (b->pre)
-              && frame_bytes > 2 * mace_tensor_nbytes (host)))) {
-    stats->last_zero_copy = 1;
-    b->pre_enqueued = false;
-    if (g->n_inputs == 1 && b->nodes_on_cpu == 0)
-      return sample_beside_run (b, index, frame, plan, dst, err);
+  if (host_frame && !mace_cl_preprocess_host_unified (b->pre)
+      && frame_bytes > 2 * mace_tensor_nbytes (host)) {
     mace_frame_preprocess_cpu (frame, plan, host->data, b->pool);
     b->input_frame[index] = false;
+    stats->last_zero_copy = 1;
     return MACE_OK;
   }
   MaceStatus st = mace_cl_preprocess_run (b->pre, frame, plan, dst, stats, err);
@@ -1363,8 +1240,6 @@ cl_forget_input_frame (MaceBackend *b, int index)
 {
   if (b->input_frame)
     b->input_frame[index] = false;
-  /* Launches already queued run anyway; the next run enqueues its own. */
-  b->pre_enqueued = false;
 }
 
 static MaceStatus
