@@ -160,7 +160,8 @@ gst_mace_device_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    { GST_MACE_DEVICE_AUTO, "OpenCL device if one works, else the CPU",
+    { GST_MACE_DEVICE_AUTO,
+      "OpenCL GPU (or the cl-device) if one works, else the CPU backend",
       "auto" },
     { GST_MACE_DEVICE_GPU, "OpenCL device (fail if none)", "gpu" },
     { GST_MACE_DEVICE_CPU, "CPU backend", "cpu" },
@@ -247,8 +248,9 @@ gst_mace_filter_class_init (GstMaceFilterClass *klass)
       gobject_class, PROP_DEVICE,
       g_param_spec_enum (
           "device", "Device",
-          "Where the model runs: auto tries OpenCL and falls back to the CPU "
-          "with a warning",
+          "Where the model runs: auto takes an OpenCL GPU (or the device "
+          "cl-device names) and falls back to the CPU with a warning; gpu "
+          "requires OpenCL (any device, PoCL included)",
           GST_TYPE_MACE_DEVICE, DEFAULT_PROP_DEVICE, rw));
   g_object_class_install_property (
       gobject_class, PROP_CL_DEVICE,
@@ -855,7 +857,20 @@ gst_mace_filter_start (GstBaseTransform *trans)
     self->iou_threshold = self->cfg.iou_threshold;
   post_progress (self, "loading", self->model);
   self->on_gpu = FALSE;
-  if (self->device != GST_MACE_DEVICE_CPU) {
+  /* auto: an OpenCL GPU (or accelerator), or the device cl-device names;
+   * an OpenCL CPU device (PoCL) only when asked for with device=gpu: the
+   * CPU backend is many times faster on the same cores. */
+  gboolean auto_cpu = self->device == GST_MACE_DEVICE_AUTO && !self->cl_device
+                      && mace_opencl_device_count (1) == 0;
+  if (auto_cpu) {
+    int n_cl = mace_opencl_device_count (0);
+    GST_ELEMENT_WARNING (
+        self, LIBRARY, INIT, ("No OpenCL GPU, running on the CPU"),
+        ("%s", n_cl ? "only OpenCL CPU devices (device=gpu uses them; the CPU "
+                      "backend is faster there)"
+                    : "no OpenCL device found"));
+  }
+  if (self->device != GST_MACE_DEVICE_CPU && !auto_cpu) {
     self->engine = load_engine (self, TRUE, NULL, 0, 0, &err);
     if (self->engine) {
       self->on_gpu = TRUE;

@@ -145,6 +145,17 @@ mace_config_set_allow_fallback (MaceConfig *c, int allow)
   c->allow_fallback = allow;
 }
 
+int
+mace_opencl_device_count (int gpus_only)
+{
+#ifdef MACE_HAVE_OPENCL
+  return mace_cl_count_devices (gpus_only != 0);
+#else
+  (void)gpus_only;
+  return 0;
+#endif
+}
+
 MaceStatus
 mace_config_set_program_cache (MaceConfig *c, const char *path,
                                const char *mode)

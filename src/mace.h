@@ -155,6 +155,11 @@ void mace_config_set_program_cache_base (MaceConfig *config, const char *path);
 void mace_config_set_tuning_cache (MaceConfig *config, const char *path,
                                    int tune);
 
+/* OpenCL devices this build can use, over all platforms; gpus_only: GPUs
+ * and accelerators only (not CPU devices such as PoCL's, on which the CPU
+ * backend is faster).  0 without OpenCL. */
+int mace_opencl_device_count (int gpus_only);
+
 /* ---- Engine ----------------------------------------------------------- */
 
 typedef struct MaceEngine MaceEngine;

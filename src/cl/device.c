@@ -125,6 +125,19 @@ list_devices (Candidate **out)
   return n;
 }
 
+int
+mace_cl_count_devices (bool gpus_only)
+{
+  Candidate *c = NULL;
+  int n = list_devices (&c), count = 0;
+  for (int i = 0; i < n; i++)
+    if (!gpus_only
+        || (c[i].type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR)))
+      count++;
+  g_free (c);
+  return count;
+}
+
 static bool
 is_index (const char *s)
 {

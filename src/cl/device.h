@@ -58,6 +58,9 @@ typedef struct {
 MaceStatus mace_cl_device_open (const char *selector, MaceClDevice **out,
                                 MaceError *err);
 void mace_cl_device_free (MaceClDevice *dev);
+/* OpenCL devices over all platforms (GPUs and accelerators only when
+ * gpus_only). */
+int mace_cl_count_devices (bool gpus_only);
 
 /* Opens the compiled-program cache for dev (path NULL = default location
  * under the user cache directory; mode as MaceConfig's).  A cache that
