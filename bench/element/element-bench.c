@@ -139,7 +139,8 @@ main (int argc, char **argv)
       mf.data[p] = data + GST_VIDEO_INFO_PLANE_OFFSET (&vi, p);
       mf.stride[p] = GST_VIDEO_INFO_PLANE_STRIDE (&vi, p);
     }
-    if (!bare || mace_engine_set_input_frame (bare, 0, &mf, &pp, NULL) != MACE_OK) {
+    if (!bare
+        || mace_engine_set_input_frame (bare, 0, &mf, &pp, NULL) != MACE_OK) {
       fprintf (stderr, "--interleave: cannot set up the bare model: %s\n",
                bare ? mace_engine_last_error (bare) : err.message);
       return 1;
