@@ -190,8 +190,9 @@ __kernel void conv2d_dw (__global const float *x, __global const float *w,
  * transposed, wt[c * M + m].  Same operation order as conv2d_dw followed
  * by conv2d_1x1.  p is the depthwise's geometry with M = the 1x1's output
  * channels.  Global size (ceil (OH * OW / tp) * L, 1, N), local (L, 1, 1)
- * for any L; tp * C <= DWPW_LOCAL. */
-#define DWPW_LOCAL 8192
+ * for any L; tp * C <= DWPW_LOCAL (16 KB of local memory, half the
+ * minimum OpenCL 1.2 devices have). */
+#define DWPW_LOCAL 4096
 
 __kernel void conv2d_dwpw (__global const float *x, __global const float *wd,
                            __global const float *bd,

@@ -380,7 +380,7 @@ residual_channels (MaceClOpCtx *ctx, const MaceValue *res, const MaceValue *y,
   return true;
 }
 
-#define DWPW_LOCAL 8192 /* floats; kernels/conv.cl */
+#define DWPW_LOCAL 4096 /* floats (16 KB); kernels/conv.cl */
 
 static MaceStatus
 plan_dwpw (MaceClOpCtx *ctx)
