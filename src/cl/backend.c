@@ -558,15 +558,57 @@ is_conv_like (const MaceGraph *g, const MaceNode *n)
          && y->t.dtype == MACE_DTYPE_FLOAT32;
 }
 
-/* A value made by one node and read by exactly one input slot of one node
- * (returned), not a graph output; -1 otherwise. */
-static int
-single_reader (const MaceGraph *g, const int *readers, int vi)
+/* A value made by a node and read by exactly one input slot, not a graph
+ * output (n_consumers from mace_graph_link counts those too). */
+static bool
+single_use (const MaceGraph *g, int vi)
 {
-  if (vi < 0 || g->values[vi].is_output || g->values[vi].is_input
-      || g->values[vi].is_const || readers[vi] < 0)
-    return -1;
-  return readers[vi];
+  const MaceValue *v = &g->values[vi];
+  return v->producer >= 0 && v->n_consumers == 1 && !v->is_input
+         && !v->is_const;
+}
+
+/* A k x k, stride k MaxPool without pads, dilation or indices (k, else
+ * 0). */
+static int
+plain_max_pool (const MaceGraph *g, const MaceNode *t)
+{
+  if (strcmp (t->op_type, "MaxPool") != 0 || (t->n_out > 1 && t->out[1] >= 0))
+    return 0;
+  const MaceValue *x = &g->values[t->in[0]], *y = &g->values[t->out[0]];
+  int nk = 0, ns = 0, np = 0, nd = 0;
+  const int64_t *k = mace_attr_ints (t, "kernel_shape", &nk);
+  const int64_t *st = mace_attr_ints (t, "strides", &ns);
+  const int64_t *pads = mace_attr_ints (t, "pads", &np);
+  const int64_t *dil = mace_attr_ints (t, "dilations", &nd);
+  const char *ap = mace_attr_string (t, "auto_pad", "NOTSET");
+  bool ok = x->t.ndim == 4 && y->t.ndim == 4 && k && nk == 2 && st && ns == 2
+            && k[0] == k[1] && st[0] == k[0] && st[1] == k[0] && k[0] >= 1
+            && k[0] <= 8 && mace_attr_int (t, "ceil_mode", 0) == 0
+            && mace_attr_int (t, "storage_order", 0) == 0
+            && (strcmp (ap, "NOTSET") == 0 || strcmp (ap, "VALID") == 0)
+            && y->t.dims[2] == x->t.dims[2] / k[0]
+            && y->t.dims[3] == x->t.dims[3] / k[0];
+  for (int d = 0; ok && pads && d < np; d++)
+    ok = pads[d] == 0;
+  for (int d = 0; ok && dil && d < nd; d++)
+    ok = dil[d] == 1;
+  return ok ? (int)k[0] : 0;
+}
+
+/* The live float32 node producing value vi when its op is `op` and its
+ * value is used once, else NULL. */
+static const MaceNode *
+single_use_producer (const MaceGraph *g, int vi, const char *op)
+{
+  if (vi < 0 || !single_use (g, vi))
+    return NULL;
+  const MaceNode *t = &g->nodes[g->values[vi].producer];
+  return default_domain (t) && strcmp (t->op_type, op) == 0 && t->n_in >= 1
+                 && t->in[0] >= 0
+                 && g->values[t->in[0]].t.dtype == MACE_DTYPE_FLOAT32
+             ? t
+             : NULL;
 }
 
 static void
@@ -580,82 +622,46 @@ choose_folds (MaceBackend *b)
   const char *e = g_getenv ("MACE_CL_FOLD");
   if (e && strcmp (e, "0") == 0)
     return;
-  /* readers[v]: the node reading v when exactly one input slot does,
-   * -1 when none, -2 when several. */
-  int *readers = g_new (int, g->n_values);
-  for (int v = 0; v < g->n_values; v++)
-    readers[v] = -1;
-  for (int i = 0; i < g->n_nodes; i++) {
-    MaceNode *n = &g->nodes[i];
-    if (n->dead)
-      continue;
-    for (int k = 0; k < n->n_in; k++)
-      if (n->in[k] >= 0)
-        readers[n->in[k]] = readers[n->in[k]] == -1 ? i : -2;
-  }
+  mace_graph_link (g);
   static const int64_t to_nchw[4] = { 0, 3, 1, 2 }, to_nhwc[4] = { 0, 2, 3, 1 };
   for (int i = 0; i < g->n_nodes; i++) {
-    MaceNode *t = &g->nodes[i];
-    if (t->dead || !default_domain (t) || t->n_in < 1 || t->n_out < 1
-        || t->in[0] < 0 || t->out[0] < 0
-        || g->values[t->in[0]].t.dtype != MACE_DTYPE_FLOAT32)
+    MaceNode *c = &g->nodes[i];
+    if (!is_conv_like (g, c))
       continue;
-    if (strcmp (t->op_type, "Transpose") == 0 && perm_is (t, to_nchw)) {
-      int c = single_reader (g, readers, t->out[0]);
-      if (c < 0 || !is_conv_like (g, &g->nodes[c])
-          || g->nodes[c].in[0] != t->out[0]
-          || g->values[t->out[0]].t.dims[1] > 4 || b->plans[c].x_nhwc >= 0)
-        continue;
-      /* Large outputs keep the register-blocked kernels (NCHW only):
-       * there the Transpose costs less than the simple kernel would. */
-      const MaceValue *cy = &g->values[g->nodes[c].out[0]];
-      if (mace_shape_numel (cy->t.ndim, cy->t.dims) >= ((int64_t)1 << 20))
-        continue;
-      b->plans[c].x_nhwc = t->in[0];
-      b->plans[i].folded_into = c;
-    } else if (strcmp (t->op_type, "Transpose") == 0 && perm_is (t, to_nhwc)) {
-      int pi = g->values[t->in[0]].producer;
-      if (pi < 0 || single_reader (g, readers, t->in[0]) != i
-          || !is_conv_like (g, &g->nodes[pi])
-          || g->nodes[pi].out[0] != t->in[0])
-        continue;
-      b->plans[pi].y_nhwc = true;
-      b->plans[i].folded_into = pi;
-    } else if (strcmp (t->op_type, "MaxPool") == 0) {
-      int c = single_reader (g, readers, t->out[0]);
-      if (c < 0 || !is_conv_like (g, &g->nodes[c]) || g->nodes[c].fused_add < 1
-          || g->nodes[c].in[g->nodes[c].fused_add] != t->out[0]
-          || b->plans[c].res_pool >= 0 || (t->n_out > 1 && t->out[1] >= 0))
-        continue;
-      const MaceValue *x = &g->values[t->in[0]], *y = &g->values[t->out[0]];
-      int nk = 0, ns = 0;
-      const int64_t *k = mace_attr_ints (t, "kernel_shape", &nk);
-      const int64_t *st = mace_attr_ints (t, "strides", &ns);
-      const char *ap = mace_attr_string (t, "auto_pad", "NOTSET");
-      bool ok = x->t.ndim == 4 && y->t.ndim == 4 && k && nk == 2 && st
-                && ns == 2 && k[0] == k[1] && st[0] == k[0] && st[1] == k[0]
-                && k[0] >= 1 && k[0] <= 8
-                && mace_attr_int (t, "ceil_mode", 0) == 0
-                && mace_attr_int (t, "storage_order", 0) == 0
-                && (strcmp (ap, "NOTSET") == 0 || strcmp (ap, "VALID") == 0)
-                && y->t.dims[2] == x->t.dims[2] / k[0]
-                && y->t.dims[3] == x->t.dims[3] / k[0];
-      int np = 0;
-      const int64_t *pads = mace_attr_ints (t, "pads", &np);
-      for (int d = 0; ok && pads && d < np; d++)
-        ok = pads[d] == 0;
-      int nd = 0;
-      const int64_t *dil = mace_attr_ints (t, "dilations", &nd);
-      for (int d = 0; ok && dil && d < nd; d++)
-        ok = dil[d] == 1;
-      if (!ok)
-        continue;
-      b->plans[c].res_pool = t->in[0];
-      b->plans[c].res_pool_k = (int)k[0];
-      b->plans[i].folded_into = c;
+    /* Its input from a Transpose to NCHW. */
+    const MaceNode *t = single_use_producer (g, c->in[0], "Transpose");
+    const MaceValue *x = &g->values[c->in[0]], *y = &g->values[c->out[0]];
+    /* Large outputs keep the register-blocked kernels (NCHW only):
+     * there the Transpose costs less than the simple kernel would. */
+    if (t && perm_is (t, to_nchw) && x->t.dims[1] <= 4
+        && mace_shape_numel (y->t.ndim, y->t.dims) < ((int64_t)1 << 20)) {
+      b->plans[i].x_nhwc = t->in[0];
+      b->plans[t - g->nodes].folded_into = i;
+    }
+    /* Its residual from a MaxPool. */
+    t = c->fused_add >= 1
+            ? single_use_producer (g, c->in[c->fused_add], "MaxPool")
+            : NULL;
+    int k = t ? plain_max_pool (g, t) : 0;
+    if (k) {
+      b->plans[i].res_pool = t->in[0];
+      b->plans[i].res_pool_k = k;
+      b->plans[t - g->nodes].folded_into = i;
     }
   }
-  g_free (readers);
+  /* Transposes to NHWC of a convolution's output. */
+  for (int i = 0; i < g->n_nodes; i++) {
+    MaceNode *t = &g->nodes[i];
+    if (t->dead || !default_domain (t) || strcmp (t->op_type, "Transpose") != 0
+        || !perm_is (t, to_nhwc) || t->n_in < 1 || t->in[0] < 0 || t->out[0] < 0
+        || !single_use (g, t->in[0]))
+      continue;
+    int pi = g->values[t->in[0]].producer;
+    if (!is_conv_like (g, &g->nodes[pi]) || g->nodes[pi].out[0] != t->in[0])
+      continue;
+    b->plans[pi].y_nhwc = true;
+    b->plans[i].folded_into = pi;
+  }
 }
 
 /* Plans a node another one has taken over (choose_folds): an input
