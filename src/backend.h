@@ -67,8 +67,6 @@ typedef struct {
 
 #ifdef MACE_HAVE_OPENCL
 extern const MaceBackendVtbl mace_cl_backend;
-/* src/cl/device.c: OpenCL devices (GPUs and accelerators only). */
-int mace_cl_count_devices (bool gpus_only);
 #endif
 
 #endif

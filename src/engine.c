@@ -8,6 +8,9 @@
 
 #include "backend.h"
 #include "internal.h"
+#ifdef MACE_HAVE_OPENCL
+#include "cl/device.h"
+#endif
 #include "opt/passes.h"
 
 typedef int64_t EngineDims[MACE_MAX_DIMS];
