@@ -38,6 +38,8 @@
 #include "maceconfig.h"
 #include "maceprocess.h"
 #ifdef MACE_HAVE_OPENCL
+#include <CL/cl.h>
+
 #include "gstmaceclmemory.h"
 #endif
 
@@ -76,7 +78,15 @@ enum {
   PROP_CACHE_HITS,
   PROP_CACHE_MISSES,
   PROP_TILE_OVERLAP,
+  PROP_PIPELINING,
+  PROP_PIPELINED,
 };
+
+typedef enum {
+  GST_MACE_PIPELINING_AUTO,
+  GST_MACE_PIPELINING_ON,
+  GST_MACE_PIPELINING_OFF,
+} GstMacePipelining;
 
 #define DEFAULT_PROP_DEVICE GST_MACE_DEVICE_AUTO
 #define DEFAULT_PROP_THREADS 0
@@ -88,6 +98,10 @@ enum {
 #define DEFAULT_PROP_DROP_WHEN_BUSY FALSE
 #define DEFAULT_PROP_MESSAGE FALSE
 #define DEFAULT_PROP_TILE_OVERLAP 8
+#define DEFAULT_PROP_PIPELINING GST_MACE_PIPELINING_AUTO
+/* Frames the pipelined element holds (submitted or waiting to be pushed)
+ * before the upstream thread waits. */
+#define PIPE_MAX_QUEUED 3
 
 #define MACE_FORMATS "{ RGB, BGR, RGBA, BGRA, RGBx, BGRx, I420, NV12 }"
 
@@ -147,6 +161,19 @@ struct _GstMaceFilter {
   MaceDetection *dets; /* MAX_DETECTIONS_LIMIT entries */
   gint n_dets;
   gboolean have_dets;
+
+  /* Pipelining (see the "Pipelining" section): frames in stream order,
+   * pushed by pipe_thread; pipe_lock guards the pipe_* fields. */
+  GstMacePipelining pipelining;
+  gboolean pipelined; /* on for this run (decided in start()) */
+  GMutex pipe_lock;
+  GCond pipe_cond;
+  GQueue pipe_queue;            /* PipeEntry * */
+  struct _PipeEntry *pipe_open; /* the engine's run in flight, undecoded */
+  GThread *pipe_thread;
+  gboolean pipe_stop, pipe_flushing;
+  GstFlowReturn pipe_flow; /* the first downstream failure */
+  gboolean pipe_submitted; /* an inference was started since start() */
 };
 
 #define gst_mace_filter_parent_class parent_class
@@ -169,6 +196,30 @@ gst_mace_device_get_type (void)
   };
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstMaceDevice", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define GST_TYPE_MACE_PIPELINING (gst_mace_pipelining_get_type ())
+static GType
+gst_mace_pipelining_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    { GST_MACE_PIPELINING_AUTO,
+      "On for OpenCL GPUs and accelerators running a detection or tensor "
+      "model",
+      "auto" },
+    { GST_MACE_PIPELINING_ON, "On (detection and tensor models)", "on" },
+    { GST_MACE_PIPELINING_OFF,
+      "Off: each frame is finished before the next "
+      "is taken",
+      "off" },
+    { 0, NULL, NULL },
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstMacePipelining", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -198,6 +249,15 @@ static GstFlowReturn gst_mace_filter_transform_ip (GstBaseTransform *trans,
 static GstFlowReturn gst_mace_filter_transform (GstBaseTransform *trans,
                                                 GstBuffer *inbuf,
                                                 GstBuffer *outbuf);
+static GstFlowReturn gst_mace_filter_generate_output (GstBaseTransform *trans,
+                                                      GstBuffer **outbuf);
+static gboolean gst_mace_filter_sink_event (GstBaseTransform *trans,
+                                            GstEvent *event);
+static gboolean gst_mace_filter_query (GstBaseTransform *trans,
+                                       GstPadDirection direction,
+                                       GstQuery *query);
+static void pipe_start (GstMaceFilter *self);
+static void pipe_stop (GstMaceFilter *self);
 
 static GstFlowReturn
 gst_mace_filter_transform_frame_unused (GstVideoFilter *f, GstVideoFrame *in,
@@ -385,6 +445,23 @@ gst_mace_filter_class_init (GstMaceFilterClass *klass)
           "model's input size; tiles overlap by this many input pixels on "
           "each side (at most a little under half the tile)",
           0, 1024, DEFAULT_PROP_TILE_OVERLAP, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_PIPELINING,
+      g_param_spec_enum (
+          "pipelining", "Pipelining",
+          "Overlap the host's work with the device's: while the device runs "
+          "a frame, the next one is preprocessed, and a thread of the "
+          "element's own pushes each frame the moment its results are in "
+          "(no latency is added; at most 3 frames are held).  auto: on for "
+          "an OpenCL GPU or accelerator.  Image-to-image models always run "
+          "one frame at a time",
+          GST_TYPE_MACE_PIPELINING, DEFAULT_PROP_PIPELINING, rw));
+  g_object_class_install_property (
+      gobject_class, PROP_PIPELINED,
+      g_param_spec_boolean ("pipelined", "Pipelined",
+                            "Whether this run pipelines frames (see "
+                            "pipelining)",
+                            FALSE, ro));
 
   gst_element_class_set_static_metadata (
       element_class, "MACE neural network filter", "Filter/Effect/Video",
@@ -405,6 +482,10 @@ gst_mace_filter_class_init (GstMaceFilterClass *klass)
    * without being mapped. */
   trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_mace_filter_transform_ip);
   trans_class->transform = GST_DEBUG_FUNCPTR (gst_mace_filter_transform);
+  trans_class->generate_output
+      = GST_DEBUG_FUNCPTR (gst_mace_filter_generate_output);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_mace_filter_sink_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_mace_filter_query);
   /* Never called (the buffer functions above replace them), but their
    * presence tells GstVideoFilter::set_caps not to force in-place mode. */
   vf_class->transform_frame = gst_mace_filter_transform_frame_unused;
@@ -413,6 +494,7 @@ gst_mace_filter_class_init (GstMaceFilterClass *klass)
   GST_DEBUG_CATEGORY_INIT (gst_mace_filter_debug, "macefilter", 0,
                            "MACE neural network filter");
   gst_type_mark_as_plugin_api (GST_TYPE_MACE_DEVICE, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_MACE_PIPELINING, 0);
   /* The tensor decoder's raw outputs: one GstStructure per buffer. */
   static const gchar *tensor_tags[] = { NULL };
   if (!gst_meta_get_info ("MaceTensorMeta"))
@@ -432,7 +514,11 @@ gst_mace_filter_init (GstMaceFilter *self)
   self->drop_when_busy = DEFAULT_PROP_DROP_WHEN_BUSY;
   self->message = DEFAULT_PROP_MESSAGE;
   self->tile_overlap = DEFAULT_PROP_TILE_OVERLAP;
+  self->pipelining = DEFAULT_PROP_PIPELINING;
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->pipe_lock);
+  g_cond_init (&self->pipe_cond);
+  g_queue_init (&self->pipe_queue);
   self->dets = g_new0 (MaceDetection, MAX_DETECTIONS_LIMIT);
   mace_model_config_init (&self->cfg);
   gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
@@ -452,6 +538,8 @@ gst_mace_filter_finalize (GObject *object)
   mace_model_config_clear (&self->cfg);
   g_free (self->dets);
   g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->pipe_lock);
+  g_cond_clear (&self->pipe_cond);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -504,6 +592,7 @@ gst_mace_filter_set_property (GObject *object, guint prop_id,
       break;
     case PROP_MESSAGE: self->message = g_value_get_boolean (value); break;
     case PROP_TILE_OVERLAP: self->tile_overlap = g_value_get_int (value); break;
+    case PROP_PIPELINING: self->pipelining = g_value_get_enum (value); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec); break;
   }
   g_mutex_unlock (&self->lock);
@@ -553,6 +642,8 @@ gst_mace_filter_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_MESSAGE: g_value_set_boolean (value, self->message); break;
     case PROP_TILE_OVERLAP: g_value_set_int (value, self->tile_overlap); break;
+    case PROP_PIPELINING: g_value_set_enum (value, self->pipelining); break;
+    case PROP_PIPELINED: g_value_set_boolean (value, self->pipelined); break;
     case PROP_FRAMES: g_value_set_uint64 (value, self->frames); break;
     case PROP_INFERENCES: g_value_set_uint64 (value, self->inferences); break;
     case PROP_MEAN_INFERENCE_MS:
@@ -830,6 +921,26 @@ probe_scale (GstMaceFilter *self, GError **error)
   return TRUE;
 }
 
+/* Whether the engine's OpenCL device is a GPU or an accelerator (not a
+ * CPU device such as PoCL's, whose cores the host's work would take). */
+static gboolean
+device_is_gpu (GstMaceFilter *self)
+{
+#ifdef MACE_HAVE_OPENCL
+  void *dev = NULL;
+  cl_device_type type = 0;
+  if (mace_engine_get_cl_handles (self->engine, NULL, &dev, NULL) != MACE_OK
+      || clGetDeviceInfo ((cl_device_id)dev, CL_DEVICE_TYPE, sizeof type, &type,
+                          NULL)
+             != CL_SUCCESS)
+    return FALSE;
+  return (type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR)) != 0;
+#else
+  (void)self;
+  return FALSE;
+#endif
+}
+
 static gboolean
 gst_mace_filter_start (GstBaseTransform *trans)
 {
@@ -925,6 +1036,13 @@ gst_mace_filter_start (GstBaseTransform *trans)
   self->total_inference_ms = 0;
   self->have_dets = FALSE;
   self->n_dets = 0;
+  self->pipelined = self->cfg.decoder != MACE_DECODER_IMAGE
+                    && (self->pipelining == GST_MACE_PIPELINING_ON
+                        || (self->pipelining == GST_MACE_PIPELINING_AUTO
+                            && self->on_gpu && device_is_gpu (self)));
+  GST_INFO_OBJECT (self, "pipelining %s", self->pipelined ? "on" : "off");
+  if (self->pipelined)
+    pipe_start (self);
   g_free (cfg_path);
   return TRUE;
 
@@ -968,6 +1086,8 @@ static gboolean
 gst_mace_filter_stop (GstBaseTransform *trans)
 {
   GstMaceFilter *self = GST_MACE_FILTER (trans);
+  pipe_stop (self);
+  self->pipelined = FALSE;
   g_mutex_lock (&self->lock);
   mace_engine_free (self->engine);
   self->engine = NULL;
@@ -1208,8 +1328,12 @@ failed_run:
   return GST_FLOW_ERROR;
 }
 
-static void
-decode_detections (GstMaceFilter *self, const MaceContentRect *content)
+/* Decodes the BlazeFace outputs of the last run into out (max_out
+ * entries); returns the count. */
+static int
+decode_detections_into (GstMaceFilter *self, const MaceContentRect *content,
+                        float threshold, float iou, int max_out,
+                        MaceDetection *out)
 {
   /* Straight from the output tensors: no copy, no allocation. */
   MaceAnchorGroup groups[2];
@@ -1223,10 +1347,17 @@ decode_detections (GstMaceFilter *self, const MaceContentRect *content)
     groups[g].n = (int)mace_tensor_dim (s, 1);
     groups[g].reg_len = (int)mace_tensor_dim (r, 2);
   }
-  self->n_dets = mace_decode_blazeface_groups (
+  return mace_decode_blazeface_groups (
       &self->anchors, groups, self->n_groups, self->in_h, self->in_w, content,
-      self->threshold, self->iou_threshold, self->cfg.n_keypoints, self->dets,
-      self->max_detections);
+      threshold, iou, self->cfg.n_keypoints, out, max_out);
+}
+
+static void
+decode_detections (GstMaceFilter *self, const MaceContentRect *content)
+{
+  self->n_dets = decode_detections_into (self, content, self->threshold,
+                                         self->iou_threshold,
+                                         self->max_detections, self->dets);
   self->have_dets = TRUE;
 }
 
@@ -1278,7 +1409,7 @@ attach_detections (GstMaceFilter *self, GstBuffer *buf, int fw, int fh)
 }
 
 static void
-post_result (GstMaceFilter *self, GstBuffer *buf, double ms)
+post_result (GstMaceFilter *self, GstBuffer *buf, double ms, guint64 frame)
 {
   GValue list = G_VALUE_INIT;
   g_value_init (&list, GST_TYPE_LIST);
@@ -1291,7 +1422,7 @@ post_result (GstMaceFilter *self, GstBuffer *buf, double ms)
   }
   GstStructure *s = gst_structure_new (
       "mace-result", "timestamp", G_TYPE_UINT64, GST_BUFFER_PTS (buf),
-      "inference-ms", G_TYPE_DOUBLE, ms, "frame", G_TYPE_UINT64, self->frames,
+      "inference-ms", G_TYPE_DOUBLE, ms, "frame", G_TYPE_UINT64, frame,
       "num-detections", G_TYPE_INT, self->n_dets, NULL);
   gst_structure_take_value (s, "detections", &list);
   gst_element_post_message (GST_ELEMENT (self),
@@ -1397,7 +1528,7 @@ gst_mace_filter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
     attach_detections (self, buf, GST_VIDEO_INFO_WIDTH (&vf->in_info),
                        GST_VIDEO_INFO_HEIGHT (&vf->in_info));
     if (infer && self->message)
-      post_result (self, buf, ms);
+      post_result (self, buf, ms, self->frames);
   } else if (ret == GST_FLOW_OK && self->cfg.decoder == MACE_DECODER_TENSOR) {
     attach_tensors (self, buf);
   }
@@ -1412,6 +1543,352 @@ map_failed:
   GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot map the input frame"),
                      (NULL));
   return GST_FLOW_ERROR;
+}
+
+/* ---- Pipelining --------------------------------------------------------
+ *
+ * On a discrete GPU the host's share of a frame (sampling a 1080p frame
+ * into the model's input, enqueueing the launches) and the device's run
+ * take turns when each frame is finished before the next is taken.  When
+ * pipelined, the upstream thread preprocesses frame N+1 while the device
+ * runs frame N and only then waits for N; a thread of the element's own
+ * waits for each run's fence, decodes its outputs, attaches the results
+ * and pushes the frame, in stream order, the moment they are in: no frame
+ * waits for the next one to arrive, so no latency is added.
+ *
+ * Each frame is a PipeEntry in pipe_queue.  An inference entry is decoded
+ * once, by whichever thread gets to it first: the push thread (which
+ * waits on the fence at once), or the upstream thread, which must have
+ * the outputs read before it starts the next run over them.  Frames
+ * between inferences (inference-interval) carry the results the push
+ * thread attached last.  Serialized events and queries wait until every
+ * held frame is pushed, so downstream sees them in order. */
+
+typedef enum { PIPE_PENDING, PIPE_DECODING, PIPE_DONE } PipeState;
+
+typedef struct _PipeEntry {
+  GstBuffer *buf;
+  gboolean infer;
+  guint64 frame; /* stream count, for the message */
+  PipeState state;
+  MaceFence *fence;
+  FrameIn fi; /* mapped until the device is done with it */
+  MaceContentRect content;
+  gint64 t0;
+  gint fw, fh; /* frame size, for the regions */
+  gfloat threshold, iou;
+  gint max_dets;
+  /* results */
+  gboolean failed;
+  MaceDetection *dets;
+  gint n_dets;
+  GstStructure *tensors;
+  gdouble ms;
+} PipeEntry;
+
+static void
+pipe_entry_free (PipeEntry *e)
+{
+  frame_in_end (&e->fi);
+  mace_fence_free (e->fence);
+  if (e->buf)
+    gst_buffer_unref (e->buf);
+  if (e->tensors)
+    gst_structure_free (e->tensors);
+  g_free (e->dets);
+  g_free (e);
+}
+
+/* Waits for the entry's run and decodes its outputs into it.  Called by
+ * the thread that moved it from PENDING to DECODING, without locks: the
+ * engine's outputs are not touched by anyone until the entry is DONE. */
+static void
+pipe_decode (GstMaceFilter *self, PipeEntry *e)
+{
+  if (mace_fence_wait (e->fence) != MACE_OK) {
+    e->failed = TRUE;
+  } else {
+    e->ms = (g_get_monotonic_time () - e->t0) / 1000.0;
+    if (self->cfg.decoder == MACE_DECODER_BLAZEFACE) {
+      e->dets = g_new (MaceDetection, MAX (1, e->max_dets));
+      e->n_dets = decode_detections_into (self, &e->content, e->threshold,
+                                          e->iou, e->max_dets, e->dets);
+    } else if (self->cfg.decoder == MACE_DECODER_TENSOR) {
+      e->tensors = tensor_structure (self, e->ms);
+    }
+  }
+  frame_in_end (&e->fi);
+}
+
+/* Makes sure e (an inference entry) is decoded; pipe_lock held. */
+static void
+pipe_settle (GstMaceFilter *self, PipeEntry *e)
+{
+  while (e->state != PIPE_DONE) {
+    if (e->state == PIPE_PENDING) {
+      e->state = PIPE_DECODING;
+      g_mutex_unlock (&self->pipe_lock);
+      pipe_decode (self, e);
+      g_mutex_lock (&self->pipe_lock);
+      e->state = PIPE_DONE;
+      if (self->pipe_open == e)
+        self->pipe_open = NULL;
+      g_cond_broadcast (&self->pipe_cond);
+    } else {
+      g_cond_wait (&self->pipe_cond, &self->pipe_lock);
+    }
+  }
+}
+
+/* Attaches (and posts) the results a frame gets: its own, or the last
+ * ones for frames between inferences. */
+static void
+pipe_attach (GstMaceFilter *self, PipeEntry *e, gboolean push)
+{
+  g_mutex_lock (&self->lock);
+  if (e->infer && !e->failed) {
+    self->inferences++;
+    self->total_inference_ms += e->ms;
+    if (self->cfg.decoder == MACE_DECODER_BLAZEFACE) {
+      memcpy (self->dets, e->dets, sizeof (MaceDetection) * (size_t)e->n_dets);
+      self->n_dets = e->n_dets;
+      self->have_dets = TRUE;
+    } else if (self->cfg.decoder == MACE_DECODER_TENSOR) {
+      if (self->last_tensors)
+        gst_structure_free (self->last_tensors);
+      self->last_tensors = e->tensors;
+      e->tensors = NULL;
+    }
+  }
+  if (push && self->cfg.decoder == MACE_DECODER_BLAZEFACE && self->have_dets) {
+    attach_detections (self, e->buf, e->fw, e->fh);
+    if (e->infer && self->message)
+      post_result (self, e->buf, e->ms, e->frame);
+  } else if (push && self->cfg.decoder == MACE_DECODER_TENSOR) {
+    attach_tensors (self, e->buf);
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static gpointer
+pipe_thread_fn (gpointer data)
+{
+  GstMaceFilter *self = data;
+  GstPad *srcpad = GST_BASE_TRANSFORM_SRC_PAD (self);
+  g_mutex_lock (&self->pipe_lock);
+  for (;;) {
+    while (!self->pipe_stop && g_queue_is_empty (&self->pipe_queue))
+      g_cond_wait (&self->pipe_cond, &self->pipe_lock);
+    PipeEntry *e = g_queue_peek_head (&self->pipe_queue);
+    if (!e)
+      break; /* stopped and empty */
+    if (e->infer)
+      pipe_settle (self, e);
+    gboolean push = !self->pipe_flushing && self->pipe_flow == GST_FLOW_OK;
+    g_mutex_unlock (&self->pipe_lock);
+    GstFlowReturn ret = GST_FLOW_OK;
+    if (e->infer && e->failed && push) {
+      GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Inference failed"),
+                         ("the device reported a failed run"));
+      ret = GST_FLOW_ERROR;
+      push = FALSE;
+    }
+    pipe_attach (self, e, push);
+    if (push) {
+      GstBuffer *buf = e->buf;
+      e->buf = NULL;
+      ret = gst_pad_push (srcpad, buf);
+    }
+    g_mutex_lock (&self->pipe_lock);
+    g_queue_pop_head (&self->pipe_queue);
+    if (ret != GST_FLOW_OK && self->pipe_flow == GST_FLOW_OK)
+      self->pipe_flow = ret;
+    g_cond_broadcast (&self->pipe_cond);
+    g_mutex_unlock (&self->pipe_lock);
+    pipe_entry_free (e);
+    g_mutex_lock (&self->pipe_lock);
+  }
+  g_mutex_unlock (&self->pipe_lock);
+  return NULL;
+}
+
+/* Waits until every held frame is pushed (or dropped). */
+static void
+pipe_drain (GstMaceFilter *self)
+{
+  g_mutex_lock (&self->pipe_lock);
+  while (!g_queue_is_empty (&self->pipe_queue))
+    g_cond_wait (&self->pipe_cond, &self->pipe_lock);
+  g_mutex_unlock (&self->pipe_lock);
+}
+
+static void
+pipe_start (GstMaceFilter *self)
+{
+  self->pipe_stop = self->pipe_flushing = FALSE;
+  self->pipe_flow = GST_FLOW_OK;
+  self->pipe_submitted = FALSE;
+  self->pipe_open = NULL;
+  self->pipe_thread = g_thread_new ("macefilter-push", pipe_thread_fn, self);
+}
+
+/* Drops what is held (its runs finished) and joins the thread. */
+static void
+pipe_stop (GstMaceFilter *self)
+{
+  if (!self->pipe_thread)
+    return;
+  g_mutex_lock (&self->pipe_lock);
+  self->pipe_stop = self->pipe_flushing = TRUE;
+  g_cond_broadcast (&self->pipe_cond);
+  g_mutex_unlock (&self->pipe_lock);
+  g_thread_join (self->pipe_thread);
+  self->pipe_thread = NULL;
+}
+
+/* The upstream thread's part of a frame (generate_output). */
+static GstFlowReturn
+pipe_chain (GstMaceFilter *self, GstBuffer *buf)
+{
+  GstVideoFilter *vf = GST_VIDEO_FILTER (self);
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (!vf->negotiated) {
+    gst_buffer_unref (buf);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("no caps set"));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  g_mutex_lock (&self->pipe_lock);
+  while (!self->pipe_flushing && self->pipe_flow == GST_FLOW_OK
+         && g_queue_get_length (&self->pipe_queue) >= PIPE_MAX_QUEUED)
+    g_cond_wait (&self->pipe_cond, &self->pipe_lock);
+  ret = self->pipe_flushing ? GST_FLOW_FLUSHING : self->pipe_flow;
+  g_mutex_unlock (&self->pipe_lock);
+  if (ret != GST_FLOW_OK) {
+    gst_buffer_unref (buf);
+    return ret;
+  }
+
+  PipeEntry *e = g_new0 (PipeEntry, 1);
+  e->buf = gst_buffer_make_writable (buf);
+  e->state = PIPE_DONE;
+  e->fw = GST_VIDEO_INFO_WIDTH (&vf->in_info);
+  e->fh = GST_VIDEO_INFO_HEIGHT (&vf->in_info);
+  g_mutex_lock (&self->lock);
+  e->infer = !self->pipe_submitted
+             || self->frames % (guint64)self->inference_interval == 0;
+  e->frame = ++self->frames;
+  e->threshold = self->threshold;
+  e->iou = self->iou_threshold;
+  e->max_dets = self->max_detections;
+  g_mutex_unlock (&self->lock);
+
+  if (e->infer) {
+    MacePreprocess pp;
+    MaceRect r;
+    e->t0 = g_get_monotonic_time ();
+    if (!frame_in_begin (self, e->buf, &vf->in_info, &e->fi)) {
+      pipe_entry_free (e);
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT, ("Cannot map the input frame"),
+                         (NULL));
+      return GST_FLOW_ERROR;
+    }
+    make_preprocess (self, &pp);
+    /* While the device still runs the previous frame. */
+    if (mace_engine_set_input_frame (self->engine, 0, &e->fi.f, &pp, &r)
+        != MACE_OK)
+      goto run_failed;
+    e->content.x = r.x;
+    e->content.y = r.y;
+    e->content.w = r.w;
+    e->content.h = r.h;
+    /* The previous run's outputs are read before this run overwrites
+     * them. */
+    g_mutex_lock (&self->pipe_lock);
+    if (self->pipe_open)
+      pipe_settle (self, self->pipe_open);
+    g_mutex_unlock (&self->pipe_lock);
+    if (mace_engine_wait (self->engine) != MACE_OK
+        || mace_engine_run_async (self->engine, &e->fence) != MACE_OK)
+      goto run_failed;
+    MaceFrameStats st;
+    mace_engine_get_frame_stats (self->engine, &st);
+    g_mutex_lock (&self->lock);
+    self->copies = (guint64)st.copies;
+    self->last_zero_copy = st.last_zero_copy != 0;
+    g_mutex_unlock (&self->lock);
+    e->state = PIPE_PENDING;
+  }
+  g_mutex_lock (&self->pipe_lock);
+  if (e->infer) {
+    self->pipe_open = e;
+    self->pipe_submitted = TRUE;
+  }
+  g_queue_push_tail (&self->pipe_queue, e);
+  g_cond_broadcast (&self->pipe_cond);
+  g_mutex_unlock (&self->pipe_lock);
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+run_failed:
+  GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Inference failed"),
+                     ("%s", mace_engine_last_error (self->engine)));
+  pipe_entry_free (e);
+  return GST_FLOW_ERROR;
+}
+
+static GstFlowReturn
+gst_mace_filter_generate_output (GstBaseTransform *trans, GstBuffer **outbuf)
+{
+  GstMaceFilter *self = GST_MACE_FILTER (trans);
+  if (!self->pipelined)
+    return GST_BASE_TRANSFORM_CLASS (parent_class)
+        ->generate_output (trans, outbuf);
+  *outbuf = NULL;
+  GstBuffer *buf = trans->queued_buf;
+  trans->queued_buf = NULL;
+  if (!buf)
+    return GST_FLOW_OK;
+  return pipe_chain (self, buf);
+}
+
+static gboolean
+gst_mace_filter_sink_event (GstBaseTransform *trans, GstEvent *event)
+{
+  GstMaceFilter *self = GST_MACE_FILTER (trans);
+  if (self->pipelined) {
+    switch (GST_EVENT_TYPE (event)) {
+      case GST_EVENT_FLUSH_START:
+        g_mutex_lock (&self->pipe_lock);
+        self->pipe_flushing = TRUE;
+        g_cond_broadcast (&self->pipe_cond);
+        g_mutex_unlock (&self->pipe_lock);
+        break;
+      case GST_EVENT_FLUSH_STOP:
+        pipe_drain (self);
+        g_mutex_lock (&self->pipe_lock);
+        self->pipe_flushing = FALSE;
+        self->pipe_flow = GST_FLOW_OK;
+        g_mutex_unlock (&self->pipe_lock);
+        break;
+      default:
+        if (GST_EVENT_IS_SERIALIZED (event))
+          pipe_drain (self);
+        break;
+    }
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+static gboolean
+gst_mace_filter_query (GstBaseTransform *trans, GstPadDirection direction,
+                       GstQuery *query)
+{
+  GstMaceFilter *self = GST_MACE_FILTER (trans);
+  if (self->pipelined && direction == GST_PAD_SINK
+      && GST_QUERY_IS_SERIALIZED (query))
+    pipe_drain (self);
+  return GST_BASE_TRANSFORM_CLASS (parent_class)
+      ->query (trans, direction, query);
 }
 
 /* First pixel of each tile along one axis: tiles of `tile` pixels,
@@ -1537,7 +2014,7 @@ gst_mace_filter_transform (GstBaseTransform *trans, GstBuffer *inbuf,
     self->total_inference_ms += ms;
     if (self->message) {
       self->n_dets = 0;
-      post_result (self, inbuf, ms);
+      post_result (self, inbuf, ms, self->frames);
     }
   }
   g_mutex_unlock (&self->lock);

@@ -45,6 +45,17 @@ typedef struct {
    * shaped and allocated by the engine, in graph-output order. */
   MaceStatus (*run) (MaceBackend *backend, MaceTensor **inputs,
                      MaceTensor **outputs, MaceError *err);
+  /* Optional: run() in two halves.  submit enqueues the whole run and
+   * returns once the inputs' host memory may be reused (uploaded), with
+   * *fence a handle fence_wait blocks on until the outputs are on the
+   * host (NULL: already there); finish waits for the run and completes
+   * it (errors, first-run bookkeeping).  One run in flight at a time. */
+  MaceStatus (*submit) (MaceBackend *backend, MaceTensor **inputs,
+                        MaceTensor **outputs, void **fence, MaceError *err);
+  MaceStatus (*finish) (MaceBackend *backend, MaceError *err);
+  /* With submit: thread-safe, they touch nothing but the fence. */
+  MaceStatus (*fence_wait) (void *fence);
+  void (*fence_free) (void *fence);
   /* Optional: cache counters. */
   void (*get_stats) (MaceBackend *backend, MaceCacheStats *stats);
   /* Required. */

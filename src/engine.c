@@ -58,6 +58,7 @@ struct MaceEngine {
   bool prepared;
 
   MaceFrameStats frame_stats; /* mace_engine_set_input_frame */
+  bool in_flight;             /* mace_engine_run_async without a wait */
 
   char last_error[1024];
 };
@@ -630,6 +631,7 @@ mace_engine_free (MaceEngine *e)
 {
   if (!e)
     return;
+  mace_engine_wait (e);
   plan_free (e);
   for (int i = 0; i < e->n_inputs; i++) {
     mace_tensor_free (e->inputs ? e->inputs[i] : NULL);
@@ -879,37 +881,123 @@ run_cpu (MaceEngine *e, MaceError *err)
   return MACE_OK;
 }
 
+/* Checks the inputs, prepares for their shapes and shapes the backend's
+ * host outputs. */
+static MaceStatus
+run_begin (MaceEngine *e, MaceError *err)
+{
+  for (int i = 0; i < e->n_inputs; i++)
+    if (!e->inputs[i]) {
+      mace_set_error (err, MACE_ERROR_INVALID_ARG, "%s: input '%s' was not set",
+                      e->path, e->input_names[i]);
+      return err->status;
+    }
+  if (!inputs_match_plan (e)) {
+    MaceStatus st = prepare (e, err);
+    if (st != MACE_OK) {
+      plan_free (e);
+      return st;
+    }
+  }
+  if (!e->vt)
+    return MACE_OK;
+  MaceGraph *g = e->graph;
+  for (int i = 0; i < g->n_outputs; i++) {
+    const MaceValue *v = &g->values[g->outputs[i]];
+    if (!e->outputs[i])
+      e->outputs[i] = g_new0 (MaceTensor, 1);
+    mace_tensor_init (e->outputs[i], v->t.dtype, v->t.ndim, v->t.dims);
+    if (mace_tensor_alloc (e->outputs[i]) != MACE_OK) {
+      mace_set_error (err, MACE_ERROR_OUT_OF_MEMORY, "%s: out of memory",
+                      e->path);
+      return err->status;
+    }
+  }
+  return MACE_OK;
+}
+
+struct MaceFence {
+  const MaceBackendVtbl *vt;
+  void *handle; /* the backend's; NULL: the run is done */
+};
+
+MaceStatus
+mace_engine_wait (MaceEngine *e)
+{
+  if (!e->in_flight)
+    return MACE_OK;
+  e->in_flight = false;
+  MaceError err = { 0 };
+  if (e->vt->finish (e->backend, &err) != MACE_OK)
+    return engine_fail (e, &err);
+  return MACE_OK;
+}
+
+MaceStatus
+mace_engine_run_async (MaceEngine *e, MaceFence **fence)
+{
+  if (fence)
+    *fence = NULL;
+  MaceStatus st = mace_engine_wait (e);
+  if (st != MACE_OK)
+    return st;
+  MaceError err = { 0 };
+  if (run_begin (e, &err) != MACE_OK)
+    return engine_fail (e, &err);
+  void *handle = NULL;
+  if (e->vt && e->vt->submit) {
+    st = e->vt->submit (e->backend, e->inputs, e->outputs, &handle, &err);
+    if (st != MACE_OK) {
+      /* Whatever was enqueued is finished; the error is the submit's. */
+      MaceError ignored = { 0 };
+      e->vt->finish (e->backend, &ignored);
+      return engine_fail (e, &err);
+    }
+    e->in_flight = true;
+  } else {
+    st = mace_engine_run (e);
+    if (st != MACE_OK)
+      return st;
+  }
+  if (fence) {
+    *fence = g_new0 (MaceFence, 1);
+    (*fence)->vt = e->vt;
+    (*fence)->handle = handle;
+  } else if (handle) {
+    e->vt->fence_free (handle);
+  }
+  return MACE_OK;
+}
+
+MaceStatus
+mace_fence_wait (MaceFence *f)
+{
+  if (!f || !f->handle)
+    return MACE_OK;
+  return f->vt->fence_wait (f->handle);
+}
+
+void
+mace_fence_free (MaceFence *f)
+{
+  if (!f)
+    return;
+  if (f->handle)
+    f->vt->fence_free (f->handle);
+  g_free (f);
+}
+
 MaceStatus
 mace_engine_run (MaceEngine *e)
 {
   MaceError err = { 0 };
-  for (int i = 0; i < e->n_inputs; i++)
-    if (!e->inputs[i]) {
-      mace_set_error (&err, MACE_ERROR_INVALID_ARG,
-                      "%s: input '%s' was not set", e->path, e->input_names[i]);
-      return engine_fail (e, &err);
-    }
-  if (!inputs_match_plan (e)) {
-    MaceStatus st = prepare (e, &err);
-    if (st != MACE_OK) {
-      plan_free (e);
-      return engine_fail (e, &err);
-    }
-  }
+  MaceStatus st = mace_engine_wait (e);
+  if (st != MACE_OK)
+    return st;
+  if (run_begin (e, &err) != MACE_OK)
+    return engine_fail (e, &err);
   MaceGraph *g = e->graph;
-  MaceStatus st;
   if (e->vt) {
-    for (int i = 0; i < g->n_outputs; i++) {
-      const MaceValue *v = &g->values[g->outputs[i]];
-      if (!e->outputs[i])
-        e->outputs[i] = g_new0 (MaceTensor, 1);
-      mace_tensor_init (e->outputs[i], v->t.dtype, v->t.ndim, v->t.dims);
-      if (mace_tensor_alloc (e->outputs[i]) != MACE_OK) {
-        mace_set_error (&err, MACE_ERROR_OUT_OF_MEMORY, "%s: out of memory",
-                        e->path);
-        return engine_fail (e, &err);
-      }
-    }
     st = e->vt->run (e->backend, e->inputs, e->outputs, &err);
     if (st != MACE_OK)
       return engine_fail (e, &err);
@@ -1017,7 +1105,11 @@ mace_engine_set_input_frame (MaceEngine *e, int index, const MaceFrame *frame,
   bool device = e->config.backend == MACE_BACKEND_OPENCL;
   if (device && !inputs_match_plan (e)) {
     /* New input shape: re-prepare now so the kernel writes the buffer
-     * of the plan that runs. */
+     * of the plan that runs (after the run in flight, which uses the
+     * plan's buffers). */
+    MaceStatus wst = mace_engine_wait (e);
+    if (wst != MACE_OK)
+      return wst;
     if (prepare (e, &err) != MACE_OK) {
       plan_free (e);
       return engine_fail (e, &err);

@@ -5,10 +5,11 @@
  *
  * Ownership rules: every *_new / *_load returns an object the caller frees
  * with the matching *_free.  Tensors returned by mace_engine_get_output()
- * belong to the engine and stay valid until the next mace_engine_run() or
- * mace_engine_free().  Every fallible call returns a MaceStatus; on failure
- * a message naming the file, node and reason is available from
- * mace_engine_last_error() or through the MaceError out-parameter.
+ * belong to the engine and stay valid until the next mace_engine_run()
+ * (or mace_engine_run_async()) or mace_engine_free().  Every fallible call
+ * returns a MaceStatus; on failure a message naming the file, node and reason
+ * is available from mace_engine_last_error() or through the MaceError
+ * out-parameter.
  */
 #ifndef MACE_H
 #define MACE_H
@@ -194,6 +195,26 @@ MaceStatus mace_engine_set_input (MaceEngine *engine, int index,
 MaceStatus mace_engine_run (MaceEngine *engine);
 /* Output `index` of the last run; owned by the engine. */
 const MaceTensor *mace_engine_get_output (MaceEngine *engine, int index);
+
+/* A run that overlaps the host's work (the next frame's preprocessing)
+ * with the device's.  mace_engine_run_async() starts a run on the inputs
+ * set so far and returns once their host memory may be reused; the
+ * outputs are valid after mace_engine_wait(), or after
+ * mace_fence_wait() on the fence it gives (fence may be NULL; the caller
+ * frees it with mace_fence_free()).  While the run is in flight the
+ * engine's thread may set the next inputs (mace_engine_set_input*: their
+ * device work is queued behind the run); any other call on the engine
+ * waits for it first.  mace_fence_wait() touches nothing but the fence,
+ * so another thread may block on it (to read the outputs the moment they
+ * are there) while the engine's thread works.  On the CPU backend the run
+ * is done when mace_engine_run_async() returns. */
+typedef struct MaceFence MaceFence;
+MaceStatus mace_engine_run_async (MaceEngine *engine, MaceFence **fence);
+/* Waits for and completes the run in flight (MACE_OK if none). */
+MaceStatus mace_engine_wait (MaceEngine *engine);
+/* Blocks until the fence's run has its outputs on the host. */
+MaceStatus mace_fence_wait (MaceFence *fence);
+void mace_fence_free (MaceFence *fence);
 /* Message of the last failed call on this engine ("" if none). */
 const char *mace_engine_last_error (const MaceEngine *engine);
 

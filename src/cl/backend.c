@@ -58,6 +58,7 @@ struct MaceBackend {
   GArray *prof_events; /* ProfEvent */
   double prof_span_ns, prof_kernel_ns, prof_host_us;
   int64_t prof_runs;
+  gint64 prof_t0; /* host clock at the start of the run being profiled */
 };
 
 typedef struct {
@@ -919,18 +920,18 @@ read_value (MaceBackend *b, int vi, void *dst, MaceError *err)
   return read_value_async (b, vi, dst, true, err);
 }
 
-/* blocking false: src must stay as it is until the queue is finished
- * (cl_run's inputs do: run finishes the queue before it returns). */
+/* blocking false: src must stay as it is until the write is done (the
+ * queue finished, or *ev, when given, complete). */
 static MaceStatus
 write_value_async (MaceBackend *b, int vi, const void *src, bool blocking,
-                   MaceError *err)
+                   cl_event *ev, MaceError *err)
 {
   size_t bytes = value_bytes (&b->graph->values[vi]);
   if (!bytes)
     return MACE_OK;
   cl_int rc = clEnqueueWriteBuffer (b->dev->queue, b->mem[vi],
                                     blocking ? CL_TRUE : CL_FALSE, 0, bytes,
-                                    src, 0, NULL, NULL);
+                                    src, 0, NULL, ev);
   if (rc != CL_SUCCESS) {
     mace_set_error (err, MACE_ERROR_BACKEND,
                     "%s: writing '%s' to the device failed: %s", b->graph->path,
@@ -944,7 +945,7 @@ static MaceStatus
 write_value (MaceBackend *b, int vi, const void *src, MaceError *err)
 {
   /* Blocking: the host copy may change before the queue runs. */
-  return write_value_async (b, vi, src, true, err);
+  return write_value_async (b, vi, src, true, NULL, err);
 }
 
 /* The host tensor of value vi for a fallback node (downloaded if the
@@ -1095,14 +1096,21 @@ prof_report (MaceBackend *b)
   g_string_free (s, TRUE);
 }
 
+/* Enqueues a run: input uploads, every launch (fallback nodes run here,
+ * on the host), output downloads.  fence NULL: the uploads are not
+ * waited for (cl_run finishes the queue before the inputs can change).
+ * fence set: returns once the uploads are done, so the caller may refill
+ * the inputs' host memory, with *fence an event that completes after the
+ * downloads, and the queue flushed so that the device starts now. */
 static MaceStatus
-cl_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
-        MaceError *err)
+cl_enqueue_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
+                void **fence, MaceError *err)
 {
-  gint64 host_t0 = b->prof_events ? g_get_monotonic_time () : 0;
+  b->prof_t0 = b->prof_events ? g_get_monotonic_time () : 0;
   MaceGraph *g = b->graph;
   MaceStatus st = MACE_OK;
   memset (b->host_fresh, 0, sizeof (bool) * (size_t)g->n_values);
+  GPtrArray *uploads = NULL;
   for (int i = 0; i < g->n_inputs && st == MACE_OK; i++) {
     int vi = g->inputs[i];
     MaceValue *v = &g->values[vi];
@@ -1121,10 +1129,18 @@ cl_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
       return MACE_ERROR_INVALID_ARG;
     }
     b->cur_inputs[vi] = inputs[i];
-    if (b->input_frame && b->input_frame[i])
+    if (b->input_frame && b->input_frame[i]) {
       b->input_frame[i] = false; /* already on the device */
-    else if (b->mem[vi])
-      st = write_value_async (b, vi, inputs[i]->data, false, err);
+    } else if (b->mem[vi]) {
+      cl_event ev = NULL;
+      st = write_value_async (b, vi, inputs[i]->data, false, fence ? &ev : NULL,
+                              err);
+      if (ev) {
+        if (!uploads)
+          uploads = g_ptr_array_new ();
+        g_ptr_array_add (uploads, ev);
+      }
+    }
   }
   for (int i = 0; i < g->n_nodes && st == MACE_OK; i++) {
     MaceNode *n = &g->nodes[i];
@@ -1151,7 +1167,7 @@ cl_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
       break;
     }
     if (b->source[vi] == SRC_CL) {
-      /* Finished by the clFinish below, before run returns. */
+      /* Done when the queue is (cl_run's clFinish, or the fence). */
       st = read_value_async (b, vi, outputs[i]->data, false, err);
     } else {
       MaceTensor *h = host_value (b, vi, err);
@@ -1161,19 +1177,89 @@ cl_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
         memcpy (outputs[i]->data, h->data, bytes);
     }
   }
+  if (fence) {
+    cl_event marker = NULL;
+    cl_int rc = CL_SUCCESS;
+    if (st == MACE_OK)
+      rc = clEnqueueMarkerWithWaitList (b->dev->queue, 0, NULL, &marker);
+    cl_int frc = clFlush (b->dev->queue);
+    if (rc == CL_SUCCESS)
+      rc = frc;
+    if (uploads) {
+      if (rc == CL_SUCCESS)
+        rc = clWaitForEvents ((cl_uint)uploads->len,
+                              (cl_event *)uploads->pdata);
+      for (guint i = 0; i < uploads->len; i++)
+        clReleaseEvent (uploads->pdata[i]);
+      g_ptr_array_free (uploads, TRUE);
+    }
+    if (st == MACE_OK && rc != CL_SUCCESS) {
+      mace_set_error (err, MACE_ERROR_BACKEND,
+                      "%s: starting the run failed: %s", g->path,
+                      mace_cl_error_string (rc));
+      st = MACE_ERROR_BACKEND;
+    }
+    if (st != MACE_OK && marker) {
+      clReleaseEvent (marker);
+      marker = NULL;
+    }
+    *fence = marker;
+  }
+  return st;
+}
+
+/* Waits for the run in the queue and completes it. */
+static MaceStatus
+cl_finish (MaceBackend *b, MaceError *err)
+{
   cl_int rc = clFinish (b->dev->queue);
   if (b->prof_events)
-    prof_collect (b, host_t0, g_get_monotonic_time ());
-  if (st == MACE_OK && rc != CL_SUCCESS) {
+    prof_collect (b, b->prof_t0, g_get_monotonic_time ());
+  if (rc != CL_SUCCESS) {
     mace_set_error (err, MACE_ERROR_BACKEND, "%s: OpenCL queue failed: %s",
-                    g->path, mace_cl_error_string (rc));
-    st = MACE_ERROR_BACKEND;
+                    b->graph->path, mace_cl_error_string (rc));
+    return MACE_ERROR_BACKEND;
   }
-  if (st == MACE_OK && !b->warmed_up) {
+  if (!b->warmed_up) {
     b->warmed_up = true;
     mace_cl_device_flush_program_cache (b->dev);
   }
-  return st;
+  return MACE_OK;
+}
+
+static MaceStatus
+cl_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
+        MaceError *err)
+{
+  MaceStatus st = cl_enqueue_run (b, inputs, outputs, NULL, err);
+  if (st != MACE_OK) {
+    /* Nothing enqueued may still use the buffers afterwards. */
+    clFinish (b->dev->queue);
+    return st;
+  }
+  return cl_finish (b, err);
+}
+
+static MaceStatus
+cl_submit (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
+           void **fence, MaceError *err)
+{
+  *fence = NULL;
+  return cl_enqueue_run (b, inputs, outputs, fence, err);
+}
+
+static MaceStatus
+cl_fence_wait (void *fence)
+{
+  cl_event ev = fence;
+  return clWaitForEvents (1, &ev) == CL_SUCCESS ? MACE_OK : MACE_ERROR_BACKEND;
+}
+
+static void
+cl_fence_free (void *fence)
+{
+  if (fence)
+    clReleaseEvent ((cl_event)fence);
 }
 
 static void
@@ -1264,6 +1350,10 @@ const MaceBackendVtbl mace_cl_backend = {
   .name = "opencl",
   .prepare = cl_prepare,
   .run = cl_run,
+  .submit = cl_submit,
+  .finish = cl_finish,
+  .fence_wait = cl_fence_wait,
+  .fence_free = cl_fence_free,
   .get_stats = cl_get_stats,
   .free = cl_free,
   .set_input_frame = cl_set_input_frame,
