@@ -312,17 +312,24 @@ PY
 # --interleave 20 runs a second engine on the same model and device in the
 # same process, blocks of 20 bare runs alternating with 20 element frames,
 # so process-to-process differences of the bare figure (0.29-0.35 ms for
-# BlazeFace-128 on the H100) do not enter the overhead.
+# BlazeFace-128 on the H100) do not enter the overhead.  Each case runs
+# with the element's pipelining off and on (IPIPE, default "off on");
+# element-bench also reports the latency (each frame pushed and pulled
+# before the next).
 IREPS=${INTERLEAVE_REPS:-3}
+IPIPE=${IPIPE:-off on}
 if [ "$IREPS" -gt 0 ]; then
   IJ=$OUTDIR/interleave.jsonl; : > "$IJ"
   for r in $(seq 1 "$IREPS"); do
     for m in bf128:$M128 bf256:$M256; do
       for sz in 1920x1080 640x480; do
         for fmt in I420 RGB; do
-          timeout "$STEP_TIMEOUT" "$EB" --model "${m#*:}" --device gpu --format $fmt \
-            --width ${sz%x*} --height ${sz#*x} --frames $FRAMES --warmup $WARMUP \
-            --interleave 20 --label "${m%%:*}-$sz-$fmt" 2>/dev/null | tail -1 >> "$IJ"
+          for pl in $IPIPE; do
+            timeout "$STEP_TIMEOUT" "$EB" --model "${m#*:}" --device gpu --format $fmt \
+              --width ${sz%x*} --height ${sz#*x} --frames $FRAMES --warmup $WARMUP \
+              --interleave 20 --pipelining $pl --label "${m%%:*}-$sz-$fmt-pipelining-$pl" \
+              2>/dev/null | tail -1 >> "$IJ"
+          done
         done
       done
     done
@@ -334,15 +341,19 @@ by = {}
 for r in rows:
     by.setdefault(r["label"], []).append(r)
 print("## Element vs bare model in one process (element-bench --interleave 20, device=gpu)\n")
-print("Per repetition: element median ms/frame, bare median ms/run, overhead; the last column is the median overhead over repetitions.\n")
-print("| case | element ms (per rep) | bare ms (per rep) | overhead (per rep) | median overhead |")
-print("|---|---|---|---|---|")
+print("Per repetition: element median ms/frame (frames streamed as a source pushes them), bare median ms/run, overhead; then the median overhead over repetitions, and the element's latency (median ms from a frame's push to its output, frames one at a time) against the bare run.\n")
+print("| case | pipelined | element ms (per rep) | bare ms (per rep) | overhead (per rep) | median overhead | latency ms (per rep) | median latency over bare |")
+print("|---|---|---|---|---|---|---|---|")
 for k, v in by.items():
     ov = [r["overhead"] for r in v]
-    print("| %s | %s | %s | %s | %+.1f%% |" % (
-        k, " ".join("%.3f" % r["ms_median"] for r in v),
+    lo = [r["latency_ms_median"] / r["bare_ms_median"] - 1 for r in v if "latency_ms_median" in r]
+    print("| %s | %s | %s | %s | %s | %+.1f%% | %s | %s |" % (
+        k, "yes" if v[0].get("pipelined") else "no",
+        " ".join("%.3f" % r["ms_median"] for r in v),
         " ".join("%.3f" % r["bare_ms_median"] for r in v),
-        " ".join("%+.0f%%" % (100 * o) for o in ov), 100 * statistics.median(ov)))
+        " ".join("%+.0f%%" % (100 * o) for o in ov), 100 * statistics.median(ov),
+        " ".join("%.3f" % r.get("latency_ms_median", float("nan")) for r in v),
+        "%+.1f%%" % (100 * statistics.median(lo)) if lo else "-"))
 PY
 fi
 log "done in $(elapsed) s"
