@@ -1620,23 +1620,46 @@ pipe_decode (GstMaceFilter *self, PipeEntry *e)
   frame_in_end (&e->fi);
 }
 
-/* Makes sure e (an inference entry) is decoded; pipe_lock held. */
+/* Decodes e (PENDING); pipe_lock held, released meanwhile. */
+static void
+pipe_decode_pending (GstMaceFilter *self, PipeEntry *e)
+{
+  e->state = PIPE_DECODING;
+  g_mutex_unlock (&self->pipe_lock);
+  pipe_decode (self, e);
+  g_mutex_lock (&self->pipe_lock);
+  e->state = PIPE_DONE;
+  if (self->pipe_open == e)
+    self->pipe_open = NULL;
+  g_cond_broadcast (&self->pipe_cond);
+}
+
+/* The push thread: makes sure its head entry e (an inference) is decoded;
+ * pipe_lock held.  Only this thread frees entries, so e stays valid while
+ * the upstream thread decodes it. */
 static void
 pipe_settle (GstMaceFilter *self, PipeEntry *e)
 {
   while (e->state != PIPE_DONE) {
-    if (e->state == PIPE_PENDING) {
-      e->state = PIPE_DECODING;
-      g_mutex_unlock (&self->pipe_lock);
-      pipe_decode (self, e);
-      g_mutex_lock (&self->pipe_lock);
-      e->state = PIPE_DONE;
-      if (self->pipe_open == e)
-        self->pipe_open = NULL;
-      g_cond_broadcast (&self->pipe_cond);
-    } else {
+    if (e->state == PIPE_PENDING)
+      pipe_decode_pending (self, e);
+    else
       g_cond_wait (&self->pipe_cond, &self->pipe_lock);
-    }
+  }
+}
+
+/* The upstream thread: waits until the engine's last run is decoded,
+ * decoding it itself if nobody has started; pipe_lock held.  It follows
+ * pipe_open, not the entry, which the push thread frees once it is done
+ * and pushed. */
+static void
+pipe_settle_open (GstMaceFilter *self)
+{
+  while (self->pipe_open) {
+    if (self->pipe_open->state == PIPE_PENDING)
+      pipe_decode_pending (self, self->pipe_open);
+    else
+      g_cond_wait (&self->pipe_cond, &self->pipe_lock);
   }
 }
 
@@ -1804,8 +1827,7 @@ pipe_chain (GstMaceFilter *self, GstBuffer *buf)
     /* The previous run's outputs are read before this run overwrites
      * them. */
     g_mutex_lock (&self->pipe_lock);
-    if (self->pipe_open)
-      pipe_settle (self, self->pipe_open);
+    pipe_settle_open (self);
     g_mutex_unlock (&self->pipe_lock);
     if (mace_engine_wait (self->engine) != MACE_OK
         || mace_engine_run_async (self->engine, &e->fence) != MACE_OK)

@@ -30,6 +30,12 @@ mace_cl_preprocess_new (MaceClDevice *dev)
                        sizeof unified, &unified, NULL)
       == CL_SUCCESS)
     pre->host_unified = unified == CL_TRUE;
+  /* MACE_CL_HOST_UNIFIED=0 treats the device as discrete (frames are not
+   * imported, large ones are sampled on the host): the paths of a
+   * discrete GPU, testable on PoCL. */
+  const char *hu = g_getenv ("MACE_CL_HOST_UNIFIED");
+  if (hu && (hu[0] == '0' || hu[0] == '1'))
+    pre->host_unified = hu[0] == '1';
   if (clGetDeviceInfo (dev->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN,
                        sizeof align_bits, &align_bits, NULL)
           != CL_SUCCESS
