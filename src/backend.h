@@ -45,11 +45,11 @@ typedef struct {
    * shaped and allocated by the engine, in graph-output order. */
   MaceStatus (*run) (MaceBackend *backend, MaceTensor **inputs,
                      MaceTensor **outputs, MaceError *err);
-  /* Optional: run() in two halves.  submit enqueues the whole run and
-   * returns once the inputs' host memory may be reused (uploaded), with
+  /* Optional: run() in two halves.  submit enqueues the whole run, with
    * *fence a handle fence_wait blocks on until the outputs are on the
-   * host (NULL: already there); finish waits for the run and completes
-   * it (errors, first-run bookkeeping).  One run in flight at a time. */
+   * host (NULL: already there); the inputs' host memory may be read until
+   * then.  finish waits for the run and completes it (errors, first-run
+   * bookkeeping).  One run in flight at a time. */
   MaceStatus (*submit) (MaceBackend *backend, MaceTensor **inputs,
                         MaceTensor **outputs, void **fence, MaceError *err);
   MaceStatus (*finish) (MaceBackend *backend, MaceError *err);

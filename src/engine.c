@@ -59,6 +59,10 @@ struct MaceEngine {
 
   MaceFrameStats frame_stats; /* mace_engine_set_input_frame */
   bool in_flight;             /* mace_engine_run_async without a wait */
+  /* While a run is in flight its uploads may still read its host inputs
+   * (flight[i]); the next run's inputs go to the other tensor of a pair
+   * (inputs[i] and spare[i] swap). */
+  MaceTensor **flight, **spare;
 
   char last_error[1024];
 };
@@ -635,6 +639,7 @@ mace_engine_free (MaceEngine *e)
   plan_free (e);
   for (int i = 0; i < e->n_inputs; i++) {
     mace_tensor_free (e->inputs ? e->inputs[i] : NULL);
+    mace_tensor_free (e->spare ? e->spare[i] : NULL);
     g_free (e->input_names[i]);
   }
   for (int i = 0; i < e->n_outputs; i++) {
@@ -645,6 +650,8 @@ mace_engine_free (MaceEngine *e)
     g_free (e->ops[i].op_type);
   g_free (e->ops);
   g_free (e->inputs);
+  g_free (e->flight);
+  g_free (e->spare);
   g_free (e->outputs);
   g_free (e->input_names);
   g_free (e->output_names);
@@ -798,6 +805,24 @@ engine_fail (MaceEngine *e, MaceError *err)
   return err->status;
 }
 
+/* Input `index`'s host tensor for the next run: while the run in flight
+ * may still read the current one, its spare. */
+static MaceTensor *
+input_slot (MaceEngine *e, int index)
+{
+  if (e->in_flight && e->inputs[index]
+      && e->inputs[index] == e->flight[index]) {
+    if (!e->spare)
+      e->spare = g_new0 (MaceTensor *, e->n_inputs);
+    MaceTensor *t = e->spare[index];
+    e->spare[index] = e->inputs[index];
+    e->inputs[index] = t;
+  }
+  if (!e->inputs[index])
+    e->inputs[index] = g_new0 (MaceTensor, 1);
+  return e->inputs[index];
+}
+
 MaceStatus
 mace_engine_set_input (MaceEngine *e, int index, const MaceTensor *t)
 {
@@ -833,9 +858,7 @@ mace_engine_set_input (MaceEngine *e, int index, const MaceTensor *t)
   }
   if (e->vt && e->vt->forget_input_frame)
     e->vt->forget_input_frame (e->backend, index);
-  if (!e->inputs[index])
-    e->inputs[index] = g_new0 (MaceTensor, 1);
-  if (mace_tensor_copy (e->inputs[index], t) != MACE_OK) {
+  if (mace_tensor_copy (input_slot (e, index), t) != MACE_OK) {
     mace_set_error (&err, MACE_ERROR_OUT_OF_MEMORY, "%s: out of memory",
                     e->path);
     return engine_fail (e, &err);
@@ -946,6 +969,9 @@ mace_engine_run_async (MaceEngine *e, MaceFence **fence)
     return engine_fail (e, &err);
   void *handle = NULL;
   if (e->vt && e->vt->submit) {
+    if (!e->flight)
+      e->flight = g_new0 (MaceTensor *, e->n_inputs);
+    memcpy (e->flight, e->inputs, sizeof (MaceTensor *) * (size_t)e->n_inputs);
     st = e->vt->submit (e->backend, e->inputs, e->outputs, &handle, &err);
     if (st != MACE_OK) {
       /* Whatever was enqueued is finished; the error is the submit's. */
@@ -1090,9 +1116,7 @@ mace_engine_set_input_frame (MaceEngine *e, int index, const MaceFrame *frame,
     dims[2] = h;
     dims[3] = w;
   }
-  MaceTensor *t = e->inputs[index];
-  if (!t)
-    t = e->inputs[index] = g_new0 (MaceTensor, 1);
+  MaceTensor *t = input_slot (e, index);
   if (t->dtype != MACE_DTYPE_FLOAT32 || !t->data
       || !mace_shape_equal (t->ndim, t->dims, 4, dims)) {
     mace_tensor_init (t, MACE_DTYPE_FLOAT32, 4, dims);

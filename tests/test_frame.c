@@ -414,13 +414,19 @@ main (int argc, char **argv)
   }
   /* Pipelined runs (mace_engine_run_async): the next frame is set while a
    * run is in flight and must not change that run's outputs; host and
-   * misaligned (uploaded) frames, RGB and I420, 75x41 into 32x24. */
+   * misaligned (uploaded) frames, RGB and I420, 200x150 into 32x24, and
+   * with OpenCL the device also taken as discrete (MACE_CL_HOST_UNIFIED=0:
+   * the frames are sampled on the host into the input's host tensor, the
+   * one the run in flight uploads from). */
   for (int fmt = MACE_FRAME_RGB; fmt <= MACE_FRAME_I420; fmt += 6)
-    for (int mis = 0; mis < 2; mis++) {
+    for (int mis = 0; mis < (cl ? 3 : 2); mis++) {
+      if (mis == 2)
+        g_setenv ("MACE_CL_HOST_UNIFIED", "0", TRUE);
       MaceEngine *pe = load (dir, "identity-nhwc.onnx",
                              cl ? MACE_BACKEND_OPENCL : MACE_BACKEND_CPU);
       if (!pe) {
         failures++;
+        g_unsetenv ("MACE_CL_HOST_UNIFIED");
         continue;
       }
       MacePreprocess pp;
@@ -432,11 +438,14 @@ main (int argc, char **argv)
       TestFrame fr[3];
       float *want[3];
       for (int k = 0; k < 3; k++) {
-        frame_make (&fr[k], (MaceFrameFormat)fmt, 75, 41, mis);
+        frame_make (&fr[k], (MaceFrameFormat)fmt, 200, 150, mis == 1);
         want[k] = reference (&fr[k].f, &pp, 32, 24);
       }
       gchar *what = g_strdup_printf ("%s async %s%s", cl ? "OpenCL" : "CPU",
-                                     fmt_names[fmt], mis ? " misaligned" : "");
+                                     fmt_names[fmt],
+                                     mis == 1   ? " misaligned"
+                                     : mis == 2 ? " discrete"
+                                                : "");
       MaceFence *fence = NULL;
       if (mace_engine_set_input_frame (pe, 0, &fr[0].f, &pp, NULL) != MACE_OK
           || mace_engine_run_async (pe, &fence) != MACE_OK) {
@@ -481,6 +490,7 @@ main (int argc, char **argv)
         free (fr[k].block);
       }
       g_free (what);
+      g_unsetenv ("MACE_CL_HOST_UNIFIED");
     }
   /* Errors name the reason: a bad crop, a cl_mem on the CPU. */
   MaceEngine *e = load (dir, "identity-nhwc.onnx", MACE_BACKEND_CPU);

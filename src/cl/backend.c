@@ -920,18 +920,17 @@ read_value (MaceBackend *b, int vi, void *dst, MaceError *err)
   return read_value_async (b, vi, dst, true, err);
 }
 
-/* blocking false: src must stay as it is until the write is done (the
- * queue finished, or *ev, when given, complete). */
+/* blocking false: src must stay as it is until the queue is finished. */
 static MaceStatus
 write_value_async (MaceBackend *b, int vi, const void *src, bool blocking,
-                   cl_event *ev, MaceError *err)
+                   MaceError *err)
 {
   size_t bytes = value_bytes (&b->graph->values[vi]);
   if (!bytes)
     return MACE_OK;
   cl_int rc = clEnqueueWriteBuffer (b->dev->queue, b->mem[vi],
                                     blocking ? CL_TRUE : CL_FALSE, 0, bytes,
-                                    src, 0, NULL, ev);
+                                    src, 0, NULL, NULL);
   if (rc != CL_SUCCESS) {
     mace_set_error (err, MACE_ERROR_BACKEND,
                     "%s: writing '%s' to the device failed: %s", b->graph->path,
@@ -945,7 +944,7 @@ static MaceStatus
 write_value (MaceBackend *b, int vi, const void *src, MaceError *err)
 {
   /* Blocking: the host copy may change before the queue runs. */
-  return write_value_async (b, vi, src, true, NULL, err);
+  return write_value_async (b, vi, src, true, err);
 }
 
 /* The host tensor of value vi for a fallback node (downloaded if the
@@ -1097,11 +1096,11 @@ prof_report (MaceBackend *b)
 }
 
 /* Enqueues a run: input uploads, every launch (fallback nodes run here,
- * on the host), output downloads.  fence NULL: the uploads are not
- * waited for (cl_run finishes the queue before the inputs can change).
- * fence set: returns once the uploads are done, so the caller may refill
- * the inputs' host memory, with *fence an event that completes after the
- * downloads, and the queue flushed so that the device starts now. */
+ * on the host), output downloads.  The inputs' host memory is read until
+ * the run finishes (the engine gives a run set up while another is in
+ * flight other host tensors).  fence set: *fence is an event that
+ * completes after the downloads, and the queue is flushed so that the
+ * device starts now. */
 static MaceStatus
 cl_enqueue_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
                 void **fence, MaceError *err)
@@ -1110,7 +1109,6 @@ cl_enqueue_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
   MaceGraph *g = b->graph;
   MaceStatus st = MACE_OK;
   memset (b->host_fresh, 0, sizeof (bool) * (size_t)g->n_values);
-  GPtrArray *uploads = NULL;
   for (int i = 0; i < g->n_inputs && st == MACE_OK; i++) {
     int vi = g->inputs[i];
     MaceValue *v = &g->values[vi];
@@ -1132,14 +1130,7 @@ cl_enqueue_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
     if (b->input_frame && b->input_frame[i]) {
       b->input_frame[i] = false; /* already on the device */
     } else if (b->mem[vi]) {
-      cl_event ev = NULL;
-      st = write_value_async (b, vi, inputs[i]->data, false, fence ? &ev : NULL,
-                              err);
-      if (ev) {
-        if (!uploads)
-          uploads = g_ptr_array_new ();
-        g_ptr_array_add (uploads, ev);
-      }
+      st = write_value_async (b, vi, inputs[i]->data, false, err);
     }
   }
   for (int i = 0; i < g->n_nodes && st == MACE_OK; i++) {
@@ -1185,14 +1176,6 @@ cl_enqueue_run (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
     cl_int frc = clFlush (b->dev->queue);
     if (rc == CL_SUCCESS)
       rc = frc;
-    if (uploads) {
-      if (rc == CL_SUCCESS)
-        rc = clWaitForEvents ((cl_uint)uploads->len,
-                              (cl_event *)uploads->pdata);
-      for (guint i = 0; i < uploads->len; i++)
-        clReleaseEvent (uploads->pdata[i]);
-      g_ptr_array_free (uploads, TRUE);
-    }
     if (st == MACE_OK && rc != CL_SUCCESS) {
       mace_set_error (err, MACE_ERROR_BACKEND,
                       "%s: starting the run failed: %s", g->path,
