@@ -168,8 +168,11 @@ struct _GstMaceFilter {
   gboolean pipelined; /* on for this run (decided in start()) */
   GMutex pipe_lock;
   GCond pipe_cond;
-  GQueue pipe_queue;            /* PipeEntry * */
-  struct _PipeEntry *pipe_open; /* the engine's run in flight, undecoded */
+  GQueue pipe_queue; /* PipeEntry * */
+  /* Undecoded inference entries: the engine's last run, and the one
+   * before, whose outputs the next run's would overwrite (the engine
+   * alternates two sets). */
+  struct _PipeEntry *pipe_open, *pipe_prev;
   GThread *pipe_thread;
   gboolean pipe_stop, pipe_flushing;
   GstFlowReturn pipe_flow; /* the first downstream failure */
@@ -1330,18 +1333,24 @@ failed_run:
 
 /* Decodes the BlazeFace outputs of the last run into out (max_out
  * entries); returns the count. */
+/* Output `index` of the run `fence` is for, or (fence NULL) the last run. */
+static const MaceTensor *
+run_output (GstMaceFilter *self, const MaceFence *fence, int index)
+{
+  return fence ? mace_fence_get_output (fence, index)
+               : mace_engine_get_output (self->engine, index);
+}
+
 static int
-decode_detections_into (GstMaceFilter *self, const MaceContentRect *content,
-                        float threshold, float iou, int max_out,
-                        MaceDetection *out)
+decode_detections_into (GstMaceFilter *self, const MaceFence *fence,
+                        const MaceContentRect *content, float threshold,
+                        float iou, int max_out, MaceDetection *out)
 {
   /* Straight from the output tensors: no copy, no allocation. */
   MaceAnchorGroup groups[2];
   for (int g = 0; g < self->n_groups; g++) {
-    const MaceTensor *s
-        = mace_engine_get_output (self->engine, self->score_idx[g]);
-    const MaceTensor *r
-        = mace_engine_get_output (self->engine, self->reg_idx[g]);
+    const MaceTensor *s = run_output (self, fence, self->score_idx[g]);
+    const MaceTensor *r = run_output (self, fence, self->reg_idx[g]);
     groups[g].scores = mace_tensor_data_const (s);
     groups[g].regs = mace_tensor_data_const (r);
     groups[g].n = (int)mace_tensor_dim (s, 1);
@@ -1355,7 +1364,7 @@ decode_detections_into (GstMaceFilter *self, const MaceContentRect *content,
 static void
 decode_detections (GstMaceFilter *self, const MaceContentRect *content)
 {
-  self->n_dets = decode_detections_into (self, content, self->threshold,
+  self->n_dets = decode_detections_into (self, NULL, content, self->threshold,
                                          self->iou_threshold,
                                          self->max_detections, self->dets);
   self->have_dets = TRUE;
@@ -1431,12 +1440,12 @@ post_result (GstMaceFilter *self, GstBuffer *buf, double ms, guint64 frame)
 
 /* The raw outputs as a GstStructure for the MaceTensorMeta. */
 static GstStructure *
-tensor_structure (GstMaceFilter *self, double ms)
+tensor_structure (GstMaceFilter *self, const MaceFence *fence, double ms)
 {
   GValue arr = G_VALUE_INIT;
   gst_value_array_init (&arr, mace_engine_num_outputs (self->engine));
   for (int i = 0; i < mace_engine_num_outputs (self->engine); i++) {
-    const MaceTensor *t = mace_engine_get_output (self->engine, i);
+    const MaceTensor *t = run_output (self, fence, i);
     GValue shape = G_VALUE_INIT;
     gst_value_array_init (&shape, mace_tensor_ndim (t));
     for (int d = 0; d < mace_tensor_ndim (t); d++) {
@@ -1518,7 +1527,7 @@ gst_mace_filter_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
       if (self->cfg.decoder == MACE_DECODER_TENSOR) {
         if (self->last_tensors)
           gst_structure_free (self->last_tensors);
-        self->last_tensors = tensor_structure (self, ms);
+        self->last_tensors = tensor_structure (self, NULL, ms);
       }
       self->inferences++;
       self->total_inference_ms += ms;
@@ -1611,10 +1620,11 @@ pipe_decode (GstMaceFilter *self, PipeEntry *e)
     e->ms = (g_get_monotonic_time () - e->t0) / 1000.0;
     if (self->cfg.decoder == MACE_DECODER_BLAZEFACE) {
       e->dets = g_new (MaceDetection, MAX (1, e->max_dets));
-      e->n_dets = decode_detections_into (self, &e->content, e->threshold,
-                                          e->iou, e->max_dets, e->dets);
+      e->n_dets
+          = decode_detections_into (self, e->fence, &e->content, e->threshold,
+                                    e->iou, e->max_dets, e->dets);
     } else if (self->cfg.decoder == MACE_DECODER_TENSOR) {
-      e->tensors = tensor_structure (self, e->ms);
+      e->tensors = tensor_structure (self, e->fence, e->ms);
     }
   }
   frame_in_end (&e->fi);
@@ -1631,6 +1641,8 @@ pipe_decode_pending (GstMaceFilter *self, PipeEntry *e)
   e->state = PIPE_DONE;
   if (self->pipe_open == e)
     g_atomic_pointer_set (&self->pipe_open, NULL);
+  if (self->pipe_prev == e)
+    g_atomic_pointer_set (&self->pipe_prev, NULL);
   g_cond_broadcast (&self->pipe_cond);
 }
 
@@ -1662,27 +1674,27 @@ cpu_relax (void)
  * tens of microseconds on some hosts, a tenth of a small model's run. */
 #define PIPE_SPIN_US 3000
 
-/* The upstream thread: waits until the engine's last run is decoded,
- * decoding it itself if nobody has started; pipe_lock held.  It follows
- * pipe_open, not the entry, which the push thread frees once it is done
- * and pushed. */
+/* The upstream thread: waits until the entry in *slot (pipe_open or
+ * pipe_prev) is decoded, decoding it itself if nobody has started;
+ * pipe_lock held.  It follows the slot, not the entry, which the push
+ * thread frees once it is decoded and pushed. */
 static void
-pipe_settle_open (GstMaceFilter *self)
+pipe_settle_slot (GstMaceFilter *self, PipeEntry **slot)
 {
-  while (self->pipe_open) {
-    if (self->pipe_open->state == PIPE_PENDING) {
-      pipe_decode_pending (self, self->pipe_open);
+  while (*slot) {
+    if ((*slot)->state == PIPE_PENDING) {
+      pipe_decode_pending (self, *slot);
       continue;
     }
     g_mutex_unlock (&self->pipe_lock);
     gint64 until = g_get_monotonic_time () + PIPE_SPIN_US;
-    for (guint i = 1; g_atomic_pointer_get (&self->pipe_open); i++) {
+    for (guint i = 1; g_atomic_pointer_get (slot); i++) {
       cpu_relax ();
       if (i % 256 == 0 && g_get_monotonic_time () > until)
         break;
     }
     g_mutex_lock (&self->pipe_lock);
-    if (self->pipe_open && self->pipe_open->state == PIPE_DECODING)
+    if (*slot && (*slot)->state == PIPE_DECODING)
       g_cond_wait (&self->pipe_cond, &self->pipe_lock);
   }
 }
@@ -1776,6 +1788,7 @@ pipe_start (GstMaceFilter *self)
   self->pipe_flow = GST_FLOW_OK;
   self->pipe_submitted = FALSE;
   g_atomic_pointer_set (&self->pipe_open, NULL);
+  g_atomic_pointer_set (&self->pipe_prev, NULL);
   self->pipe_thread = g_thread_new ("macefilter-push", pipe_thread_fn, self);
 }
 
@@ -1848,13 +1861,15 @@ pipe_chain (GstMaceFilter *self, GstBuffer *buf)
     e->content.y = r.y;
     e->content.w = r.w;
     e->content.h = r.h;
-    /* The previous run's outputs are read before this run overwrites
-     * them. */
+    /* This run writes the outputs of the run before the last one: those
+     * are read first (long since, as a rule: by the push thread). */
     g_mutex_lock (&self->pipe_lock);
-    pipe_settle_open (self);
+    pipe_settle_slot (self, &self->pipe_prev);
+    g_atomic_pointer_set (&self->pipe_prev, self->pipe_open);
+    g_atomic_pointer_set (&self->pipe_open, NULL);
     g_mutex_unlock (&self->pipe_lock);
-    if (mace_engine_wait (self->engine) != MACE_OK
-        || mace_engine_run_async (self->engine, &e->fence) != MACE_OK)
+    /* Waits for the last run, as one frame at a time would. */
+    if (mace_engine_run_async (self->engine, &e->fence) != MACE_OK)
       goto run_failed;
     MaceFrameStats st;
     mace_engine_get_frame_stats (self->engine, &st);

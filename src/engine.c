@@ -63,6 +63,9 @@ struct MaceEngine {
    * (flight[i]); the next run's inputs go to the other tensor of a pair
    * (inputs[i] and spare[i] swap). */
   MaceTensor **flight, **spare;
+  /* mace_engine_run_async alternates between two sets of host outputs, so
+   * a run's outputs (its fence's) are read while the next one runs. */
+  MaceTensor **outputs_b;
 
   char last_error[1024];
 };
@@ -644,6 +647,7 @@ mace_engine_free (MaceEngine *e)
   }
   for (int i = 0; i < e->n_outputs; i++) {
     mace_tensor_free (e->outputs ? e->outputs[i] : NULL);
+    mace_tensor_free (e->outputs_b ? e->outputs_b[i] : NULL);
     g_free (e->output_names[i]);
   }
   for (int i = 0; i < e->n_ops; i++)
@@ -653,6 +657,7 @@ mace_engine_free (MaceEngine *e)
   g_free (e->flight);
   g_free (e->spare);
   g_free (e->outputs);
+  g_free (e->outputs_b);
   g_free (e->input_names);
   g_free (e->output_names);
   g_free (e->input_dtypes);
@@ -942,6 +947,8 @@ run_begin (MaceEngine *e, MaceError *err)
 struct MaceFence {
   const MaceBackendVtbl *vt;
   void *handle; /* the backend's; NULL: the run is done */
+  int n_outputs;
+  MaceTensor **outputs; /* the run's host outputs (the engine's) */
 };
 
 MaceStatus
@@ -964,6 +971,12 @@ mace_engine_run_async (MaceEngine *e, MaceFence **fence)
   MaceStatus st = mace_engine_wait (e);
   if (st != MACE_OK)
     return st;
+  /* The other set of outputs: the last run's stay as they are. */
+  if (!e->outputs_b)
+    e->outputs_b = g_new0 (MaceTensor *, e->n_outputs + 1);
+  MaceTensor **t = e->outputs;
+  e->outputs = e->outputs_b;
+  e->outputs_b = t;
   MaceError err = { 0 };
   if (run_begin (e, &err) != MACE_OK)
     return engine_fail (e, &err);
@@ -989,6 +1002,9 @@ mace_engine_run_async (MaceEngine *e, MaceFence **fence)
     *fence = g_new0 (MaceFence, 1);
     (*fence)->vt = e->vt;
     (*fence)->handle = handle;
+    (*fence)->n_outputs = e->n_outputs;
+    (*fence)->outputs
+        = g_memdup2 (e->outputs, sizeof (MaceTensor *) * (size_t)e->n_outputs);
   } else if (handle) {
     e->vt->fence_free (handle);
   }
@@ -1010,7 +1026,16 @@ mace_fence_free (MaceFence *f)
     return;
   if (f->handle)
     f->vt->fence_free (f->handle);
+  g_free (f->outputs);
   g_free (f);
+}
+
+const MaceTensor *
+mace_fence_get_output (const MaceFence *f, int index)
+{
+  if (!f || index < 0 || index >= f->n_outputs)
+    return NULL;
+  return f->outputs[index];
 }
 
 MaceStatus

@@ -196,24 +196,28 @@ MaceStatus mace_engine_run (MaceEngine *engine);
 /* Output `index` of the last run; owned by the engine. */
 const MaceTensor *mace_engine_get_output (MaceEngine *engine, int index);
 
-/* A run that overlaps the host's work (the next frame's preprocessing)
- * with the device's.  mace_engine_run_async() starts a run on the inputs
- * set so far and returns once their host memory may be reused; the
- * outputs are valid after mace_engine_wait(), or after
- * mace_fence_wait() on the fence it gives (fence may be NULL; the caller
- * frees it with mace_fence_free()).  While the run is in flight the
- * engine's thread may set the next inputs (mace_engine_set_input*: their
- * device work is queued behind the run); any other call on the engine
- * waits for it first.  mace_fence_wait() touches nothing but the fence,
- * so another thread may block on it (to read the outputs the moment they
- * are there) while the engine's thread works.  On the CPU backend the run
- * is done when mace_engine_run_async() returns. */
+/* A run that overlaps the host's work (the next frame's preprocessing,
+ * the last frame's decoding) with the device's.  mace_engine_run_async()
+ * starts a run on the inputs set so far (after waiting for the one in
+ * flight, if any) and returns without waiting for the device; fence (may
+ * be NULL; the caller frees it with mace_fence_free()) tells when its
+ * outputs are there.  While the run is in flight:
+ *  - the engine's thread may set the next inputs (mace_engine_set_input*
+ *    write other host tensors than the ones the run reads; device work
+ *    is queued behind the run); any other call waits for the run first;
+ *  - mace_fence_wait() blocks until the run's outputs are on the host,
+ *    and mace_fence_get_output() reads them.  Both touch nothing but the
+ *    fence and those outputs, so another thread may use them while the
+ *    engine's thread works.  The outputs stay valid until the second
+ *    mace_engine_run_async() after theirs starts (two sets alternate).
+ * mace_engine_wait() completes the run (MACE_OK if none); after it,
+ * mace_engine_get_output() gives its outputs too.  On the CPU backend the
+ * run is done when mace_engine_run_async() returns. */
 typedef struct MaceFence MaceFence;
 MaceStatus mace_engine_run_async (MaceEngine *engine, MaceFence **fence);
-/* Waits for and completes the run in flight (MACE_OK if none). */
 MaceStatus mace_engine_wait (MaceEngine *engine);
-/* Blocks until the fence's run has its outputs on the host. */
 MaceStatus mace_fence_wait (MaceFence *fence);
+const MaceTensor *mace_fence_get_output (const MaceFence *fence, int index);
 void mace_fence_free (MaceFence *fence);
 /* Message of the last failed call on this engine ("" if none). */
 const char *mace_engine_last_error (const MaceEngine *engine);
