@@ -45,16 +45,20 @@ typedef struct {
    * shaped and allocated by the engine, in graph-output order. */
   MaceStatus (*run) (MaceBackend *backend, MaceTensor **inputs,
                      MaceTensor **outputs, MaceError *err);
-  /* Optional: run() in two halves.  submit enqueues the whole run, with
-   * *fence a handle fence_wait blocks on until the outputs are on the
-   * host (NULL: already there); the inputs' host memory may be read until
-   * then.  finish waits for the run and completes it (errors, first-run
-   * bookkeeping).  One run in flight at a time. */
+  /* Optional: run() in parts.  submit enqueues the whole run behind
+   * those still in flight (up to two), with *fence a handle fence_wait
+   * blocks on until its outputs are on the host; the inputs' and
+   * outputs' host memory belongs to the run until then.  retire
+   * (optional) completes the bookkeeping of a run seen done by its fence
+   * (first-run work); finish waits for every run and completes them. */
   MaceStatus (*submit) (MaceBackend *backend, MaceTensor **inputs,
                         MaceTensor **outputs, void **fence, MaceError *err);
+  MaceStatus (*retire) (MaceBackend *backend, MaceError *err);
   MaceStatus (*finish) (MaceBackend *backend, MaceError *err);
-  /* With submit: thread-safe, they touch nothing but the fence. */
+  /* With submit: thread-safe, they touch nothing but the fence; fence_ref
+   * returns a new reference, each freed with fence_free. */
   MaceStatus (*fence_wait) (void *fence);
+  void *(*fence_ref) (void *fence);
   void (*fence_free) (void *fence);
   /* Optional: cache counters. */
   void (*get_stats) (MaceBackend *backend, MaceCacheStats *stats);

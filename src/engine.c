@@ -58,11 +58,16 @@ struct MaceEngine {
   bool prepared;
 
   MaceFrameStats frame_stats; /* mace_engine_set_input_frame */
-  bool in_flight;             /* mace_engine_run_async without a wait */
-  /* While a run is in flight its uploads may still read its host inputs
-   * (flight[i]); the next run's inputs go to the other tensor of a pair
-   * (inputs[i] and spare[i] swap). */
-  MaceTensor **flight, **spare;
+  /* Runs of mace_engine_run_async not known to be done, oldest first (at
+   * most two: the device runs the second right after the first).  Their
+   * uploads may still read their host inputs; the next run's inputs go
+   * to the other tensor of a pair (inputs[i] and spare[i] swap). */
+  struct {
+    void *handle;        /* the backend's */
+    MaceTensor **inputs; /* n_inputs */
+  } flight[2];
+  int n_flight;
+  MaceTensor **spare;
   /* mace_engine_run_async alternates between two sets of host outputs, so
    * a run's outputs (its fence's) are read while the next one runs. */
   MaceTensor **outputs_b;
@@ -654,7 +659,8 @@ mace_engine_free (MaceEngine *e)
     g_free (e->ops[i].op_type);
   g_free (e->ops);
   g_free (e->inputs);
-  g_free (e->flight);
+  g_free (e->flight[0].inputs);
+  g_free (e->flight[1].inputs);
   g_free (e->spare);
   g_free (e->outputs);
   g_free (e->outputs_b);
@@ -810,15 +816,30 @@ engine_fail (MaceEngine *e, MaceError *err)
   return err->status;
 }
 
-/* Input `index`'s host tensor for the next run: while the run in flight
- * may still read the current one, its spare. */
+static MaceStatus retire_oldest (MaceEngine *e);
+
+/* Whether a run in flight reads host tensor t as input `index`. */
+static bool
+input_in_flight (const MaceEngine *e, int index, const MaceTensor *t)
+{
+  for (int k = 0; k < e->n_flight; k++)
+    if (e->flight[k].inputs[index] == t)
+      return true;
+  return false;
+}
+
+/* Input `index`'s host tensor for the next run: while a run in flight
+ * may still read the current one, its spare (after the older run in
+ * flight is done, if that one reads the spare). */
 static MaceTensor *
 input_slot (MaceEngine *e, int index)
 {
-  if (e->in_flight && e->inputs[index]
-      && e->inputs[index] == e->flight[index]) {
+  if (e->inputs[index] && input_in_flight (e, index, e->inputs[index])) {
     if (!e->spare)
       e->spare = g_new0 (MaceTensor *, e->n_inputs);
+    while (e->spare[index] && input_in_flight (e, index, e->spare[index]))
+      if (retire_oldest (e) != MACE_OK)
+        break; /* failed: the run is gone either way */
     MaceTensor *t = e->spare[index];
     e->spare[index] = e->inputs[index];
     e->inputs[index] = t;
@@ -951,12 +972,39 @@ struct MaceFence {
   MaceTensor **outputs; /* the run's host outputs (the engine's) */
 };
 
+/* Waits for the oldest run in flight and lets the backend complete it. */
+static MaceStatus
+retire_oldest (MaceEngine *e)
+{
+  if (!e->n_flight)
+    return MACE_OK;
+  MaceStatus st = e->vt->fence_wait (e->flight[0].handle);
+  e->vt->fence_free (e->flight[0].handle);
+  MaceTensor **in = e->flight[0].inputs;
+  e->flight[0] = e->flight[1];
+  e->flight[1].inputs = in;
+  e->flight[1].handle = NULL;
+  e->n_flight--;
+  MaceError err = { 0 };
+  if (st != MACE_OK) {
+    mace_set_error (&err, st, "%s: the device failed a run", e->path);
+    return engine_fail (e, &err);
+  }
+  if (e->vt->retire && e->vt->retire (e->backend, &err) != MACE_OK)
+    return engine_fail (e, &err);
+  return MACE_OK;
+}
+
 MaceStatus
 mace_engine_wait (MaceEngine *e)
 {
-  if (!e->in_flight)
+  if (!e->n_flight)
     return MACE_OK;
-  e->in_flight = false;
+  for (int k = 0; k < e->n_flight; k++) {
+    e->vt->fence_free (e->flight[k].handle);
+    e->flight[k].handle = NULL;
+  }
+  e->n_flight = 0;
   MaceError err = { 0 };
   if (e->vt->finish (e->backend, &err) != MACE_OK)
     return engine_fail (e, &err);
@@ -968,7 +1016,13 @@ mace_engine_run_async (MaceEngine *e, MaceFence **fence)
 {
   if (fence)
     *fence = NULL;
-  MaceStatus st = mace_engine_wait (e);
+  MaceStatus st = MACE_OK;
+  /* New shapes re-plan, which needs the device idle; a third run waits
+   * for the first. */
+  if (!inputs_match_plan (e))
+    st = mace_engine_wait (e);
+  else if (e->n_flight == 2)
+    st = retire_oldest (e);
   if (st != MACE_OK)
     return st;
   /* The other set of outputs: the last run's stay as they are. */
@@ -982,17 +1036,22 @@ mace_engine_run_async (MaceEngine *e, MaceFence **fence)
     return engine_fail (e, &err);
   void *handle = NULL;
   if (e->vt && e->vt->submit) {
-    if (!e->flight)
-      e->flight = g_new0 (MaceTensor *, e->n_inputs);
-    memcpy (e->flight, e->inputs, sizeof (MaceTensor *) * (size_t)e->n_inputs);
     st = e->vt->submit (e->backend, e->inputs, e->outputs, &handle, &err);
     if (st != MACE_OK) {
       /* Whatever was enqueued is finished; the error is the submit's. */
+      for (int k = 0; k < e->n_flight; k++)
+        e->vt->fence_free (e->flight[k].handle);
+      e->n_flight = 0;
       MaceError ignored = { 0 };
       e->vt->finish (e->backend, &ignored);
       return engine_fail (e, &err);
     }
-    e->in_flight = true;
+    int k = e->n_flight++;
+    if (!e->flight[k].inputs)
+      e->flight[k].inputs = g_new0 (MaceTensor *, e->n_inputs + 1);
+    memcpy (e->flight[k].inputs, e->inputs,
+            sizeof (MaceTensor *) * (size_t)e->n_inputs);
+    e->flight[k].handle = handle;
   } else {
     st = mace_engine_run (e);
     if (st != MACE_OK)
@@ -1001,12 +1060,10 @@ mace_engine_run_async (MaceEngine *e, MaceFence **fence)
   if (fence) {
     *fence = g_new0 (MaceFence, 1);
     (*fence)->vt = e->vt;
-    (*fence)->handle = handle;
+    (*fence)->handle = handle ? e->vt->fence_ref (handle) : NULL;
     (*fence)->n_outputs = e->n_outputs;
     (*fence)->outputs
         = g_memdup2 (e->outputs, sizeof (MaceTensor *) * (size_t)e->n_outputs);
-  } else if (handle) {
-    e->vt->fence_free (handle);
   }
   return MACE_OK;
 }

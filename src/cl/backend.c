@@ -1231,6 +1231,24 @@ cl_submit (MaceBackend *b, MaceTensor **inputs, MaceTensor **outputs,
   return cl_enqueue_run (b, inputs, outputs, fence, err);
 }
 
+/* A run seen done by its fence: the program cache is written after the
+ * first (the binaries exist then); profiling finishes the queue and
+ * collects. */
+static MaceStatus
+cl_retire (MaceBackend *b, MaceError *err)
+{
+  if (b->warmed_up && !b->prof_events)
+    return MACE_OK;
+  return cl_finish (b, err);
+}
+
+static void *
+cl_fence_ref (void *fence)
+{
+  clRetainEvent ((cl_event)fence);
+  return fence;
+}
+
 static MaceStatus
 cl_fence_wait (void *fence)
 {
@@ -1334,8 +1352,10 @@ const MaceBackendVtbl mace_cl_backend = {
   .prepare = cl_prepare,
   .run = cl_run,
   .submit = cl_submit,
+  .retire = cl_retire,
   .finish = cl_finish,
   .fence_wait = cl_fence_wait,
+  .fence_ref = cl_fence_ref,
   .fence_free = cl_fence_free,
   .get_stats = cl_get_stats,
   .free = cl_free,
