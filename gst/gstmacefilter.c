@@ -153,6 +153,7 @@ struct _GstMaceFilter {
   gint scale;                 /* image models: output / input size */
   gboolean tiled;             /* fixed-input image model run in tiles */
   GstAllocator *cl_allocator; /* CL-backed memory offered upstream */
+  GThreadPool *to_frame_pool; /* image models: output frames in bands */
   void *cl_context;
   gboolean last_zero_copy;
   GstStructure *last_tensors; /* tensor decoder: the last outputs */
@@ -1044,6 +1045,8 @@ gst_mace_filter_start (GstBaseTransform *trans)
                         || (self->pipelining == GST_MACE_PIPELINING_AUTO
                             && self->on_gpu && device_is_gpu (self)));
   GST_INFO_OBJECT (self, "pipelining %s", self->pipelined ? "on" : "off");
+  if (self->cfg.decoder == MACE_DECODER_IMAGE)
+    self->to_frame_pool = mace_to_frame_pool_new ();
   if (self->pipelined)
     pipe_start (self);
   g_free (cfg_path);
@@ -1091,6 +1094,9 @@ gst_mace_filter_stop (GstBaseTransform *trans)
   GstMaceFilter *self = GST_MACE_FILTER (trans);
   pipe_stop (self);
   self->pipelined = FALSE;
+  if (self->to_frame_pool)
+    g_thread_pool_free (self->to_frame_pool, FALSE, TRUE);
+  self->to_frame_pool = NULL;
   g_mutex_lock (&self->lock);
   mace_engine_free (self->engine);
   self->engine = NULL;
@@ -2009,7 +2015,8 @@ run_tiles (GstMaceFilter *self, const FrameIn *fi, GstVideoFrame *out)
       if (!mace_tensor_to_frame_region (
               mace_tensor_data_const (o), self->layout, oh, ow, l * s, t * s,
               (cw - l - r) * s, (ch - t - b) * s, (x + l) * s, (y + t) * s,
-              self->cfg.out_lo, self->cfg.out_hi, self->cfg.bgr, out)) {
+              self->cfg.out_lo, self->cfg.out_hi, self->cfg.bgr, out,
+              self->to_frame_pool)) {
         GST_ELEMENT_ERROR (
             self, STREAM, FAILED,
             ("Tile output %dx%d does not fit the %dx%d frame", ow, oh,
@@ -2058,7 +2065,7 @@ gst_mace_filter_transform (GstBaseTransform *trans, GstBuffer *inbuf,
           = (int)mace_tensor_dim (t, self->layout == MACE_LAYOUT_NCHW ? 3 : 2);
       if (!mace_tensor_to_frame (mace_tensor_data_const (t), self->layout, oh,
                                  ow, self->cfg.out_lo, self->cfg.out_hi,
-                                 self->cfg.bgr, &out)) {
+                                 self->cfg.bgr, &out, self->to_frame_pool)) {
         GST_ELEMENT_ERROR (self, STREAM, FAILED,
                            ("Model output %dx%d does not fit the %dx%d frame",
                             ow, oh, GST_VIDEO_FRAME_WIDTH (&out),

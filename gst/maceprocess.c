@@ -229,41 +229,74 @@ mace_decode_blazeface_groups (const MaceAnchors *a,
 
 gboolean
 mace_tensor_to_frame (const float *src, MaceLayout layout, int h, int w,
-                      float lo, float hi, gboolean bgr, GstVideoFrame *frame)
+                      float lo, float hi, gboolean bgr, GstVideoFrame *frame,
+                      GThreadPool *pool)
 {
   if (GST_VIDEO_FRAME_WIDTH (frame) != w || GST_VIDEO_FRAME_HEIGHT (frame) != h)
     return FALSE;
   return mace_tensor_to_frame_region (src, layout, h, w, 0, 0, w, h, 0, 0, lo,
-                                      hi, bgr, frame);
+                                      hi, bgr, frame, pool);
 }
 
-gboolean
-mace_tensor_to_frame_region (const float *src, MaceLayout layout, int h, int w,
-                             int sx, int sy, int rw, int rh, int dx, int dy,
-                             float lo, float hi, gboolean bgr,
-                             GstVideoFrame *frame)
+typedef struct {
+  const float *src;
+  MaceLayout layout;
+  int h, w, sx, sy, rw, dx, dy;
+  float lo, k;
+  gboolean bgr;
+  GstVideoFrame *frame;
+} ToFrame;
+
+static inline guint8
+to_byte (float v, float lo, float k)
 {
+  return (guint8)lrintf (clampf ((v - lo) * k, 0.0f, 255.0f));
+}
+
+/* Tensor rows [ty0, ty1) of the region. */
+static void
+to_frame_rows (const ToFrame *t, int ty0, int ty1)
+{
+  GstVideoFrame *frame = t->frame;
   GstVideoFormat fmt = GST_VIDEO_FRAME_FORMAT (frame);
-  if (!mace_format_supported (fmt) || sx < 0 || sy < 0 || sx + rw > w
-      || sy + rh > h || dx < 0 || dy < 0
-      || dx + rw > GST_VIDEO_FRAME_WIDTH (frame)
-      || dy + rh > GST_VIDEO_FRAME_HEIGHT (frame))
-    return FALSE;
-  const float k = 255.0f / (hi - lo);
-  const int plane = h * w;
+  const float lo = t->lo, k = t->k;
+  const int plane = t->h * t->w, w = t->w, sx = t->sx, rw = t->rw;
   int r = 0, g = 0, b = 0, ps = 0;
   gboolean packed = packed_layout (fmt, &r, &g, &b, &ps);
-  const int ri = bgr ? 2 : 0, bi = bgr ? 0 : 2;
-  for (int ty = sy; ty < sy + rh; ty++) {
-    int y = ty - sy + dy;
+  const int ri = t->bgr ? 2 : 0, bi = t->bgr ? 0 : 2;
+  const gboolean nhwc = t->layout != MACE_LAYOUT_NCHW;
+  for (int ty = ty0; ty < ty1; ty++) {
+    int y = ty - t->sy + t->dy;
     guint8 *row = (guint8 *)GST_VIDEO_FRAME_PLANE_DATA (frame, 0)
                   + (gsize)y * GST_VIDEO_FRAME_PLANE_STRIDE (frame, 0);
+    if (packed && nhwc && ps == 3 && r == ri && b == bi) {
+      /* The bytes in the tensor's channel order: one flat loop. */
+      const float *s = t->src + ((gsize)ty * w + sx) * 3;
+      guint8 *d = row + t->dx * 3;
+      for (int i = 0; i < 3 * rw; i++)
+        d[i] = to_byte (s[i], lo, k);
+      continue;
+    }
+    if (packed && nhwc) {
+      const float *s = t->src + ((gsize)ty * w + sx) * 3;
+      guint8 *d = row + t->dx * ps;
+      const gboolean alpha
+          = fmt == GST_VIDEO_FORMAT_RGBA || fmt == GST_VIDEO_FORMAT_BGRA;
+      for (int i = 0; i < rw; i++, s += 3, d += ps) {
+        d[r] = to_byte (s[ri], lo, k);
+        d[g] = to_byte (s[1], lo, k);
+        d[b] = to_byte (s[bi], lo, k);
+        if (alpha)
+          d[3] = 255;
+      }
+      continue;
+    }
     for (int tx = sx; tx < sx + rw; tx++) {
-      int x = tx - sx + dx;
+      int x = tx - sx + t->dx;
       float px[3];
       for (int c = 0; c < 3; c++) {
-        float v = layout == MACE_LAYOUT_NCHW ? src[c * plane + ty * w + tx]
-                                             : src[(ty * w + tx) * 3 + c];
+        float v = nhwc ? t->src[((gsize)ty * w + tx) * 3 + c]
+                       : t->src[(gsize)c * plane + (gsize)ty * w + tx];
         px[c] = clampf ((v - lo) * k, 0.0f, 255.0f);
       }
       float R = px[ri], G = px[1], B = px[bi];
@@ -301,5 +334,89 @@ mace_tensor_to_frame_region (const float *src, MaceLayout layout, int h, int w,
       }
     }
   }
+}
+
+/* A band of rows for a pool thread; the last one done signals. */
+typedef struct {
+  const ToFrame *t;
+  int ty0, ty1;
+  gint *left;
+  GMutex *lock;
+  GCond *done;
+} Band;
+
+static void
+band_run (gpointer data, gpointer user_data)
+{
+  (void)user_data;
+  Band *b = data;
+  to_frame_rows (b->t, b->ty0, b->ty1);
+  g_mutex_lock (b->lock);
+  if (--*b->left == 0)
+    g_cond_signal (b->done);
+  g_mutex_unlock (b->lock);
+}
+
+GThreadPool *
+mace_to_frame_pool_new (void)
+{
+  gint n = (gint)CLAMP (g_get_num_processors (), 1, 8) - 1;
+  return n > 0 ? g_thread_pool_new (band_run, NULL, n, FALSE, NULL) : NULL;
+}
+
+gboolean
+mace_tensor_to_frame_region (const float *src, MaceLayout layout, int h, int w,
+                             int sx, int sy, int rw, int rh, int dx, int dy,
+                             float lo, float hi, gboolean bgr,
+                             GstVideoFrame *frame, GThreadPool *pool)
+{
+  GstVideoFormat fmt = GST_VIDEO_FRAME_FORMAT (frame);
+  if (!mace_format_supported (fmt) || sx < 0 || sy < 0 || sx + rw > w
+      || sy + rh > h || dx < 0 || dy < 0
+      || dx + rw > GST_VIDEO_FRAME_WIDTH (frame)
+      || dy + rh > GST_VIDEO_FRAME_HEIGHT (frame))
+    return FALSE;
+  ToFrame t = { .src = src,
+                .layout = layout,
+                .h = h,
+                .w = w,
+                .sx = sx,
+                .sy = sy,
+                .rw = rw,
+                .dx = dx,
+                .dy = dy,
+                .lo = lo,
+                .k = 255.0f / (hi - lo),
+                .bgr = bgr,
+                .frame = frame };
+  /* Bands of even height (a chroma row belongs to one band), at least
+   * 64K pixels each: below that a thread costs more than it saves. */
+  int n = pool ? (int)g_thread_pool_get_max_threads (pool) + 1 : 1;
+  n = MIN (n, (int)MAX (1, (gint64)rw * rh / 65536));
+  if (n <= 1) {
+    to_frame_rows (&t, sy, sy + rh);
+    return TRUE;
+  }
+  int step = ((rh + n - 1) / n + 1) & ~1;
+  Band bands[9];
+  GMutex lock;
+  GCond done;
+  g_mutex_init (&lock);
+  g_cond_init (&done);
+  gint left = 0;
+  int nb = 0;
+  for (int y = 0; y < rh && nb < 9; y += step, nb++)
+    bands[nb]
+        = (Band){ &t, sy + y, sy + MIN (y + step, rh), &left, &lock, &done };
+  left = nb - 1;
+  for (int i = 1; i < nb; i++)
+    g_thread_pool_push (pool, &bands[i], NULL);
+  to_frame_rows (&t, bands[0].ty0, bands[0].ty1);
+  g_mutex_lock (&lock);
+  while (left > 0)
+    g_cond_wait (&done, &lock);
+  g_mutex_unlock (&lock);
+  g_mutex_clear (&lock);
+  g_cond_clear (&done);
   return TRUE;
 }

@@ -67,7 +67,7 @@ int mace_decode_blazeface_groups (const MaceAnchors *a,
  * formats. */
 gboolean mace_tensor_to_frame (const float *src, MaceLayout layout, int h,
                                int w, float lo, float hi, gboolean bgr,
-                               GstVideoFrame *frame);
+                               GstVideoFrame *frame, GThreadPool *pool);
 
 /* Writes the rw x rh region at (sx, sy) of an h x w image tensor to the
  * frame at (dx, dy) (tiles).  FALSE when out of bounds. */
@@ -75,7 +75,12 @@ gboolean mace_tensor_to_frame_region (const float *src, MaceLayout layout,
                                       int h, int w, int sx, int sy, int rw,
                                       int rh, int dx, int dy, float lo,
                                       float hi, gboolean bgr,
-                                      GstVideoFrame *frame);
+                                      GstVideoFrame *frame, GThreadPool *pool);
+
+/* The threads mace_tensor_to_frame* share large frames with (pool may be
+ * NULL: the caller's thread alone); one fewer than the cores, at most 7,
+ * the caller's thread being one. */
+GThreadPool *mace_to_frame_pool_new (void);
 
 gboolean mace_format_supported (GstVideoFormat f);
 
