@@ -147,6 +147,7 @@ macerun () { # label, model, extra args...
 macerun bf128 "$M128" --runs "$RUNS" --warmup "$WARMUP"
 macerun bf256 "$M256" --runs "$RUNS" --warmup "$WARMUP"
 macerun esrgan-x2-640x480 "$MX2" --runs "$ESR_RUNS" --warmup "$WARMUP" --shape LR=1x480x640x3
+macerun esrgan-x2-1920x1080 "$MX2" --runs "$ESR_FRAMES" --warmup 5 --shape LR=1x1080x1920x3
 
 # (d) pre-made frames through macefilter device=gpu.
 harness () { # label, args...
@@ -171,6 +172,8 @@ for m in 128 256; do
 done
 harness esrgan-x2-640x480-RGB --model "$MX2" --config "$CX2" --format RGB --width 640 --height 480 \
   --frames "$ESR_FRAMES" --warmup $((WARMUP < 5 ? WARMUP : 5))
+harness esrgan-x2-1920x1080-RGB --model "$MX2" --config "$CX2" --format RGB --width 1920 --height 1080 \
+  --frames $((ESR_FRAMES / 2)) --warmup $((WARMUP < 5 ? WARMUP : 5))
 
 # (e) gst-launch-1.0 videotestsrc ! macefilter ! fakesink.
 launch () { # label, width, height, model or "none", [format]
@@ -229,7 +232,7 @@ json.dump({"meta": meta, "rows": rows}, open(os.path.join(out, "element-h100.jso
 
 bare = {r["label"]: r["result"] for r in rows if r["kind"] == "mace-run" and "result" in r}
 def base_of(label):
-    return "esrgan-x2-640x480" if label.startswith("esrgan") else label.split("-")[0]
+    return "-".join(label.split("-")[:3]) if label.startswith("esrgan") else label.split("-")[0]
 def first(s, pat):
     for l in (s or "").splitlines():
         if pat in l:
