@@ -16,7 +16,7 @@
 #       GStreamer at it and at the staged build's gst/ (registry in the prefix),
 #   (c) bare inference: `mace-run bench MODEL --device cl --runs 200
 #       --warmup 20 --json` for BlazeFace-128, -256 and ESRGAN-slim x2 at
-#       640x480 (LR=1x480x640x3),
+#       640x480 (LR=1x480x640x3) and 1920x1080,
 #   (d) pre-made frames through macefilter device=gpu (element-bench, a
 #       GstHarness: no source cost): BlazeFace-128/256 at 640x480 and
 #       1920x1080 in I420 and RGBA, ESRGAN-slim x2 at 640x480 RGB
@@ -265,7 +265,8 @@ for r in rows:
         o.append("| %s | FAILED (rc %s): %s |" % (r["label"], r.get("failed"), r.get("error", "").strip().replace("\n", " / ")[:200]))
         continue
     d = r["result"]
-    inp = {"bf128": "1x128x128x3", "bf256": "1x256x256x3"}.get(r["label"], "1x480x640x3")
+    inp = {"bf128": "1x128x128x3", "bf256": "1x256x256x3",
+           "esrgan-x2-1920x1080": "1x1080x1920x3"}.get(r["label"], "1x480x640x3")
     o.append("| %s | %s | %.3f | %.3f | %.3f | %.3f | %.0f | %s | %.0f | %.1f |" % (
         r["label"], inp, d["median_ms"], d["min_ms"], d["p90_ms"], d["mean_ms"], 1000 / d["median_ms"],
         d.get("nodes_on_cpu", "?"), d.get("load_ms", 0), d.get("first_run_ms", 0)))
