@@ -454,11 +454,12 @@ gst_mace_filter_class_init (GstMaceFilterClass *klass)
       g_param_spec_enum (
           "pipelining", "Pipelining",
           "Overlap the host's work with the device's: while the device runs "
-          "a frame, the next one is preprocessed, and a thread of the "
-          "element's own pushes each frame the moment its results are in "
-          "(no latency is added; at most 3 frames are held).  auto: on for "
-          "an OpenCL GPU or accelerator.  Image-to-image models always run "
-          "one frame at a time",
+          "a frame, the next one is preprocessed and queued behind it, and "
+          "a thread of the element's own pushes each frame the moment its "
+          "results are in (no frame waits for the next one; at most 3 are "
+          "held).  Raises throughput, not latency.  auto: on for an OpenCL "
+          "GPU or accelerator.  Image-to-image models always run one frame "
+          "at a time",
           GST_TYPE_MACE_PIPELINING, DEFAULT_PROP_PIPELINING, rw));
   g_object_class_install_property (
       gobject_class, PROP_PIPELINED,
