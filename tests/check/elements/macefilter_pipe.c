@@ -315,6 +315,64 @@ GST_START_TEST (test_flush)
 }
 GST_END_TEST;
 
+/* A resolution change with frames held: the caps wait for them, and the
+ * regions of later frames are in the new frame's pixels. */
+GST_START_TEST (test_resolution_change)
+{
+  gchar *model = face_model ();
+  REQUIRE_FILE (model);
+  g_free (model);
+  GstHarness *h = harness ("device=cpu pipelining=on");
+  GstBuffer *frame = astronaut (FALSE);
+  for (int k = 0; k < 3; k++)
+    fail_unless_equals_int (gst_harness_push (h, gst_buffer_copy (frame)),
+                            GST_FLOW_OK);
+  /* The astronaut at half size (every other pixel of every other row). */
+  GstBuffer *half = gst_buffer_new_allocate (NULL, 256 * 256 * 3, NULL);
+  GstMapInfo ms, md;
+  gst_buffer_map (frame, &ms, GST_MAP_READ);
+  gst_buffer_map (half, &md, GST_MAP_WRITE);
+  for (int y = 0; y < 256; y++)
+    for (int x = 0; x < 256; x++)
+      memcpy (md.data + (y * 256 + x) * 3, ms.data + (2 * y * W + 2 * x) * 3,
+              3);
+  gst_buffer_unmap (frame, &ms);
+  gst_buffer_unmap (half, &md);
+  gst_harness_set_src_caps_str (
+      h, "video/x-raw,format=RGB,width=256,height=256,framerate=30/1");
+  for (int k = 0; k < 3; k++)
+    fail_unless_equals_int (gst_harness_push (h, gst_buffer_copy (half)),
+                            GST_FLOW_OK);
+  for (int k = 0; k < 6; k++) {
+    GstBuffer *o = gst_harness_pull (h);
+    fail_unless (o != NULL);
+    int side = k < 3 ? 512 : 256;
+    fail_unless_equals_int (gst_buffer_get_size (o), side * side * 3);
+    gpointer st = NULL;
+    GstMeta *m;
+    int n = 0;
+    while ((m = gst_buffer_iterate_meta_filtered (
+                o, &st, GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+      GstVideoRegionOfInterestMeta *r = (GstVideoRegionOfInterestMeta *)m;
+      fail_unless (r->x + r->w <= (guint)side && r->y + r->h <= (guint)side,
+                   "frame %d: region %u,%u %ux%u outside %dx%d", k, r->x, r->y,
+                   r->w, r->h, side, side);
+      /* The face: x 175..300, y 40..215 of 512, half that at 256. */
+      int cx = (int)(r->x + r->w / 2) * 512 / side;
+      int cy = (int)(r->y + r->h / 2) * 512 / side;
+      fail_unless (cx > 175 && cx < 300 && cy > 40 && cy < 215,
+                   "frame %d: face centre (%d, %d) of 512", k, cx, cy);
+      n++;
+    }
+    fail_unless (n >= 1, "frame %d: no face", k);
+    gst_buffer_unref (o);
+  }
+  gst_buffer_unref (half);
+  gst_buffer_unref (frame);
+  gst_harness_teardown (h);
+}
+GST_END_TEST;
+
 /* A downstream failure (here: nothing linked) comes back to upstream on a
  * later push, and the element stops taking frames. */
 GST_START_TEST (test_not_linked)
@@ -387,6 +445,7 @@ macefilter_pipe_suite (void)
   tcase_add_test (tc, test_same_results_opencl_discrete);
   tcase_add_test (tc, test_events_in_order);
   tcase_add_test (tc, test_flush);
+  tcase_add_test (tc, test_resolution_change);
   tcase_add_test (tc, test_not_linked);
   tcase_add_test (tc, test_when_on);
   return s;
