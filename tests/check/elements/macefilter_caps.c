@@ -11,6 +11,8 @@
 #include <glib/gstdio.h>
 
 #include <gst/check/gstcheck.h>
+
+#include "common.h"
 #include <gst/check/gstharness.h>
 #include <gst/video/gstvideometa.h>
 #include <gst/video/video.h>
@@ -19,24 +21,6 @@
 
 static const char *formats[]
     = { "RGB", "BGR", "RGBA", "BGRA", "RGBx", "BGRx", "I420", "NV12" };
-
-static gchar *
-src_path (const char *rel)
-{
-  const char *root = g_getenv ("MACE_SOURCE_ROOT");
-  return g_build_filename (root ? root : ".", rel, NULL);
-}
-
-#define REQUIRE_FILE(p)                                                        \
-  G_STMT_START                                                                 \
-  {                                                                            \
-    if (!g_file_test ((p), G_FILE_TEST_EXISTS)) {                              \
-      GST_WARNING ("%s missing (run models/fetch): skipping", (p));            \
-      g_free (p);                                                              \
-      return;                                                                  \
-    }                                                                          \
-  }                                                                            \
-  G_STMT_END
 
 static guint32 seed;
 

@@ -7,14 +7,7 @@
 
 #include <gst/check/gstcheck.h>
 
-static gchar *
-face_model (void)
-{
-  const char *root = g_getenv ("MACE_SOURCE_ROOT");
-  return g_build_filename (
-      root ? root : ".",
-      "models/blazeface/face_detection_front_128x128_barracuda.onnx", NULL);
-}
+#include "common.h"
 
 GST_START_TEST (test_gpu_fails)
 {

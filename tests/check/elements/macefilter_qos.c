@@ -7,34 +7,11 @@
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <gst/check/gstcheck.h>
+
+#include "common.h"
 #include <gst/check/gstharness.h>
 #include <gst/video/gstvideometa.h>
 #include <gst/video/video.h>
-
-static gchar *
-src_path (const char *rel)
-{
-  const char *root = g_getenv ("MACE_SOURCE_ROOT");
-  return g_build_filename (root ? root : ".", rel, NULL);
-}
-
-static gchar *
-face_model (void)
-{
-  return src_path (
-      "models/blazeface/face_detection_front_128x128_barracuda.onnx");
-}
-
-#define REQUIRE_FILE(p)                                                        \
-  G_STMT_START                                                                 \
-  {                                                                            \
-    if (!g_file_test ((p), G_FILE_TEST_EXISTS)) {                              \
-      GST_WARNING ("%s missing (run models/fetch): skipping", (p));            \
-      g_free (p);                                                              \
-      return;                                                                  \
-    }                                                                          \
-  }                                                                            \
-  G_STMT_END
 
 /* The astronaut as packed RGB (512x512). */
 static GstBuffer *
