@@ -995,18 +995,25 @@ retire_oldest (MaceEngine *e)
   return MACE_OK;
 }
 
-MaceStatus
-mace_engine_wait (MaceEngine *e)
+/* Forgets the runs in flight and lets the backend finish them all. */
+static MaceStatus
+finish_all (MaceEngine *e, MaceError *err)
 {
-  if (!e->n_flight)
-    return MACE_OK;
   for (int k = 0; k < e->n_flight; k++) {
     e->vt->fence_free (e->flight[k].handle);
     e->flight[k].handle = NULL;
   }
   e->n_flight = 0;
+  return e->vt->finish (e->backend, err);
+}
+
+MaceStatus
+mace_engine_wait (MaceEngine *e)
+{
+  if (!e->n_flight)
+    return MACE_OK;
   MaceError err = { 0 };
-  if (e->vt->finish (e->backend, &err) != MACE_OK)
+  if (finish_all (e, &err) != MACE_OK)
     return engine_fail (e, &err);
   return MACE_OK;
 }
@@ -1031,19 +1038,16 @@ mace_engine_run_async (MaceEngine *e, MaceFence **fence)
   MaceTensor **t = e->outputs;
   e->outputs = e->outputs_b;
   e->outputs_b = t;
-  MaceError err = { 0 };
-  if (run_begin (e, &err) != MACE_OK)
-    return engine_fail (e, &err);
   void *handle = NULL;
   if (e->vt && e->vt->submit) {
+    MaceError err = { 0 };
+    if (run_begin (e, &err) != MACE_OK)
+      return engine_fail (e, &err);
     st = e->vt->submit (e->backend, e->inputs, e->outputs, &handle, &err);
     if (st != MACE_OK) {
       /* Whatever was enqueued is finished; the error is the submit's. */
-      for (int k = 0; k < e->n_flight; k++)
-        e->vt->fence_free (e->flight[k].handle);
-      e->n_flight = 0;
       MaceError ignored = { 0 };
-      e->vt->finish (e->backend, &ignored);
+      finish_all (e, &ignored);
       return engine_fail (e, &err);
     }
     int k = e->n_flight++;
