@@ -1310,6 +1310,13 @@ make_preprocess (GstMaceFilter *self, MacePreprocess *pp)
                                                       : MACE_FIT_STRETCH;
 }
 
+/* Where the frame landed in the model input, as the decoders take it. */
+static MaceContentRect
+content_of (const MaceRect *r)
+{
+  return (MaceContentRect){ r->x, r->y, r->w, r->h };
+}
+
 /* Preprocesses (in libmace: on the device with OpenCL) and runs. */
 static GstFlowReturn
 run_model (GstMaceFilter *self, const FrameIn *fi, const MacePreprocess *pp,
@@ -1323,12 +1330,8 @@ run_model (GstMaceFilter *self, const FrameIn *fi, const MacePreprocess *pp,
   mace_engine_get_frame_stats (self->engine, &st);
   self->copies = (guint64)st.copies;
   self->last_zero_copy = st.last_zero_copy != 0;
-  if (content) {
-    content->x = r.x;
-    content->y = r.y;
-    content->w = r.w;
-    content->h = r.h;
-  }
+  if (content)
+    *content = content_of (&r);
   return GST_FLOW_OK;
 
   /* ERRORS */
@@ -1864,10 +1867,7 @@ pipe_chain (GstMaceFilter *self, GstBuffer *buf)
     if (mace_engine_set_input_frame (self->engine, 0, &e->fi.f, &pp, &r)
         != MACE_OK)
       goto run_failed;
-    e->content.x = r.x;
-    e->content.y = r.y;
-    e->content.w = r.w;
-    e->content.h = r.h;
+    e->content = content_of (&r);
     /* This run writes the outputs of the run before the last one: those
      * are read first (long since, as a rule: by the push thread). */
     g_mutex_lock (&self->pipe_lock);
